@@ -1,0 +1,157 @@
+//! The encoder: texts in, sentence vectors out. Batches are sorted by
+//! token count and padded to their longest member, as sentence-transformers
+//! pads, so a text's vector does not depend on its neighbours.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use candle_core::Tensor;
+
+use super::error::{Error, Result};
+use super::pooling::{normalize, pool};
+use super::registry::{get_or_load, LoadedModel};
+use super::text::prepare;
+use super::tokenize::{TextTokenizer, Tokens};
+
+/// Per-encoder choices; `None` means "as the model directory says".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EncoderOptions {
+    /// Truncate inputs at this many tokens instead of the model's
+    /// `max_seq_length`.
+    pub max_seq_length: Option<usize>,
+    /// Force normalization on or off instead of following `modules.json`.
+    pub normalize: Option<bool>,
+    /// Texts per forward pass.
+    pub batch_size: usize,
+}
+
+impl Default for EncoderOptions {
+    fn default() -> Self {
+        Self { max_seq_length: None, normalize: None, batch_size: 32 }
+    }
+}
+
+/// A sentence-transformers model ready to encode. Cheap to share between
+/// threads (`&self` everywhere); the weights are shared with every other
+/// encoder opened on the same directory.
+pub struct Encoder {
+    model: Arc<LoadedModel>,
+    tokenizer: Arc<TextTokenizer>,
+    normalize: bool,
+    batch_size: usize,
+}
+
+impl Encoder {
+    pub fn open(dir: impl AsRef<Path>, options: EncoderOptions) -> Result<Self> {
+        if options.batch_size == 0 {
+            return Err(Error::InvalidArgument("batch size must be at least 1".into()));
+        }
+        let model = get_or_load(dir.as_ref())?;
+        let tokenizer = match options.max_seq_length {
+            None => model.tokenizer.clone(),
+            Some(n) if n == model.tokenizer.max_len() => model.tokenizer.clone(),
+            Some(n) if n < 2 || n > model.position_limit() => {
+                return Err(Error::InvalidArgument(format!(
+                    "max sequence length {n} is outside 2..={} for this model",
+                    model.position_limit()
+                )))
+            }
+            Some(n) => {
+                let mut t = (*model.tokenizer).clone();
+                t.set_max_len(n)?;
+                Arc::new(t)
+            }
+        };
+        Ok(Self {
+            normalize: options.normalize.unwrap_or(model.st.normalize),
+            batch_size: options.batch_size,
+            model,
+            tokenizer,
+        })
+    }
+
+    /// Length of every vector this encoder returns.
+    pub fn dimension(&self) -> usize {
+        self.model.config.hidden_size * self.model.st.pooling.len()
+    }
+
+    /// Inputs are truncated to this many tokens, special tokens included.
+    pub fn max_seq_length(&self) -> usize {
+        self.tokenizer.max_len()
+    }
+
+    /// Whether vectors are scaled to unit length.
+    pub fn normalizes(&self) -> bool {
+        self.normalize
+    }
+
+    pub fn encode(&self, text: &str) -> Result<Vec<f32>> {
+        let mut out = vec![0f32; self.dimension()];
+        self.encode_into(&[text], &mut out)?;
+        Ok(out)
+    }
+
+    pub fn encode_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+        let dim = self.dimension();
+        let mut flat = vec![0f32; texts.len() * dim];
+        self.encode_into(texts, &mut flat)?;
+        Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Encodes `texts` into `out`, row `i` at `out[i * dim..(i + 1) * dim]`.
+    pub fn encode_into<S: AsRef<str>>(&self, texts: &[S], out: &mut [f32]) -> Result<()> {
+        let dim = self.dimension();
+        if out.len() != texts.len() * dim {
+            return Err(Error::InvalidArgument(format!(
+                "output buffer holds {} floats, {} texts need {}",
+                out.len(),
+                texts.len(),
+                texts.len() * dim
+            )));
+        }
+        let lower = self.model.st.do_lower_case;
+        let tokens = texts
+            .iter()
+            .map(|t| self.tokenizer.encode(&prepare(t.as_ref(), lower)))
+            .collect::<Result<Vec<Tokens>>>()?;
+        // Longest first, so each batch pads as little as possible.
+        let mut order: Vec<usize> = (0..tokens.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
+        for chunk in order.chunks(self.batch_size) {
+            let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
+            let vectors = self.forward(&batch)?;
+            for (row, &i) in vectors.chunks_exact(dim).zip(chunk) {
+                out[i * dim..(i + 1) * dim].copy_from_slice(row);
+            }
+        }
+        Ok(())
+    }
+
+    /// One forward pass over texts already tokenized; returns the vectors
+    /// row after row.
+    fn forward(&self, batch: &[&Tokens]) -> Result<Vec<f32>> {
+        let device = &self.model.device;
+        let seq = batch.iter().map(|t| t.len()).max().unwrap_or(0);
+        let pad = self.model.config.pad_token_id;
+        let mut ids = Vec::with_capacity(batch.len() * seq);
+        let mut type_ids = Vec::with_capacity(batch.len() * seq);
+        let mut mask = Vec::with_capacity(batch.len() * seq);
+        for t in batch {
+            let fill = seq - t.len();
+            ids.extend(t.ids.iter().copied().chain(std::iter::repeat(pad).take(fill)));
+            type_ids.extend(t.type_ids.iter().copied().chain(std::iter::repeat(0).take(fill)));
+            mask.extend(std::iter::repeat(1f32).take(t.len()).chain(std::iter::repeat(0f32).take(fill)));
+        }
+        let shape = (batch.len(), seq);
+        let ids = Tensor::from_vec(ids, shape, device)?;
+        let type_ids = Tensor::from_vec(type_ids, shape, device)?;
+        let mask = Tensor::from_vec(mask, shape, device)?;
+        let padded = batch.iter().any(|t| t.len() != seq);
+        let hidden = self.model.transformer.forward(&ids, &type_ids, padded.then_some(&mask))?;
+        let mut pooled = pool(&hidden, &mask, &self.model.st.pooling)?;
+        if self.normalize {
+            pooled = normalize(&pooled)?;
+        }
+        Ok(pooled.flatten_all()?.to_vec1()?)
+    }
+}

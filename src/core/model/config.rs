@@ -1,0 +1,125 @@
+//! `config.json` of a Hugging Face transformer, the fields sbert4j reads.
+
+use std::path::Path;
+
+use serde::Deserialize;
+
+use crate::core::error::{Error, Result};
+use crate::core::st_config::read_json;
+
+#[derive(Debug, Clone, Deserialize)]
+pub(crate) struct TransformerConfig {
+    #[serde(default)]
+    pub architectures: Vec<String>,
+    #[serde(default)]
+    pub model_type: Option<String>,
+    pub vocab_size: usize,
+    pub hidden_size: usize,
+    pub num_hidden_layers: usize,
+    pub num_attention_heads: usize,
+    pub intermediate_size: usize,
+    #[serde(default = "default_act")]
+    pub hidden_act: String,
+    pub max_position_embeddings: usize,
+    #[serde(default = "default_type_vocab")]
+    pub type_vocab_size: usize,
+    #[serde(default = "default_eps")]
+    pub layer_norm_eps: f64,
+    #[serde(default)]
+    pub pad_token_id: u32,
+    #[serde(default = "default_position_type")]
+    pub position_embedding_type: String,
+}
+
+fn default_act() -> String {
+    "gelu".into()
+}
+fn default_type_vocab() -> usize {
+    2
+}
+fn default_eps() -> f64 {
+    1e-12
+}
+fn default_position_type() -> String {
+    "absolute".into()
+}
+
+impl TransformerConfig {
+    pub fn read(path: &Path) -> Result<Self> {
+        let cfg: Self = read_json(path)?;
+        let check = |ok: bool, what: &str| {
+            if ok {
+                Ok(())
+            } else {
+                Err(Error::model(path, what.to_string()))
+            }
+        };
+        check(cfg.hidden_size > 0 && cfg.num_attention_heads > 0, "hidden_size and num_attention_heads must be positive")?;
+        check(
+            cfg.hidden_size % cfg.num_attention_heads == 0,
+            "hidden_size must be a multiple of num_attention_heads",
+        )?;
+        check(cfg.max_position_embeddings > 0, "max_position_embeddings must be positive")?;
+        if Activation::parse(&cfg.hidden_act).is_none() {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                what: "hidden_act",
+                value: cfg.hidden_act.clone(),
+                supported: "gelu, gelu_new, gelu_pytorch_tanh, relu",
+            });
+        }
+        if cfg.position_embedding_type != "absolute" {
+            return Err(Error::Unsupported {
+                path: path.to_path_buf(),
+                what: "position_embedding_type",
+                value: cfg.position_embedding_type.clone(),
+                supported: "absolute",
+            });
+        }
+        Ok(cfg)
+    }
+
+    pub fn activation(&self) -> Activation {
+        Activation::parse(&self.hidden_act).unwrap_or(Activation::GeluErf)
+    }
+
+    /// The architecture name sbert4j dispatches on: `model_type`, or else
+    /// the first entry of `architectures`.
+    pub fn architecture(&self) -> String {
+        match (&self.model_type, self.architectures.first()) {
+            (Some(t), _) => t.clone(),
+            (None, Some(a)) if a.starts_with("Bert") => "bert".into(),
+            (None, Some(a)) => a.clone(),
+            (None, None) => "(none given)".into(),
+        }
+    }
+}
+
+/// The feed-forward activation named by `hidden_act`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Activation {
+    /// `gelu`: the exact erf form, as PyTorch computes it.
+    GeluErf,
+    /// `gelu_new` / `gelu_pytorch_tanh`: the tanh approximation.
+    GeluTanh,
+    Relu,
+}
+
+impl Activation {
+    fn parse(name: &str) -> Option<Self> {
+        match name {
+            "gelu" => Some(Self::GeluErf),
+            "gelu_new" | "gelu_pytorch_tanh" => Some(Self::GeluTanh),
+            "relu" => Some(Self::Relu),
+            _ => None,
+        }
+    }
+
+    pub fn apply(self, xs: &candle_core::Tensor) -> candle_core::Result<candle_core::Tensor> {
+        match self {
+            Self::GeluErf => xs.gelu_erf(),
+            Self::GeluTanh => xs.gelu(),
+            Self::Relu => xs.relu(),
+        }
+    }
+}

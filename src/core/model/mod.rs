@@ -1,0 +1,74 @@
+//! Transformer architectures. Each file holds one architecture in candle's
+//! style (`load(vb, cfg)` + `forward`); this module reads `config.json`,
+//! picks the architecture and loads the weights.
+
+mod bert;
+mod config;
+
+use std::path::Path;
+
+use candle_core::{DType, Device, Tensor};
+use candle_nn::VarBuilder;
+
+use super::error::{Error, Result};
+pub(crate) use config::TransformerConfig;
+
+const SUPPORTED_ARCHITECTURES: &str = "BertModel (model_type 'bert')";
+
+/// A loaded transformer: token ids in, one hidden vector per token out.
+pub(crate) enum Transformer {
+    Bert(bert::Bert),
+}
+
+impl Transformer {
+    /// Loads the transformer stored in `dir` (`config.json` plus
+    /// `model.safetensors` or `pytorch_model.bin`).
+    pub fn load(dir: &Path, device: &Device) -> Result<(Self, TransformerConfig)> {
+        let config_path = dir.join("config.json");
+        let cfg = TransformerConfig::read(&config_path)?;
+        let arch = cfg.architecture();
+        let (vb, weights_path) = open_weights(dir, device)?;
+        let weights_err = |e: candle_core::Error| Error::model(&weights_path, e.to_string());
+        let model = match arch.as_str() {
+            "bert" => Transformer::Bert(bert::Bert::load(vb, &cfg).map_err(weights_err)?),
+            other => {
+                return Err(Error::Unsupported {
+                    path: config_path,
+                    what: "architecture",
+                    value: other.to_string(),
+                    supported: SUPPORTED_ARCHITECTURES,
+                })
+            }
+        };
+        Ok((model, cfg))
+    }
+
+    /// `input_ids`, `type_ids`: (batch, seq) u32. `mask`: (batch, seq) f32
+    /// with 1 for real tokens and 0 for padding, or `None` when no row is
+    /// padded. Returns (batch, seq, hidden) f32.
+    pub fn forward(&self, input_ids: &Tensor, type_ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
+        Ok(match self {
+            Transformer::Bert(m) => m.forward(input_ids, type_ids, mask)?,
+        })
+    }
+}
+
+/// Memory-maps `model.safetensors`, or reads `pytorch_model.bin`.
+fn open_weights(dir: &Path, device: &Device) -> Result<(VarBuilder<'static>, std::path::PathBuf)> {
+    let safetensors = dir.join("model.safetensors");
+    let pytorch = dir.join("pytorch_model.bin");
+    if safetensors.is_file() {
+        // SAFETY: the file is mapped read-only; sbert4j never writes to it.
+        // As with any mmap, another process truncating it while mapped is
+        // outside what we can guard against.
+        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&safetensors], DType::F32, device) }
+            .map_err(|e| Error::model(&safetensors, format!("cannot read weights: {e}")))?;
+        Ok((vb, safetensors))
+    } else if pytorch.is_file() {
+        let vb = VarBuilder::from_pth(&pytorch, DType::F32, device)
+            .map_err(|e| Error::model(&pytorch, format!("cannot read weights: {e}")))?;
+        Ok((vb, pytorch))
+    } else {
+        Err(Error::model(dir, "no weights found: expected model.safetensors or pytorch_model.bin"))
+    }
+}

@@ -1,0 +1,76 @@
+//! Conversions between Java values and the core's types.
+//!
+//! Texts cross the boundary as one UTF-8 `byte[]` plus an `int[]` of end
+//! offsets: one copy for a whole batch, and no modified-UTF-8 surprises.
+//! The Java side encodes with unpaired surrogates replaced by U+FFFD.
+
+use std::path::PathBuf;
+
+use jni::objects::{JByteArray, JFloatArray, JIntArray, JString};
+use jni::sys::jint;
+use jni::Env;
+
+use super::errors::{BridgeError, BridgeResult};
+use crate::core::EncoderOptions;
+
+pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
+    if s.is_null() {
+        return Err(BridgeError::IllegalArgument("model directory is null".into()));
+    }
+    Ok(PathBuf::from(s.try_to_string(env)?))
+}
+
+/// `-1` means "as the model says" for every option.
+pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint) -> BridgeResult<EncoderOptions> {
+    let optional = |v: jint, what: &str| -> BridgeResult<Option<usize>> {
+        match v {
+            -1 => Ok(None),
+            v if v >= 0 => Ok(Some(v as usize)),
+            v => Err(BridgeError::IllegalArgument(format!("{what} must not be negative, got {v}"))),
+        }
+    };
+    Ok(EncoderOptions {
+        max_seq_length: optional(max_seq_length, "max sequence length")?,
+        normalize: optional(normalize, "normalize flag")?.map(|v| v != 0),
+        batch_size: optional(batch_size, "batch size")?.unwrap_or(EncoderOptions::default().batch_size),
+    })
+}
+
+/// Splits the UTF-8 buffer at the given end offsets into texts.
+pub(crate) fn texts(env: &Env, utf8: &JByteArray, ends: &JIntArray) -> BridgeResult<(Vec<u8>, Vec<std::ops::Range<usize>>)> {
+    let bytes = env.convert_byte_array(utf8)?;
+    let mut offsets = vec![0 as jint; ends.len(env)?];
+    ends.get_region(env, 0, &mut offsets)?;
+    let mut ranges = Vec::with_capacity(offsets.len());
+    let mut start = 0usize;
+    for (i, &end) in offsets.iter().enumerate() {
+        let end = usize::try_from(end).ok().filter(|&e| e >= start && e <= bytes.len()).ok_or_else(|| {
+            BridgeError::IllegalArgument(format!("text {i}: end offset {end} is out of order or out of range"))
+        })?;
+        ranges.push(start..end);
+        start = end;
+    }
+    Ok((bytes, ranges))
+}
+
+/// Decodes one text; invalid UTF-8 (which the Java side never sends)
+/// becomes U+FFFD rather than an error.
+pub(crate) fn text(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
+
+pub(crate) fn write_floats(env: &Env, out: &JFloatArray, values: &[f32]) -> BridgeResult<()> {
+    if out.len(env)? != values.len() {
+        return Err(BridgeError::IllegalArgument(format!(
+            "output array has length {}, expected {}",
+            out.len(env)?,
+            values.len()
+        )));
+    }
+    out.set_region(env, 0, values)?;
+    Ok(())
+}
+
+pub(crate) fn int(v: usize) -> jint {
+    jint::try_from(v).unwrap_or(jint::MAX)
+}

@@ -1,0 +1,36 @@
+//! Encoder handles: the `long` the Java side keeps for each open encoder.
+//!
+//! A handle is a `Box<Encoder>` turned into a raw pointer. The Java class
+//! `NativeEncoder` guarantees that `release` runs once, and never while a
+//! call that borrowed the handle is still running (a read-write lock), so
+//! no use-after-free can happen here.
+
+use jni::sys::jlong;
+
+use super::errors::{BridgeError, BridgeResult};
+use crate::core::Encoder;
+
+pub(crate) fn into_handle(encoder: Encoder) -> jlong {
+    Box::into_raw(Box::new(encoder)) as jlong
+}
+
+/// Borrows the encoder behind `handle`.
+///
+/// # Safety
+/// `handle` must come from [`into_handle`] and not have been released.
+pub(crate) unsafe fn borrow<'a>(handle: jlong) -> BridgeResult<&'a Encoder> {
+    (handle as *const Encoder)
+        .as_ref()
+        .ok_or_else(|| BridgeError::IllegalState("sentence encoder is closed".into()))
+}
+
+/// Frees the encoder behind `handle` (0 is ignored).
+///
+/// # Safety
+/// `handle` must come from [`into_handle`], be released once, and not be
+/// borrowed by any running call.
+pub(crate) unsafe fn release(handle: jlong) {
+    if handle != 0 {
+        drop(Box::from_raw(handle as *mut Encoder));
+    }
+}

@@ -1,0 +1,74 @@
+//! The JNI bridge. Each export is one line: it enters `EnvUnowned::with_env`
+//! (which catches panics), delegates, and resolves errors through the one
+//! error policy in [`errors`]. The Java peer is `org.sbert4j.NativeBridge`.
+
+mod convert;
+mod errors;
+mod handle;
+
+use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JString};
+use jni::sys::{jboolean, jint, jlong};
+use jni::{Env, EnvUnowned};
+
+use crate::core::{self, Encoder};
+use errors::{BridgeResult, ThrowMapped};
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_open<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, dir: JString<'l>, max_seq_length: jint, normalize: jint, batch_size: jint,
+) -> jlong {
+    env.with_env(|env| open(env, &dir, max_seq_length, normalize, batch_size)).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_release<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) {
+    env.with_env(|_| -> BridgeResult<()> { unsafe { handle::release(h) }; Ok(()) }).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_dimension<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> jint {
+    env.with_env(|_| with_encoder(h, |e| Ok(convert::int(e.dimension())))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_maxSequenceLength<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong,
+) -> jint {
+    env.with_env(|_| with_encoder(h, |e| Ok(convert::int(e.max_seq_length())))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_normalizes<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> jboolean {
+    env.with_env(|_| with_encoder(h, |e| Ok(e.normalizes()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_encode<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, utf8: JByteArray<'l>, ends: JIntArray<'l>, out: JFloatArray<'l>,
+) {
+    env.with_env(|env| with_encoder(h, |e| encode(env, e, &utf8, &ends, &out))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_loadedModelCount<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jint {
+    env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::loaded_model_count())) }).resolve::<ThrowMapped>()
+}
+
+fn open(env: &Env, dir: &JString, max_seq_length: jint, normalize: jint, batch_size: jint) -> BridgeResult<jlong> {
+    let options = convert::options(max_seq_length, normalize, batch_size)?;
+    Ok(handle::into_handle(Encoder::open(convert::path(env, dir)?, options)?))
+}
+
+fn with_encoder<T>(h: jlong, f: impl FnOnce(&Encoder) -> BridgeResult<T>) -> BridgeResult<T> {
+    // SAFETY: the Java side hands us only live handles and holds its read
+    // lock for the whole call (see `handle`).
+    f(unsafe { handle::borrow(h)? })
+}
+
+fn encode(env: &Env, encoder: &Encoder, utf8: &JByteArray, ends: &JIntArray, out: &JFloatArray) -> BridgeResult<()> {
+    let (bytes, ranges) = convert::texts(env, utf8, ends)?;
+    let texts: Vec<_> = ranges.into_iter().map(|r| convert::text(&bytes[r])).collect();
+    let mut vectors = vec![0f32; texts.len() * encoder.dimension()];
+    encoder.encode_into(&texts, &mut vectors)?;
+    convert::write_floats(env, out, &vectors)
+}

@@ -1,0 +1,82 @@
+//! The core against sentence-transformers' own output (fixtures made by
+//! tests/reference/make_reference.py), and batch against single.
+
+mod common;
+
+use common::*;
+use sbert4j::{Encoder, EncoderOptions};
+
+const PARITY_TOL: f32 = 1e-5;
+const BATCH_TOL: f32 = 1e-5;
+
+#[test]
+fn every_case_matches_sentence_transformers() {
+    let base = default_model();
+    let fixture = fixture("all-MiniLM-L6-v2.reference.json");
+    assert!(fixture.cases.len() >= 7);
+    for case in &fixture.cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = materialize(&base, case, tmp.path());
+        let encoder = Encoder::open(&dir, EncoderOptions::default()).unwrap();
+        assert_eq!(encoder.dimension(), case.vectors[0].len(), "{}", case.name);
+        for (text, want) in case.texts.iter().zip(&case.vectors) {
+            let got = encoder.encode(text).unwrap();
+            assert_close(&got, want, PARITY_TOL, &format!("case '{}', text {:?}", case.name, preview(text)));
+        }
+    }
+}
+
+#[test]
+fn options_override_the_directory() {
+    let base = default_model();
+    let fixture = fixture("all-MiniLM-L6-v2.reference.json");
+    let case = |name: &str| fixture.cases.iter().find(|c| c.name == name).unwrap();
+    let check = |options: EncoderOptions, case_name: &str| {
+        let encoder = Encoder::open(&base, options).unwrap();
+        let case = case(case_name);
+        for (text, want) in case.texts.iter().zip(&case.vectors) {
+            assert_close(&encoder.encode(text).unwrap(), want, PARITY_TOL, case_name);
+        }
+    };
+    check(EncoderOptions { normalize: Some(false), ..Default::default() }, "mean, no normalize");
+    check(EncoderOptions { max_seq_length: Some(16), ..Default::default() }, "max_seq_length 16");
+}
+
+#[test]
+fn shipped_model_reads_its_configuration() {
+    let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
+    assert_eq!(encoder.dimension(), 384);
+    assert_eq!(encoder.max_seq_length(), 256, "sentence_bert_config.json, not tokenizer.json's 128");
+    assert!(encoder.normalizes(), "modules.json lists Normalize");
+}
+
+#[test]
+fn batch_equals_single_whatever_the_composition() {
+    let fixture = fixture("all-MiniLM-L6-v2.reference.json");
+    let texts = &fixture.cases[0].texts;
+    let singles: Vec<Vec<f32>> = {
+        let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
+        texts.iter().map(|t| encoder.encode(t).unwrap()).collect()
+    };
+    let mut reversed: Vec<usize> = (0..texts.len()).collect();
+    reversed.reverse();
+    let repeated: Vec<usize> = (0..texts.len()).chain(0..texts.len()).chain([3, 3, 0]).collect();
+    for batch_size in [1, 3, 7, 32] {
+        let encoder = Encoder::open(default_model(), EncoderOptions { batch_size, ..Default::default() }).unwrap();
+        for order in [&reversed, &repeated] {
+            let batch: Vec<&str> = order.iter().map(|&i| texts[i].as_str()).collect();
+            let got = encoder.encode_batch(&batch).unwrap();
+            assert_eq!(got.len(), batch.len());
+            for (v, &i) in got.iter().zip(order.iter()) {
+                let diff = max_abs_diff(v, &singles[i]);
+                assert!(diff <= BATCH_TOL, "batch size {batch_size}, text {i}: max |difference| {diff}");
+            }
+        }
+    }
+    let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
+    assert!(encoder.encode_batch::<&str>(&[]).unwrap().is_empty());
+}
+
+fn preview(text: &str) -> String {
+    text.chars().take(40).collect()
+}
