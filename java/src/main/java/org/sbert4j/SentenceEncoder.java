@@ -1,0 +1,172 @@
+package org.sbert4j;
+
+import java.lang.ref.Cleaner;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Turns texts into sentence embeddings with a sentence-transformers model,
+ * in-process: the same vectors as Python's
+ * {@code SentenceTransformer(dir).encode(texts)}.
+ *
+ * <pre>{@code
+ * try (SentenceEncoder enc = SentenceEncoder.open(Paths.get("models/all-MiniLM-L6-v2"))) {
+ *     float[] v = enc.encode("The quick brown fox");
+ *     float[][] vs = enc.encodeBatch(List.of("first", "second"));
+ * }
+ * }</pre>
+ *
+ * <p>Thread-safe: share one encoder between threads. Opening the same model
+ * directory again shares the loaded weights; they are freed when the last
+ * encoder using them is closed. {@link #close()} is idempotent, waits for
+ * calls in progress, and makes later calls throw {@link IllegalStateException}.
+ * An encoder that is never closed is released when it becomes unreachable.
+ */
+public final class SentenceEncoder implements AutoCloseable {
+    /** Texts per native call in {@link #encodeBatch}: bounds the native working memory. */
+    private static final int TEXTS_PER_CALL = 1024;
+    private static final Cleaner CLEANER = Cleaner.create();
+
+    private final NativeEncoder nativeEncoder;
+    private final Cleaner.Cleanable cleanable;
+    private final int dimension;
+    private final int maxSequenceLength;
+    private final boolean normalizes;
+
+    private SentenceEncoder(NativeEncoder nativeEncoder) {
+        this.nativeEncoder = nativeEncoder;
+        this.cleanable = CLEANER.register(this, nativeEncoder);
+        this.dimension = nativeEncoder.call(NativeBridge::dimension);
+        this.maxSequenceLength = nativeEncoder.call(NativeBridge::maxSequenceLength);
+        this.normalizes = nativeEncoder.call(NativeBridge::normalizes);
+    }
+
+    /** Opens the sentence-transformers model in {@code modelDir} with the options it declares. */
+    public static SentenceEncoder open(Path modelDir) {
+        return builder(modelDir).open();
+    }
+
+    /** Options for opening {@code modelDir}. */
+    public static Builder builder(Path modelDir) {
+        return new Builder(modelDir);
+    }
+
+    /** Length of every vector this encoder returns. */
+    public int dimension() {
+        return dimension;
+    }
+
+    /** Texts are truncated to this many tokens, special tokens included (as sentence-transformers does). */
+    public int maxSequenceLength() {
+        return maxSequenceLength;
+    }
+
+    /** Whether vectors are scaled to unit length (the model's Normalize module, unless overridden). */
+    public boolean normalizes() {
+        return normalizes;
+    }
+
+    /** The embedding of one text. */
+    public float[] encode(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("text is null");
+        }
+        return encodeBatch(Collections.singletonList(text))[0];
+    }
+
+    /**
+     * The embeddings of {@code texts}, in order; each equal to what
+     * {@link #encode} returns for the same text.
+     */
+    public float[][] encodeBatch(List<String> texts) {
+        if (texts == null) {
+            throw new IllegalArgumentException("texts is null");
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i) == null) {
+                throw new IllegalArgumentException("text at index " + i + " is null");
+            }
+        }
+        float[][] result = new float[texts.size()][];
+        for (int from = 0; from < texts.size(); from += TEXTS_PER_CALL) {
+            int to = Math.min(texts.size(), from + TEXTS_PER_CALL);
+            Utf8.Packed packed = Utf8.pack(texts, from, to);
+            float[] flat = new float[(to - from) * dimension];
+            nativeEncoder.call(h -> {
+                NativeBridge.encode(h, packed.bytes, packed.ends, flat);
+                return null;
+            });
+            for (int i = from; i < to; i++) {
+                result[i] = new float[dimension];
+                System.arraycopy(flat, (i - from) * dimension, result[i], 0, dimension);
+            }
+        }
+        return result;
+    }
+
+    /** Whether {@link #close()} has run. */
+    public boolean isClosed() {
+        return nativeEncoder.isReleased();
+    }
+
+    /** Releases this encoder; idempotent. Waits for calls in progress on other threads. */
+    @Override
+    public void close() {
+        cleanable.clean();
+    }
+
+    /** How many distinct models are loaded in this process (shared between encoders). */
+    public static int loadedModelCount() {
+        NativeLoader.ensureLoaded();
+        return NativeBridge.loadedModelCount();
+    }
+
+    /** Options for {@link SentenceEncoder}; unset options follow the model directory. */
+    public static final class Builder {
+        private final Path modelDir;
+        private int maxSequenceLength = -1;
+        private int normalize = -1;
+        private int batchSize = -1;
+
+        private Builder(Path modelDir) {
+            this.modelDir = modelDir;
+        }
+
+        /** Truncate texts at this many tokens instead of the model's {@code max_seq_length}. */
+        public Builder maxSequenceLength(int tokens) {
+            if (tokens < 2) {
+                throw new IllegalArgumentException("maxSequenceLength must be at least 2, got " + tokens);
+            }
+            this.maxSequenceLength = tokens;
+            return this;
+        }
+
+        /** Scale vectors to unit length, or not, whatever the model's {@code modules.json} says. */
+        public Builder normalize(boolean normalize) {
+            this.normalize = normalize ? 1 : 0;
+            return this;
+        }
+
+        /** Texts per forward pass (default 32). */
+        public Builder batchSize(int texts) {
+            if (texts < 1) {
+                throw new IllegalArgumentException("batchSize must be at least 1, got " + texts);
+            }
+            this.batchSize = texts;
+            return this;
+        }
+
+        /** Loads the model (or shares one already loaded) and returns a new encoder. */
+        public SentenceEncoder open() {
+            if (modelDir == null) {
+                throw new IllegalArgumentException("model directory is null");
+            }
+            NativeLoader.ensureLoaded();
+            String dir = Objects.toString(modelDir.toAbsolutePath());
+            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize);
+            return new SentenceEncoder(new NativeEncoder(handle));
+        }
+    }
+}

@@ -1,0 +1,134 @@
+package org.sbert4j.cli;
+
+import java.io.BufferedReader;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.OutputStreamWriter;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+
+import org.sbert4j.SentenceEncoder;
+
+/**
+ * The main job: one text per line in, one JSON object per line out,
+ * {@code {"text": "...", "embedding": [...]}}. Reads a file or standard
+ * input; writes a file or standard output; reports progress on standard
+ * error when reading a file.
+ *
+ * <pre>
+ * usage: EncodeCommand [--model DIR] [--input FILE] [--output FILE] [--batch-size N]
+ * </pre>
+ */
+public final class EncodeCommand {
+    private static final String DEFAULT_MODEL = "models/all-MiniLM-L6-v2";
+    private static final int CHUNK = 256;
+
+    private EncodeCommand() {}
+
+    public static void main(String[] args) throws IOException {
+        Path model = Paths.get(DEFAULT_MODEL);
+        Path input = null;
+        Path output = null;
+        int batchSize = 32;
+        for (int i = 0; i < args.length; i++) {
+            String value = i + 1 < args.length ? args[i + 1] : null;
+            switch (args[i]) {
+                case "--model": model = Paths.get(require(value, args[i])); i++; break;
+                case "--input": input = blankToNull(require(value, args[i])); i++; break;
+                case "--output": output = blankToNull(require(value, args[i])); i++; break;
+                case "--batch-size": batchSize = Integer.parseInt(require(value, args[i])); i++; break;
+                default: usage("unknown argument " + args[i]);
+            }
+        }
+        long total = input == null ? -1 : countLines(input);
+        try (SentenceEncoder encoder = SentenceEncoder.builder(model).batchSize(batchSize).open();
+             BufferedReader in = input == null
+                     ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+                     : Files.newBufferedReader(input, StandardCharsets.UTF_8);
+             Writer out = new BufferedWriter(new OutputStreamWriter(
+                     output == null ? nonClosing(System.out) : Files.newOutputStream(output), StandardCharsets.UTF_8))) {
+            List<String> chunk = new ArrayList<>(CHUNK);
+            long done = 0;
+            long started = System.nanoTime();
+            String line;
+            while ((line = in.readLine()) != null) {
+                chunk.add(line);
+                if (chunk.size() == CHUNK) {
+                    done += write(encoder, chunk, out);
+                    progress(done, total, started);
+                }
+            }
+            done += write(encoder, chunk, out);
+            progress(done, total, started);
+        }
+    }
+
+    private static int write(SentenceEncoder encoder, List<String> texts, Writer out) throws IOException {
+        if (texts.isEmpty()) {
+            return 0;
+        }
+        float[][] vectors = encoder.encodeBatch(texts);
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < texts.size(); i++) {
+            sb.setLength(0);
+            sb.append("{\"text\":");
+            Json.string(sb, texts.get(i));
+            sb.append(",\"embedding\":");
+            Json.floats(sb, vectors[i]);
+            sb.append("}\n");
+            out.write(sb.toString());
+        }
+        int n = texts.size();
+        texts.clear();
+        return n;
+    }
+
+    private static void progress(long done, long total, long started) {
+        if (total < 0) {
+            return;
+        }
+        double seconds = (System.nanoTime() - started) / 1e9;
+        System.err.printf("encoded %d/%d texts (%.0f%%), %.0f texts/s%n",
+                done, total, total == 0 ? 100.0 : 100.0 * done / total, seconds > 0 ? done / seconds : 0.0);
+    }
+
+    private static long countLines(Path file) throws IOException {
+        try (Stream<String> lines = Files.lines(file, StandardCharsets.UTF_8)) {
+            return lines.count();
+        }
+    }
+
+    private static OutputStream nonClosing(OutputStream out) {
+        return new java.io.FilterOutputStream(out) {
+            @Override
+            public void close() throws IOException {
+                flush();
+            }
+        };
+    }
+
+    private static Path blankToNull(String s) {
+        return s.isEmpty() || s.equals("-") ? null : Paths.get(s);
+    }
+
+    private static String require(String value, String flag) {
+        if (value == null) {
+            usage(flag + " needs a value");
+        }
+        return value;
+    }
+
+    private static void usage(String problem) {
+        System.err.println(problem);
+        System.err.println("usage: EncodeCommand [--model DIR] [--input FILE|-] [--output FILE|-] [--batch-size N]");
+        System.exit(2);
+    }
+}

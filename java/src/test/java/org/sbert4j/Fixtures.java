@@ -1,0 +1,104 @@
+package org.sbert4j;
+
+import static org.junit.Assert.assertTrue;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonElement;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+
+/** The default model and the sentence-transformers reference fixtures (see tests/reference/). */
+final class Fixtures {
+    private Fixtures() {}
+
+    /** One configuration of the reference file: texts and the vectors sentence-transformers gave. */
+    static final class Case {
+        String name;
+        Map<String, JsonElement> files;
+        List<String> texts;
+        List<float[]> vectors;
+    }
+
+    static final class Reference {
+        String model;
+        List<Case> cases;
+    }
+
+    static Path defaultModel() {
+        Path dir = Paths.get(System.getProperty("sbert4j.test.model", "models/all-MiniLM-L6-v2"));
+        assertTrue(dir + " is missing: run `python3 models/fetch_default_model.py`",
+                Files.isRegularFile(dir.resolve("model.safetensors")));
+        return dir;
+    }
+
+    static Reference reference(String file) throws IOException {
+        Path path = Paths.get(System.getProperty("sbert4j.test.fixtures", "tests/fixtures")).resolve(file);
+        try (Reader r = Files.newBufferedReader(path, StandardCharsets.UTF_8)) {
+            return new Gson().fromJson(r, Reference.class);
+        }
+    }
+
+    static Case find(Reference ref, String name) {
+        return ref.cases.stream().filter(c -> c.name.equals(name)).findFirst()
+                .orElseThrow(() -> new AssertionError("no case " + name));
+    }
+
+    /** The model directory a case was computed on: links to {@code base}'s files, the case's own files written over. */
+    static Path materialize(Path base, Case c, Path into) throws IOException {
+        if (c.files.isEmpty()) {
+            return base;
+        }
+        try (Stream<Path> all = Files.walk(base)) {
+            for (Path p : (Iterable<Path>) all::iterator) {
+                if (Files.isRegularFile(p)) {
+                    Path dest = into.resolve(base.relativize(p).toString());
+                    Files.createDirectories(dest.getParent());
+                    Files.createSymbolicLink(dest, p.toAbsolutePath());
+                }
+            }
+        }
+        for (Map.Entry<String, JsonElement> f : c.files.entrySet()) {
+            Path dest = into.resolve(f.getKey());
+            Files.deleteIfExists(dest);
+            Files.createDirectories(dest.getParent());
+            Files.write(dest, new Gson().toJson(f.getValue()).getBytes(StandardCharsets.UTF_8));
+        }
+        return into;
+    }
+
+    static double cosine(float[] a, float[] b) {
+        double dot = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return dot / Math.sqrt(na * nb);
+    }
+
+    static float maxAbsDiff(float[] a, float[] b) {
+        if (a.length != b.length) {
+            throw new AssertionError("lengths differ: " + a.length + " vs " + b.length);
+        }
+        float max = 0;
+        for (int i = 0; i < a.length; i++) {
+            max = Math.max(max, Math.abs(a[i] - b[i]));
+        }
+        return max;
+    }
+
+    static void assertClose(float[] got, float[] want, float tol, String what) {
+        double cos = cosine(got, want);
+        float diff = maxAbsDiff(got, want);
+        assertTrue(what + ": cosine " + cos + ", max |difference| " + diff + " (allowed " + tol + ")",
+                cos >= 0.99999 && diff <= tol);
+    }
+
+}
