@@ -30,10 +30,8 @@ impl LoadedModel {
         let st = SentenceTransformerConfig::read(dir)?;
         let device = Device::Cpu;
         let (transformer, config) = Transformer::load(&st.transformer_dir, &device)?;
-        let max_len = st
-            .max_seq_length
-            .unwrap_or(config.max_position_embeddings)
-            .min(config.max_position_embeddings);
+        let limit = transformer.position_limit(&config);
+        let max_len = st.max_seq_length.unwrap_or(limit).min(limit);
         let tokenizer = TextTokenizer::load(&st.transformer_dir.join("tokenizer.json"), max_len)?;
         Ok(Self { st, config, transformer, tokenizer: Arc::new(tokenizer), device })
     }
@@ -41,7 +39,7 @@ impl LoadedModel {
     /// The longest input (in tokens, special tokens included) the position
     /// embeddings can take.
     pub fn position_limit(&self) -> usize {
-        self.config.max_position_embeddings
+        self.transformer.position_limit(&self.config)
     }
 }
 

@@ -1,28 +1,49 @@
-//! BERT encoder (the architecture of all-MiniLM-L6-v2 and of
-//! paraphrase-multilingual-MiniLM-L12-v2), written for inference:
-//! query/key/value projections fused into one matrix multiply, the
-//! attention mask skipped when no row of the batch is padded.
+//! BERT (all-MiniLM-L6-v2, paraphrase-multilingual-MiniLM-L12-v2) and
+//! XLM-RoBERTa (multilingual-e5, paraphrase-xlm-r): the same encoder, but
+//! XLM-RoBERTa numbers positions from `padding_idx + 1`, as Hugging Face's
+//! `create_position_ids_from_input_ids` does.
 
-use candle_core::{DType, Module, Result, Tensor};
-use candle_nn::{Embedding, LayerNorm, Linear, VarBuilder};
+use candle_core::{Module, Result, Tensor};
+use candle_nn::{Embedding, LayerNorm, VarBuilder};
 
-use super::config::{Activation, TransformerConfig};
+use super::config::TransformerConfig;
+use super::layer::{layer_norm, model_root, run_layers, EncoderLayer, LayerNames};
 
-/// Loads a layer norm stored as `weight`/`bias` or, in older checkpoints,
-/// `gamma`/`beta`.
-fn layer_norm(vb: VarBuilder, size: usize, eps: f64) -> Result<LayerNorm> {
-    let (w, b) = if vb.contains_tensor("weight") { ("weight", "bias") } else { ("gamma", "beta") };
-    Ok(LayerNorm::new(vb.get(size, w)?, vb.get(size, b)?, eps))
+const NAMES: LayerNames = LayerNames {
+    query: "attention.self.query",
+    key: "attention.self.key",
+    value: "attention.self.value",
+    attn_out: "attention.output.dense",
+    attn_norm: "attention.output.LayerNorm",
+    ffn_in: "intermediate.dense",
+    ffn_out: "output.dense",
+    out_norm: "output.LayerNorm",
+};
+
+/// How positions are numbered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Flavor {
+    /// Positions 0, 1, 2, ...; weights under `bert.` in task checkpoints.
+    Bert,
+    /// Positions `pad + 1`, `pad + 2`, ...; weights under `roberta.`.
+    XlmRoberta,
 }
 
-/// A linear layer's (weight, bias), weight stored as (out, in) like PyTorch.
-fn linear_parts(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<(Tensor, Tensor)> {
-    Ok((vb.get((out_dim, in_dim), "weight")?, vb.get(out_dim, "bias")?))
-}
+impl Flavor {
+    /// The first position id of a sequence.
+    pub fn position_offset(self, cfg: &TransformerConfig) -> usize {
+        match self {
+            Flavor::Bert => 0,
+            Flavor::XlmRoberta => cfg.pad_token_id as usize + 1,
+        }
+    }
 
-fn linear(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<Linear> {
-    let (w, b) = linear_parts(vb, in_dim, out_dim)?;
-    Ok(Linear::new(w, Some(b)))
+    fn checkpoint_prefix(self) -> &'static str {
+        match self {
+            Flavor::Bert => "bert",
+            Flavor::XlmRoberta => "roberta",
+        }
+    }
 }
 
 struct Embeddings {
@@ -30,10 +51,11 @@ struct Embeddings {
     position: Embedding,
     token_type: Embedding,
     norm: LayerNorm,
+    position_offset: u32,
 }
 
 impl Embeddings {
-    fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<Self> {
+    fn load(vb: VarBuilder, cfg: &TransformerConfig, flavor: Flavor) -> Result<Self> {
         let h = cfg.hidden_size;
         let table = |name: &str, rows: usize| -> Result<Embedding> {
             Ok(Embedding::new(vb.pp(name).get((rows, h), "weight")?, h))
@@ -43,12 +65,15 @@ impl Embeddings {
             position: table("position_embeddings", cfg.max_position_embeddings)?,
             token_type: table("token_type_embeddings", cfg.type_vocab_size)?,
             norm: layer_norm(vb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
+            position_offset: flavor.position_offset(cfg) as u32,
         })
     }
 
+    /// Padding sits at the end of each row, so real tokens get positions
+    /// `offset + i` whichever flavor; padded positions are masked anyway.
     fn forward(&self, input_ids: &Tensor, type_ids: &Tensor) -> Result<Tensor> {
-        let seq_len = input_ids.dim(1)?;
-        let positions = Tensor::arange(0u32, seq_len as u32, input_ids.device())?;
+        let seq_len = input_ids.dim(1)? as u32;
+        let positions = Tensor::arange(self.position_offset, self.position_offset + seq_len, input_ids.device())?;
         let x = self
             .word
             .forward(input_ids)?
@@ -58,98 +83,24 @@ impl Embeddings {
     }
 }
 
-struct Layer {
-    qkv: Linear,
-    attn_out: Linear,
-    attn_norm: LayerNorm,
-    intermediate: Linear,
-    output: Linear,
-    out_norm: LayerNorm,
-    act: Activation,
-    heads: usize,
-    head_dim: usize,
-}
-
-impl Layer {
-    fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<Self> {
-        let h = cfg.hidden_size;
-        let attn = vb.pp("attention");
-        let sa = attn.pp("self");
-        let (qw, qb) = linear_parts(sa.pp("query"), h, h)?;
-        let (kw, kb) = linear_parts(sa.pp("key"), h, h)?;
-        let (vw, vb_) = linear_parts(sa.pp("value"), h, h)?;
-        let qkv = Linear::new(Tensor::cat(&[qw, kw, vw], 0)?, Some(Tensor::cat(&[qb, kb, vb_], 0)?));
-        Ok(Self {
-            qkv,
-            attn_out: linear(attn.pp("output").pp("dense"), h, h)?,
-            attn_norm: layer_norm(attn.pp("output").pp("LayerNorm"), h, cfg.layer_norm_eps)?,
-            intermediate: linear(vb.pp("intermediate").pp("dense"), h, cfg.intermediate_size)?,
-            output: linear(vb.pp("output").pp("dense"), cfg.intermediate_size, h)?,
-            out_norm: layer_norm(vb.pp("output").pp("LayerNorm"), h, cfg.layer_norm_eps)?,
-            act: cfg.activation(),
-            heads: cfg.num_attention_heads,
-            head_dim: h / cfg.num_attention_heads,
-        })
-    }
-
-    /// `bias`: (batch, 1, 1, seq), 0 for real tokens and a large negative
-    /// number for padding; `None` when nothing is padded.
-    fn forward(&self, x: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-        let (b, s, h) = x.dims3()?;
-        let qkv = self.qkv.forward(x)?;
-        let split = |i: usize| -> Result<Tensor> {
-            qkv.narrow(2, i * h, h)?
-                .reshape((b, s, self.heads, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let mut scores = (q.matmul(&k.t()?)? * scale)?;
-        if let Some(bias) = bias {
-            scores = scores.broadcast_add(bias)?;
-        }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, s, h))?;
-        let attended = self.attn_norm.forward(&self.attn_out.forward(&context)?.add(x)?)?;
-        let inner = self.act.apply(&self.intermediate.forward(&attended)?)?;
-        self.out_norm.forward(&self.output.forward(&inner)?.add(&attended)?)
-    }
-}
-
 pub(crate) struct Bert {
     embeddings: Embeddings,
-    layers: Vec<Layer>,
+    layers: Vec<EncoderLayer>,
 }
 
 impl Bert {
-    pub fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<Self> {
-        // Checkpoints saved from BertModel have no prefix; those saved from
-        // a task head (BertForMaskedLM, ...) nest the encoder under `bert.`.
-        let vb = if vb.contains_tensor("embeddings.word_embeddings.weight") { vb } else { vb.pp("bert") };
-        let encoder = vb.pp("encoder").pp("layer");
+    pub fn load(vb: VarBuilder, cfg: &TransformerConfig, flavor: Flavor) -> Result<Self> {
+        let vb = model_root(vb, "embeddings.word_embeddings.weight", flavor.checkpoint_prefix());
+        let layers = vb.pp("encoder").pp("layer");
         Ok(Self {
-            embeddings: Embeddings::load(vb.pp("embeddings"), cfg)?,
+            embeddings: Embeddings::load(vb.pp("embeddings"), cfg, flavor)?,
             layers: (0..cfg.num_hidden_layers)
-                .map(|i| Layer::load(encoder.pp(i), cfg))
+                .map(|i| EncoderLayer::load(layers.pp(i), &NAMES, cfg))
                 .collect::<Result<_>>()?,
         })
     }
 
     pub fn forward(&self, input_ids: &Tensor, type_ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-        let bias = mask.map(attention_bias).transpose()?;
-        let mut x = self.embeddings.forward(input_ids, type_ids)?;
-        for layer in &self.layers {
-            x = layer.forward(&x, bias.as_ref())?;
-        }
-        Ok(x)
+        run_layers(&self.layers, self.embeddings.forward(input_ids, type_ids)?, mask)
     }
-}
-
-/// (batch, seq) 1/0 mask → (batch, 1, 1, seq) additive bias, the way
-/// Hugging Face builds it: `(1 - mask) * f32::MIN`.
-fn attention_bias(mask: &Tensor) -> Result<Tensor> {
-    let (b, s) = mask.dims2()?;
-    let inverted = mask.to_dtype(DType::F32)?.affine(-1.0, 1.0)?;
-    (inverted * f32::MIN as f64)?.reshape((b, 1, 1, s))
 }

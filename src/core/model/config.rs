@@ -14,11 +14,16 @@ pub(crate) struct TransformerConfig {
     #[serde(default)]
     pub model_type: Option<String>,
     pub vocab_size: usize,
+    // The aliases are DistilBERT's names for the same quantities.
+    #[serde(alias = "dim")]
     pub hidden_size: usize,
+    #[serde(alias = "n_layers")]
     pub num_hidden_layers: usize,
+    #[serde(alias = "n_heads")]
     pub num_attention_heads: usize,
+    #[serde(alias = "hidden_dim")]
     pub intermediate_size: usize,
-    #[serde(default = "default_act")]
+    #[serde(default = "default_act", alias = "activation")]
     pub hidden_act: String,
     pub max_position_embeddings: usize,
     #[serde(default = "default_type_vocab")]
@@ -84,12 +89,16 @@ impl TransformerConfig {
     }
 
     /// The architecture name sbert4j dispatches on: `model_type`, or else
-    /// the first entry of `architectures`.
+    /// the model type implied by the first entry of `architectures`.
     pub fn architecture(&self) -> String {
+        const BY_CLASS: [(&str, &str); 4] =
+            [("XLMRoberta", "xlm-roberta"), ("Roberta", "roberta"), ("DistilBert", "distilbert"), ("Bert", "bert")];
         match (&self.model_type, self.architectures.first()) {
             (Some(t), _) => t.clone(),
-            (None, Some(a)) if a.starts_with("Bert") => "bert".into(),
-            (None, Some(a)) => a.clone(),
+            (None, Some(a)) => BY_CLASS
+                .iter()
+                .find(|(class, _)| a.starts_with(class))
+                .map_or_else(|| a.clone(), |(_, t)| t.to_string()),
             (None, None) => "(none given)".into(),
         }
     }

@@ -4,6 +4,8 @@
 
 mod bert;
 mod config;
+mod distilbert;
+mod layer;
 
 use std::path::Path;
 
@@ -13,11 +15,13 @@ use candle_nn::VarBuilder;
 use super::error::{Error, Result};
 pub(crate) use config::TransformerConfig;
 
-const SUPPORTED_ARCHITECTURES: &str = "BertModel (model_type 'bert')";
+const SUPPORTED_ARCHITECTURES: &str =
+    "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), DistilBertModel ('distilbert')";
 
 /// A loaded transformer: token ids in, one hidden vector per token out.
 pub(crate) enum Transformer {
-    Bert(bert::Bert),
+    Bert { model: bert::Bert, position_offset: usize },
+    DistilBert(distilbert::DistilBert),
 }
 
 impl Transformer {
@@ -29,8 +33,16 @@ impl Transformer {
         let arch = cfg.architecture();
         let (vb, weights_path) = open_weights(dir, device)?;
         let weights_err = |e: candle_core::Error| Error::model(&weights_path, e.to_string());
+        let bert = |flavor: bert::Flavor| -> Result<Self> {
+            Ok(Transformer::Bert {
+                model: bert::Bert::load(vb.clone(), &cfg, flavor).map_err(weights_err)?,
+                position_offset: flavor.position_offset(&cfg),
+            })
+        };
         let model = match arch.as_str() {
-            "bert" => Transformer::Bert(bert::Bert::load(vb, &cfg).map_err(weights_err)?),
+            "bert" => bert(bert::Flavor::Bert)?,
+            "xlm-roberta" | "roberta" => bert(bert::Flavor::XlmRoberta)?,
+            "distilbert" => Transformer::DistilBert(distilbert::DistilBert::load(vb.clone(), &cfg).map_err(weights_err)?),
             other => {
                 return Err(Error::Unsupported {
                     path: config_path,
@@ -48,8 +60,17 @@ impl Transformer {
     /// padded. Returns (batch, seq, hidden) f32.
     pub fn forward(&self, input_ids: &Tensor, type_ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
         Ok(match self {
-            Transformer::Bert(m) => m.forward(input_ids, type_ids, mask)?,
+            Transformer::Bert { model, .. } => model.forward(input_ids, type_ids, mask)?,
+            Transformer::DistilBert(model) => model.forward(input_ids, mask)?,
         })
+    }
+
+    /// The longest input, in tokens, that the position embeddings can take.
+    pub fn position_limit(&self, cfg: &TransformerConfig) -> usize {
+        match self {
+            Transformer::Bert { position_offset, .. } => cfg.max_position_embeddings.saturating_sub(*position_offset),
+            Transformer::DistilBert(_) => cfg.max_position_embeddings,
+        }
     }
 }
 
