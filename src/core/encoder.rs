@@ -13,6 +13,10 @@ use super::registry::{get_or_load, LoadedModel};
 use super::text::prepare;
 use super::tokenize::{TextTokenizer, Tokens};
 
+/// At most this many token positions (batch × longest text) go through one
+/// forward pass, whatever the batch size: bounds the working memory.
+const MAX_BATCH_TOKENS: usize = 8192;
+
 /// Per-encoder choices; `None` means "as the model directory says".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncoderOptions {
@@ -58,7 +62,7 @@ impl Encoder {
             }
             Some(n) => {
                 let mut t = (*model.tokenizer).clone();
-                t.set_max_len(n)?;
+                t.set_max_len(n);
                 Arc::new(t)
             }
         };
@@ -117,7 +121,7 @@ impl Encoder {
         // Longest first, so each batch pads as little as possible.
         let mut order: Vec<usize> = (0..tokens.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
-        for chunk in order.chunks(self.batch_size) {
+        for chunk in batches(&order, |i| tokens[i].len(), self.batch_size) {
             let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
             let vectors = self.forward(&batch)?;
             for (row, &i) in vectors.chunks_exact(dim).zip(chunk) {
@@ -153,5 +157,35 @@ impl Encoder {
             pooled = normalize(&pooled)?;
         }
         Ok(pooled.flatten_all()?.to_vec1()?)
+    }
+}
+
+/// Splits `order` (sorted longest first) into batches of at most
+/// `batch_size` texts and at most [`MAX_BATCH_TOKENS`] padded positions.
+fn batches<'a>(order: &'a [usize], len: impl Fn(usize) -> usize + 'a, batch_size: usize) -> impl Iterator<Item = &'a [usize]> + 'a {
+    let mut rest = order;
+    std::iter::from_fn(move || {
+        let &first = rest.first()?;
+        let by_tokens = (MAX_BATCH_TOKENS / len(first).max(1)).max(1);
+        let (batch, tail) = rest.split_at(batch_size.min(by_tokens).min(rest.len()));
+        rest = tail;
+        Some(batch)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn batches_respect_count_and_token_budget() {
+        let lens = [300usize, 256, 40, 30, 20, 10, 3];
+        let order: Vec<usize> = (0..lens.len()).collect();
+        let got: Vec<Vec<usize>> = batches(&order, |i| lens[i], 4).map(<[usize]>::to_vec).collect();
+        // 8192 / 300 = 27 texts fit the token budget, so the count limit of 4 rules.
+        assert_eq!(got, vec![vec![0, 1, 2, 3], vec![4, 5, 6]]);
+        let got: Vec<usize> = batches(&order, |_| 5000, 32).map(<[usize]>::len).collect();
+        assert_eq!(got, vec![1; 7], "one 5000-token text per batch");
+        assert_eq!(batches(&[], |_| 1, 8).count(), 0);
     }
 }

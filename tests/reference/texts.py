@@ -24,4 +24,10 @@ TEXTS = [
     "",                                                       # the empty string
     "Café naïve façade – “quotes” and accents",               # accents, typographic quotes
     "x" * 3000,                                               # one enormous word
+    " \t\n  \u3000 ",                                          # whitespace only
+    "nul\x00inside\x00text",                                   # NUL characters
+    "\x01\x02control\x7f chars \x1b[0m",                       # control characters
+    "\u202eevil\u202c and \u200f\u05e9\u05dc\u05d5\u05dd",            # bidi overrides, Hebrew
+    "replacement \ufffd char",                                # what an unpaired surrogate becomes
+    "cafe\u0301 with a combining accent",                      # combining character
 ]

@@ -6,11 +6,11 @@ mod bert;
 mod config;
 mod distilbert;
 mod layer;
+mod weights;
 
 use std::path::Path;
 
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
+use candle_core::{Device, Tensor};
 
 use super::error::{Error, Result};
 pub(crate) use config::TransformerConfig;
@@ -31,7 +31,7 @@ impl Transformer {
         let config_path = dir.join("config.json");
         let cfg = TransformerConfig::read(&config_path)?;
         let arch = cfg.architecture();
-        let (vb, weights_path) = open_weights(dir, device)?;
+        let (vb, weights_path) = weights::open(dir, device)?;
         let weights_err = |e: candle_core::Error| Error::model(&weights_path, e.to_string());
         let bert = |flavor: bert::Flavor| -> Result<Self> {
             Ok(Transformer::Bert {
@@ -71,25 +71,5 @@ impl Transformer {
             Transformer::Bert { position_offset, .. } => cfg.max_position_embeddings.saturating_sub(*position_offset),
             Transformer::DistilBert(_) => cfg.max_position_embeddings,
         }
-    }
-}
-
-/// Memory-maps `model.safetensors`, or reads `pytorch_model.bin`.
-fn open_weights(dir: &Path, device: &Device) -> Result<(VarBuilder<'static>, std::path::PathBuf)> {
-    let safetensors = dir.join("model.safetensors");
-    let pytorch = dir.join("pytorch_model.bin");
-    if safetensors.is_file() {
-        // SAFETY: the file is mapped read-only; sbert4j never writes to it.
-        // As with any mmap, another process truncating it while mapped is
-        // outside what we can guard against.
-        let vb = unsafe { VarBuilder::from_mmaped_safetensors(&[&safetensors], DType::F32, device) }
-            .map_err(|e| Error::model(&safetensors, format!("cannot read weights: {e}")))?;
-        Ok((vb, safetensors))
-    } else if pytorch.is_file() {
-        let vb = VarBuilder::from_pth(&pytorch, DType::F32, device)
-            .map_err(|e| Error::model(&pytorch, format!("cannot read weights: {e}")))?;
-        Ok((vb, pytorch))
-    } else {
-        Err(Error::model(dir, "no weights found: expected model.safetensors or pytorch_model.bin"))
     }
 }

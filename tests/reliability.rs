@@ -1,0 +1,147 @@
+//! The core's share of reliability: enormous and adversarial texts, and
+//! broken model directories that must fail with a message naming the file.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+use sbert4j::{Encoder, EncoderOptions, Error};
+
+fn long_case() -> (String, Vec<f32>) {
+    let fixture = fixture("all-MiniLM-L6-v2.reference.json");
+    let case = &fixture.cases[0];
+    let i = case.texts.iter().position(|t| t.len() > 1000 && t.contains(' ')).expect("the long text");
+    (case.texts[i].clone(), case.vectors[i].clone())
+}
+
+/// A text far beyond max_seq_length gives the vector of its first 256
+/// tokens however much follows, fast: the core cuts characters before
+/// tokenizing, but never so short that the kept tokens change.
+#[test]
+fn ten_megabytes_of_text_give_the_vector_of_their_first_tokens() {
+    let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
+    let (long, want) = long_case();
+    let tails = [
+        "and then the meeting went on for many more hours ".repeat(200_000),
+        "x".repeat(10_000_000),
+        "今天天气很好".repeat(600_000),
+    ];
+    for tail in &tails {
+        let text = format!("{long} {tail}");
+        let started = Instant::now();
+        let got = encoder.encode(&text).unwrap();
+        let took = started.elapsed();
+        assert_close(&got, &want, 1e-5, "long text + 10 MB");
+        eprintln!("{} MB text encoded in {took:?}", text.len() >> 20);
+        assert!(took < Duration::from_secs(3), "a 10 MB text took {took:?}");
+    }
+}
+
+/// Characters the tokenizer drops (control characters) must not fool the
+/// cut: 10 MB of them before the words still give the words' vector.
+#[test]
+fn text_hidden_after_megabytes_of_ignored_characters_is_still_seen() {
+    let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
+    let (long, want) = long_case();
+    let text = format!("{}{long}", "\u{1}".repeat(10_000_000));
+    assert_close(&encoder.encode(&text).unwrap(), &want, 1e-5, "control characters + long text");
+}
+
+/// Copies the default model into `into`, linking the weights unless the
+/// caller is going to replace them.
+fn copy_model(into: &Path, link_weights: bool) -> PathBuf {
+    let base = default_model();
+    std::fs::create_dir_all(into.join("1_Pooling")).unwrap();
+    for rel in ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"] {
+        std::fs::copy(base.join(rel), into.join(rel)).unwrap();
+    }
+    if link_weights {
+        std::os::unix::fs::symlink(base.join("model.safetensors"), into.join("model.safetensors")).unwrap();
+    }
+    into.to_path_buf()
+}
+
+fn open_err(dir: &Path) -> Error {
+    match Encoder::open(dir, EncoderOptions::default()) {
+        Ok(_) => panic!("{} opened although it is broken", dir.display()),
+        Err(e) => e,
+    }
+}
+
+fn assert_names(err: &Error, file: &str, problem: &str) {
+    let msg = err.to_string();
+    assert!(msg.contains(file) && msg.contains(problem), "message {msg:?} should name {file:?} and {problem:?}");
+}
+
+#[test]
+fn broken_model_directories_fail_with_the_file_and_the_problem() {
+    let tmp = tempfile::tempdir().unwrap();
+    let case = |name: &str, link_weights: bool| copy_model(&tmp.path().join(name), link_weights);
+
+    assert_names(&open_err(&tmp.path().join("absent")), "absent", "does not exist");
+
+    let dir = case("no-weights", false);
+    assert_names(&open_err(&dir), "no-weights", "no weights found");
+
+    let dir = case("truncated", false);
+    let bytes = std::fs::read(default_model().join("model.safetensors")).unwrap();
+    std::fs::write(dir.join("model.safetensors"), &bytes[..1 << 20]).unwrap();
+    assert_names(&open_err(&dir), "model.safetensors", "cannot read weights");
+
+    let dir = case("wrong-shape", true);
+    let config = std::fs::read_to_string(dir.join("config.json")).unwrap();
+    std::fs::write(dir.join("config.json"), config.replace("\"intermediate_size\": 1536", "\"intermediate_size\": 1024")).unwrap();
+    assert_names(&open_err(&dir), "model.safetensors", "intermediate.dense.weight' has shape [1536, 384]");
+
+    let dir = case("wrong-dtype", false);
+    write_with_int_tensor(&default_model().join("model.safetensors"), &dir.join("model.safetensors"));
+    assert_names(&open_err(&dir), "model.safetensors", "dtype I64, expected a floating-point dtype");
+
+    for (i, file, content, problem) in [
+        ("config.json", "{ not json", "invalid JSON"),
+        ("config.json", r#"{"model_type": "gpt2", "vocab_size": 10, "hidden_size": 8, "num_hidden_layers": 1,
+            "num_attention_heads": 2, "intermediate_size": 8, "max_position_embeddings": 8}"#, "unsupported architecture 'gpt2'"),
+        ("tokenizer.json", "{\"version\": \"1.0\"}", "invalid tokenizer"),
+        ("1_Pooling/config.json", "[1, 2]", "invalid JSON"),
+        ("1_Pooling/config.json", r#"{"pooling_mode_weightedmean_tokens": true}"#, "unsupported pooling mode 'weightedmean_tokens'"),
+        ("modules.json", r#"[{"path": "", "type": "sentence_transformers.models.Transformer"},
+            {"path": "2_Dense", "type": "sentence_transformers.models.Dense"}]"#, "unsupported module 'Dense'"),
+        ("sentence_bert_config.json", r#"{"max_seq_length": 0}"#, "max_seq_length must be at least 1"),
+    ]
+    .iter()
+    .enumerate()
+    .map(|(i, (f, c, p))| (i, *f, *c, *p))
+    {
+        let dir = case(&format!("bad-{i}"), true);
+        std::fs::write(dir.join(file), content).unwrap();
+        assert_names(&open_err(&dir), file, problem);
+        if problem.contains("architecture") {
+            assert_names(&open_err(&dir), file, "supported: BertModel");
+        }
+    }
+
+    // Nothing of the failures stays loaded, and a good model still opens.
+    let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
+    assert_eq!(encoder.encode("still works").unwrap().len(), 384);
+}
+
+/// Rewrites `src` with one weight stored as int64.
+fn write_with_int_tensor(src: &Path, dest: &Path) {
+    use candle_core::{safetensors, DType, Device};
+    let mut tensors = safetensors::load(src, &Device::Cpu).unwrap();
+    let name = "encoder.layer.0.attention.self.query.weight";
+    let int = tensors[name].to_dtype(DType::I64).unwrap();
+    tensors.insert(name.to_string(), int);
+    safetensors::save(&tensors, dest).unwrap();
+}
+
+#[test]
+fn invalid_options_are_invalid_arguments() {
+    let open = |options| Encoder::open(default_model(), options).err().map(|e| e.to_string());
+    let msg = open(EncoderOptions { max_seq_length: Some(513), ..Default::default() }).unwrap();
+    assert!(msg.contains("513") && msg.contains("2..=512"), "{msg}");
+    let msg = open(EncoderOptions { batch_size: 0, ..Default::default() }).unwrap();
+    assert!(msg.contains("batch size"), "{msg}");
+}
