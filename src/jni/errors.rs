@@ -10,7 +10,7 @@
 
 use jni::errors::ErrorPolicy;
 use jni::strings::JNIString;
-use jni::{jni_str, Env};
+use jni::Env;
 
 use crate::core;
 
@@ -79,7 +79,7 @@ impl<T: Default> ErrorPolicy<T, BridgeError> for ThrowMapped {
             env.exception_clear();
         }
         let _ = env.throw_new(
-            jni_str!("org/sbert4j/SentenceEncoderException"),
+            JNIString::new(ENCODER_EXCEPTION),
             JNIString::new(format!("internal error in sbert4j (Rust panic): {message}")),
         );
         Ok(T::default())

@@ -54,6 +54,13 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_loadedModelCount<'l>(mut en
     env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::loaded_model_count())) }).resolve::<ThrowMapped>()
 }
 
+/// Diagnostics: panics inside an encoder call, to prove that the panic
+/// barrier turns it into a Java exception and leaves the encoder usable.
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_panicForTesting<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) {
+    env.with_env(|_| with_encoder(h, |_| -> BridgeResult<()> { panic!("deliberate panic for testing") })).resolve::<ThrowMapped>()
+}
+
 fn open(env: &Env, dir: &JString, max_seq_length: jint, normalize: jint, batch_size: jint) -> BridgeResult<jlong> {
     let options = convert::options(max_seq_length, normalize, batch_size)?;
     Ok(handle::into_handle(Encoder::open(convert::path(env, dir)?, options)?))

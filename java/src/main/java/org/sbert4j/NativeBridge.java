@@ -25,4 +25,7 @@ final class NativeBridge {
     static native void encode(long handle, byte[] utf8, int[] ends, float[] out);
 
     static native int loadedModelCount();
+
+    /** Diagnostics for the tests: panics in Rust inside a call on {@code handle}. */
+    static native void panicForTesting(long handle);
 }

@@ -117,6 +117,14 @@ public final class SentenceEncoder implements AutoCloseable {
         cleanable.clean();
     }
 
+    /** Test hook: makes the native side panic inside a call on this encoder. */
+    void panicForTesting() {
+        nativeEncoder.call(h -> {
+            NativeBridge.panicForTesting(h);
+            return null;
+        });
+    }
+
     /** How many distinct models are loaded in this process (shared between encoders). */
     public static int loadedModelCount() {
         NativeLoader.ensureLoaded();

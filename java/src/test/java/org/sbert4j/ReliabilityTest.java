@@ -1,0 +1,105 @@
+package org.sbert4j;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/** Odd input, broken models, panics and forgotten encoders: clear exceptions, nothing lost, the JVM lives on. */
+public class ReliabilityTest {
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    @Test
+    public void aRustPanicBecomesASentenceEncoderExceptionAndTheEncoderStaysUsable() {
+        try (SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel())) {
+            float[] before = enc.encode("before the panic");
+            SentenceEncoderException e = assertThrows(SentenceEncoderException.class, enc::panicForTesting);
+            assertTrue(e.getMessage(), e.getMessage().contains("panic"));
+            org.junit.Assert.assertArrayEquals(before, enc.encode("before the panic"), 0f);
+        }
+    }
+
+    @Test
+    public void aTenMegabyteStringGivesTheVectorOfItsFirstTokens() throws Exception {
+        Fixtures.Case c = Fixtures.reference("all-MiniLM-L6-v2.reference.json").cases.get(0);
+        int i = 0;
+        while (c.texts.get(i).length() < 1000 || !c.texts.get(i).contains(" ")) {
+            i++;
+        }
+        StringBuilder sb = new StringBuilder(c.texts.get(i)).append(' ');
+        while (sb.length() < 10_000_000) {
+            sb.append("and the debate went on into the night ");
+        }
+        String huge = sb.toString();
+        try (SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel())) {
+            long started = System.nanoTime();
+            float[] v = enc.encode(huge);
+            double seconds = (System.nanoTime() - started) / 1e9;
+            System.out.printf("10 MB string encoded in %.3f s%n", seconds);
+            Fixtures.assertClose(v, c.vectors.get(i), 1e-5f, "10 MB string");
+            assertTrue("took " + seconds + " s", seconds < 3);
+        }
+    }
+
+    @Test
+    public void brokenModelsFailClearlyAndAGoodModelStillOpens() throws Exception {
+        Path base = Fixtures.defaultModel();
+        String[][] cases = {
+            // file to break, its new content, what the message must say
+            {"model.safetensors", null, "model.safetensors"},
+            {"tokenizer.json", "{\"version\": \"1.0\"}", "invalid tokenizer"},
+            {"config.json", "{\"model_type\": \"gpt2\", \"vocab_size\": 8, \"hidden_size\": 8, \"num_hidden_layers\": 1,"
+                    + " \"num_attention_heads\": 2, \"intermediate_size\": 8, \"max_position_embeddings\": 8}", "unsupported architecture 'gpt2'"},
+            {"1_Pooling/config.json", "{ broken", "invalid JSON"},
+        };
+        for (String[] c : cases) {
+            Path dir = tmp.newFolder().toPath();
+            for (String f : new String[] {"config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"}) {
+                Files.createDirectories(dir.resolve(f).getParent());
+                Files.copy(base.resolve(f), dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+            }
+            if (c[1] == null) { // truncated weights
+                byte[] head = new byte[1 << 20];
+                try (java.io.InputStream in = Files.newInputStream(base.resolve("model.safetensors"))) {
+                    assertEquals(head.length, in.readNBytes(head, 0, head.length));
+                }
+                Files.write(dir.resolve("model.safetensors"), head);
+            } else {
+                Files.createSymbolicLink(dir.resolve("model.safetensors"), base.resolve("model.safetensors").toAbsolutePath());
+                Files.write(dir.resolve(c[0]), c[1].getBytes(StandardCharsets.UTF_8));
+            }
+            SentenceEncoderException e = assertThrows(SentenceEncoderException.class, () -> SentenceEncoder.open(dir));
+            assertTrue(e.getMessage(), e.getMessage().contains(c[0]) && e.getMessage().contains(c[2]));
+        }
+        assertEquals("failed opens leave nothing loaded", 0, SentenceEncoder.loadedModelCount());
+        try (SentenceEncoder enc = SentenceEncoder.open(base)) {
+            assertEquals(384, enc.encode("after the failures").length);
+        }
+    }
+
+    @Test
+    public void anEncoderThatIsNeverClosedIsReleasedByTheCleaner() throws Exception {
+        assertEquals(0, SentenceEncoder.loadedModelCount());
+        openAndForget();
+        assertEquals(1, SentenceEncoder.loadedModelCount());
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (SentenceEncoder.loadedModelCount() > 0 && System.nanoTime() < deadline) {
+            System.gc();
+            Thread.sleep(20);
+        }
+        assertEquals("the Cleaner released the forgotten encoder", 0, SentenceEncoder.loadedModelCount());
+    }
+
+    private static void openAndForget() {
+        SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel());
+        assertEquals(384, enc.encode("forgotten").length);
+    }
+}
