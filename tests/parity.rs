@@ -4,7 +4,9 @@
 mod common;
 
 use common::*;
-use sbert4j::{Encoder, EncoderOptions};
+use sbert4j::{Encoder, EncoderOptions, Engine};
+
+const ENGINES: [Engine; 2] = [Engine::Fast, Engine::Reference];
 
 const PARITY_TOL: f32 = 1e-5;
 const BATCH_TOL: f32 = 1e-5;
@@ -14,14 +16,17 @@ fn every_case_matches_sentence_transformers() {
     let base = default_model();
     let fixture = fixture("all-MiniLM-L6-v2.reference.json");
     assert!(fixture.cases.len() >= 7);
-    for case in &fixture.cases {
-        let tmp = tempfile::tempdir().unwrap();
-        let dir = materialize(&base, case, tmp.path());
-        let encoder = Encoder::open(&dir, EncoderOptions::default()).unwrap();
-        assert_eq!(encoder.dimension(), case.vectors[0].len(), "{}", case.name);
-        for (text, want) in case.texts.iter().zip(&case.vectors) {
-            let got = encoder.encode(text).unwrap();
-            assert_close(&got, want, PARITY_TOL, &format!("case '{}', text {:?}", case.name, preview(text)));
+    for engine in ENGINES {
+        for case in &fixture.cases {
+            let tmp = tempfile::tempdir().unwrap();
+            let dir = materialize(&base, case, tmp.path());
+            let encoder = Encoder::open(&dir, EncoderOptions { engine, ..Default::default() }).unwrap();
+            assert_eq!(encoder.dimension(), case.vectors[0].len(), "{}", case.name);
+            for (text, want) in case.texts.iter().zip(&case.vectors) {
+                let got = encoder.encode(text).unwrap();
+                let what = format!("{engine:?} engine, case '{}', text {:?}", case.name, preview(text));
+                assert_close(&got, want, PARITY_TOL, &what);
+            }
         }
     }
 }
@@ -54,22 +59,28 @@ fn shipped_model_reads_its_configuration() {
 fn batch_equals_single_whatever_the_composition() {
     let fixture = fixture("all-MiniLM-L6-v2.reference.json");
     let texts = &fixture.cases[0].texts;
+    for engine in ENGINES {
+        batch_equals_single(texts, engine);
+    }
+}
+
+fn batch_equals_single(texts: &[String], engine: Engine) {
     let singles: Vec<Vec<f32>> = {
-        let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
+        let encoder = Encoder::open(default_model(), EncoderOptions { engine, ..Default::default() }).unwrap();
         texts.iter().map(|t| encoder.encode(t).unwrap()).collect()
     };
     let mut reversed: Vec<usize> = (0..texts.len()).collect();
     reversed.reverse();
     let repeated: Vec<usize> = (0..texts.len()).chain(0..texts.len()).chain([3, 3, 0]).collect();
     for batch_size in [1, 3, 7, 32] {
-        let encoder = Encoder::open(default_model(), EncoderOptions { batch_size, ..Default::default() }).unwrap();
+        let encoder = Encoder::open(default_model(), EncoderOptions { batch_size, engine, ..Default::default() }).unwrap();
         for order in [&reversed, &repeated] {
             let batch: Vec<&str> = order.iter().map(|&i| texts[i].as_str()).collect();
             let got = encoder.encode_batch(&batch).unwrap();
             assert_eq!(got.len(), batch.len());
             for (v, &i) in got.iter().zip(order.iter()) {
                 let diff = max_abs_diff(v, &singles[i]);
-                assert!(diff <= BATCH_TOL, "batch size {batch_size}, text {i}: max |difference| {diff}");
+                assert!(diff <= BATCH_TOL, "{engine:?}, batch size {batch_size}, text {i}: max |difference| {diff}");
             }
         }
     }

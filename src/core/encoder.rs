@@ -8,8 +8,9 @@ use std::sync::Arc;
 use candle_core::Tensor;
 
 use super::error::{Error, Result};
+use super::model::reference;
 use super::pooling::{normalize, pool};
-use super::registry::{get_or_load, LoadedModel};
+use super::registry::{get_or_load, Engine, LoadedEngine, LoadedModel};
 use super::text::prepare;
 use super::tokenize::{TextTokenizer, Tokens};
 
@@ -27,11 +28,13 @@ pub struct EncoderOptions {
     pub normalize: Option<bool>,
     /// Texts per forward pass.
     pub batch_size: usize,
+    /// Which implementation runs the transformer.
+    pub engine: Engine,
 }
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        Self { max_seq_length: None, normalize: None, batch_size: 32 }
+        Self { max_seq_length: None, normalize: None, batch_size: 32, engine: Engine::Fast }
     }
 }
 
@@ -50,14 +53,14 @@ impl Encoder {
         if options.batch_size == 0 {
             return Err(Error::InvalidArgument("batch size must be at least 1".into()));
         }
-        let model = get_or_load(dir.as_ref())?;
+        let model = get_or_load(dir.as_ref(), options.engine)?;
         let tokenizer = match options.max_seq_length {
             None => model.tokenizer.clone(),
             Some(n) if n == model.tokenizer.max_len() => model.tokenizer.clone(),
-            Some(n) if n < 2 || n > model.position_limit() => {
+            Some(n) if n < 2 || n > model.position_limit => {
                 return Err(Error::InvalidArgument(format!(
                     "max sequence length {n} is outside 2..={} for this model",
-                    model.position_limit()
+                    model.position_limit
                 )))
             }
             Some(n) => {
@@ -134,7 +137,38 @@ impl Encoder {
     /// One forward pass over texts already tokenized; returns the vectors
     /// row after row.
     fn forward(&self, batch: &[&Tokens]) -> Result<Vec<f32>> {
-        let device = &self.model.device;
+        let (h, dim) = (self.model.config.hidden_size, self.dimension());
+        let mut out = vec![0f32; batch.len() * dim];
+        let mut emit = |i: usize, tokens: &[f32]| {
+            let v = &mut out[i * dim..(i + 1) * dim];
+            pool(tokens, h, &self.model.st.pooling, v);
+            if self.normalize {
+                normalize(v);
+            }
+        };
+        match &self.model.engine {
+            LoadedEngine::Fast(model) => {
+                let hidden = model.forward(batch);
+                let mut start = 0;
+                for (i, t) in batch.iter().enumerate() {
+                    emit(i, &hidden[start * h..(start + t.len()) * h]);
+                    start += t.len();
+                }
+            }
+            LoadedEngine::Reference(weights) => {
+                let (hidden, seq) = self.reference_forward(weights, batch)?;
+                for (i, t) in batch.iter().enumerate() {
+                    emit(i, &hidden[i * seq * h..(i * seq + t.len()) * h]);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// The reference engine: pad to the longest text, mask the padding.
+    /// Returns the hidden states (batch × seq × hidden) and seq.
+    fn reference_forward(&self, weights: &crate::core::model::TransformerWeights, batch: &[&Tokens]) -> Result<(Vec<f32>, usize)> {
+        let device = &candle_core::Device::Cpu;
         let seq = batch.iter().map(|t| t.len()).max().unwrap_or(0);
         let pad = self.model.config.pad_token_id;
         let mut ids = Vec::with_capacity(batch.len() * seq);
@@ -151,12 +185,8 @@ impl Encoder {
         let type_ids = Tensor::from_vec(type_ids, shape, device)?;
         let mask = Tensor::from_vec(mask, shape, device)?;
         let padded = batch.iter().any(|t| t.len() != seq);
-        let hidden = self.model.transformer.forward(&ids, &type_ids, padded.then_some(&mask))?;
-        let mut pooled = pool(&hidden, &mask, &self.model.st.pooling)?;
-        if self.normalize {
-            pooled = normalize(&pooled)?;
-        }
-        Ok(pooled.flatten_all()?.to_vec1()?)
+        let hidden = reference::forward(weights, &ids, &type_ids, padded.then_some(&mask))?;
+        Ok((hidden.flatten_all()?.to_vec1()?, seq))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pure-Rust core: everything needed to turn text into sentence
 //! embeddings, with no knowledge of JNI.
 
+mod cpu;
 mod encoder;
 mod error;
 mod model;
@@ -13,4 +14,4 @@ mod tokenize;
 pub use encoder::{Encoder, EncoderOptions};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
-pub use registry::loaded_model_count;
+pub use registry::{loaded_model_count, Engine};

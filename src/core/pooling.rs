@@ -1,103 +1,92 @@
 //! Pooling (token vectors → one sentence vector) and the Normalize module,
-//! computed exactly as sentence-transformers' `Pooling` and `Normalize` do.
-
-use candle_core::{DType, Result, Tensor, D};
+//! computed as sentence-transformers' `Pooling` and `Normalize` do, on one
+//! text's token vectors (no padding: the engines hand over real tokens only).
 
 /// A pooling mode of `1_Pooling/config.json`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PoolingMode {
     /// The first token's vector (`pooling_mode_cls_token`).
     Cls,
-    /// Element-wise maximum over real tokens (`pooling_mode_max_tokens`).
+    /// Element-wise maximum over tokens (`pooling_mode_max_tokens`).
     Max,
-    /// Mean over real tokens (`pooling_mode_mean_tokens`).
+    /// Mean over tokens (`pooling_mode_mean_tokens`).
     Mean,
-    /// Sum over real tokens divided by √(token count)
+    /// Sum over tokens divided by √(token count)
     /// (`pooling_mode_mean_sqrt_len_tokens`).
     MeanSqrtLen,
 }
 
-/// `hidden`: (batch, seq, dim); `mask`: (batch, seq) f32, 1 for real tokens.
-/// Returns (batch, dim × modes), the modes concatenated in the given order.
-pub(crate) fn pool(hidden: &Tensor, mask: &Tensor, modes: &[PoolingMode]) -> Result<Tensor> {
-    let mask = mask.to_dtype(DType::F32)?.unsqueeze(D::Minus1)?; // (b, s, 1)
-    let parts = modes
-        .iter()
-        .map(|mode| match mode {
-            PoolingMode::Cls => hidden.narrow(1, 0, 1)?.squeeze(1),
+/// Pools `tokens` (token count × `dim`, row-major, at least one token) into
+/// `out` (`dim` × number of modes), the modes concatenated in order.
+pub(crate) fn pool(tokens: &[f32], dim: usize, modes: &[PoolingMode], out: &mut [f32]) {
+    let count = (tokens.len() / dim) as f32;
+    for (mode, out) in modes.iter().zip(out.chunks_exact_mut(dim)) {
+        let rows = tokens.chunks_exact(dim);
+        match mode {
+            PoolingMode::Cls => out.copy_from_slice(&tokens[..dim]),
             PoolingMode::Max => {
-                // Padding positions become -1e9, as sentence-transformers sets them.
-                let fill = mask.affine(-1.0, 1.0)? * -1e9;
-                hidden.broadcast_mul(&mask)?.broadcast_add(&fill?)?.max(1)
+                out.fill(f32::NEG_INFINITY);
+                for row in rows {
+                    for (o, v) in out.iter_mut().zip(row) {
+                        *o = o.max(*v);
+                    }
+                }
             }
-            PoolingMode::Mean => {
-                let (sum, count) = masked_sum(hidden, &mask)?;
-                sum.broadcast_div(&count)
+            PoolingMode::Mean | PoolingMode::MeanSqrtLen => {
+                out.fill(0.0);
+                for row in rows {
+                    for (o, v) in out.iter_mut().zip(row) {
+                        *o += v;
+                    }
+                }
+                let divisor = if *mode == PoolingMode::Mean { count } else { count.sqrt() };
+                out.iter_mut().for_each(|o| *o /= divisor.max(1e-9));
             }
-            PoolingMode::MeanSqrtLen => {
-                let (sum, count) = masked_sum(hidden, &mask)?;
-                sum.broadcast_div(&count.sqrt()?)
-            }
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Tensor::cat(&parts, 1)
+        }
+    }
 }
 
-/// (Σ hidden·mask over tokens, max(Σ mask, 1e-9)) as (b, dim), (b, 1).
-fn masked_sum(hidden: &Tensor, mask: &Tensor) -> Result<(Tensor, Tensor)> {
-    let sum = hidden.broadcast_mul(mask)?.sum(1)?;
-    let count = mask.sum(1)?.clamp(1e-9f32, f32::MAX)?;
-    Ok((sum, count))
-}
-
-/// Rows divided by their L2 norm, as `torch.nn.functional.normalize`
-/// (norm clamped at 1e-12).
-pub(crate) fn normalize(x: &Tensor) -> Result<Tensor> {
-    let norm = x.sqr()?.sum_keepdim(D::Minus1)?.sqrt()?.clamp(1e-12f32, f32::MAX)?;
-    x.broadcast_div(&norm)
+/// Divides `v` by its L2 norm, as `torch.nn.functional.normalize` (norm
+/// clamped at 1e-12).
+pub(crate) fn normalize(v: &mut [f32]) {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
+    v.iter_mut().for_each(|x| *x /= norm);
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use candle_core::Device;
 
-    fn hidden() -> (Tensor, Tensor) {
-        // batch of 2, seq 3, dim 2; the second row has one padding token.
-        let h = Tensor::new(
-            &[[[1f32, -2.], [3., 4.], [5., -6.]], [[-1., 2.], [7., 0.5], [100., 100.]]],
-            &Device::Cpu,
-        )
-        .unwrap();
-        let m = Tensor::new(&[[1f32, 1., 1.], [1., 1., 0.]], &Device::Cpu).unwrap();
-        (h, m)
-    }
+    // Three tokens of dimension 2.
+    const TOKENS: [f32; 6] = [1., -2., 3., 4., 5., -6.];
 
-    fn rows(t: Tensor) -> Vec<Vec<f32>> {
-        t.to_vec2().unwrap()
+    fn pooled(modes: &[PoolingMode]) -> Vec<f32> {
+        let mut out = vec![0.; 2 * modes.len()];
+        pool(&TOKENS, 2, modes, &mut out);
+        out
     }
 
     #[test]
-    fn each_mode_ignores_padding() {
-        let (h, m) = hidden();
-        assert_eq!(rows(pool(&h, &m, &[PoolingMode::Cls]).unwrap()), vec![vec![1., -2.], vec![-1., 2.]]);
-        assert_eq!(rows(pool(&h, &m, &[PoolingMode::Max]).unwrap()), vec![vec![5., 4.], vec![7., 2.]]);
-        assert_eq!(rows(pool(&h, &m, &[PoolingMode::Mean]).unwrap()), vec![vec![3., -4. / 3.], vec![3., 1.25]]);
-        let sqrt = rows(pool(&h, &m, &[PoolingMode::MeanSqrtLen]).unwrap());
-        assert!((sqrt[0][0] - 9. / 3f32.sqrt()).abs() < 1e-6);
-        assert!((sqrt[1][1] - 2.5 / 2f32.sqrt()).abs() < 1e-6);
+    fn each_mode() {
+        assert_eq!(pooled(&[PoolingMode::Cls]), vec![1., -2.]);
+        assert_eq!(pooled(&[PoolingMode::Max]), vec![5., 4.]);
+        assert_eq!(pooled(&[PoolingMode::Mean]), vec![3., -4. / 3.]);
+        let sqrt = pooled(&[PoolingMode::MeanSqrtLen]);
+        assert!((sqrt[0] - 9. / 3f32.sqrt()).abs() < 1e-6 && (sqrt[1] + 4. / 3f32.sqrt()).abs() < 1e-6);
     }
 
     #[test]
     fn modes_concatenate_in_order() {
-        let (h, m) = hidden();
-        let both = rows(pool(&h, &m, &[PoolingMode::Cls, PoolingMode::Max]).unwrap());
-        assert_eq!(both[1], vec![-1., 2., 7., 2.]);
+        assert_eq!(pooled(&[PoolingMode::Cls, PoolingMode::Max]), vec![1., -2., 5., 4.]);
     }
 
     #[test]
-    fn normalize_gives_unit_rows_and_keeps_zero_rows() {
-        let x = Tensor::new(&[[3f32, 4.], [0., 0.]], &Device::Cpu).unwrap();
-        assert_eq!(rows(normalize(&x).unwrap()), vec![vec![0.6, 0.8], vec![0., 0.]]);
+    fn normalize_gives_unit_vectors_and_keeps_zero_vectors() {
+        let mut v = vec![3., 4.];
+        normalize(&mut v);
+        assert_eq!(v, vec![0.6, 0.8]);
+        let mut z = vec![0., 0.];
+        normalize(&mut z);
+        assert_eq!(z, vec![0., 0.]);
     }
 }

@@ -10,47 +10,65 @@ use candle_core::Device;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
+use super::cpu::PackedModel;
 use super::error::{Error, Result};
-use super::model::{Transformer, TransformerConfig};
+use super::model::{self, TransformerConfig, TransformerWeights};
 use super::st_config::SentenceTransformerConfig;
 use super::tokenize::TextTokenizer;
+
+/// Which implementation runs the transformer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Engine {
+    /// The packed CPU engine (`core::cpu`): no padding, fused kernels.
+    #[default]
+    Fast,
+    /// candle tensor ops over padded batches (`model::reference`): the
+    /// readable definition the fast engine is tested against.
+    Reference,
+}
+
+pub(crate) enum LoadedEngine {
+    Fast(PackedModel),
+    Reference(TransformerWeights),
+}
 
 /// Everything read from one model directory, immutable once loaded.
 pub(crate) struct LoadedModel {
     pub st: SentenceTransformerConfig,
     pub config: TransformerConfig,
-    pub transformer: Transformer,
+    pub engine: LoadedEngine,
     /// Truncates at the model's own `max_seq_length`.
     pub tokenizer: Arc<TextTokenizer>,
-    pub device: Device,
+    /// The longest input, in tokens, the position embeddings can take.
+    pub position_limit: usize,
 }
 
 impl LoadedModel {
-    fn load(dir: &Path) -> Result<Self> {
+    fn load(dir: &Path, engine: Engine) -> Result<Self> {
         let st = SentenceTransformerConfig::read(dir)?;
-        let device = Device::Cpu;
-        let (transformer, config) = Transformer::load(&st.transformer_dir, &device)?;
-        let limit = transformer.position_limit(&config);
-        let max_len = st.max_seq_length.unwrap_or(limit).min(limit);
+        let (weights, config) = model::load(&st.transformer_dir, &Device::Cpu)?;
+        let position_limit = weights.position_limit();
+        let max_len = st.max_seq_length.unwrap_or(position_limit).min(position_limit);
         let tokenizer = TextTokenizer::load(&st.transformer_dir.join("tokenizer.json"), max_len)?;
-        Ok(Self { st, config, transformer, tokenizer: Arc::new(tokenizer), device })
-    }
-
-    /// The longest input (in tokens, special tokens included) the position
-    /// embeddings can take.
-    pub fn position_limit(&self) -> usize {
-        self.transformer.position_limit(&self.config)
+        let engine = match engine {
+            Engine::Fast => LoadedEngine::Fast(PackedModel::new(weights)?),
+            Engine::Reference => LoadedEngine::Reference(weights),
+        };
+        Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit })
     }
 }
 
-static LOADED: Lazy<Mutex<HashMap<PathBuf, Weak<LoadedModel>>>> = Lazy::new(Default::default);
+type Key = (PathBuf, Engine);
+
+static LOADED: Lazy<Mutex<HashMap<Key, Weak<LoadedModel>>>> = Lazy::new(Default::default);
 
 /// Returns the loaded model of `dir`, loading it unless some encoder
 /// already holds it.
-pub(crate) fn get_or_load(dir: &Path) -> Result<Arc<LoadedModel>> {
-    let key = dir
+pub(crate) fn get_or_load(dir: &Path, engine: Engine) -> Result<Arc<LoadedModel>> {
+    let path = dir
         .canonicalize()
         .map_err(|e| Error::model(dir, format!("model directory does not exist or cannot be read: {e}")))?;
+    let key = (path, engine);
     // The lock is held while loading so two threads opening the same
     // directory load it once.
     let mut loaded = LOADED.lock();
@@ -58,7 +76,7 @@ pub(crate) fn get_or_load(dir: &Path) -> Result<Arc<LoadedModel>> {
     if let Some(model) = loaded.get(&key).and_then(Weak::upgrade) {
         return Ok(model);
     }
-    let model = Arc::new(LoadedModel::load(&key)?);
+    let model = Arc::new(LoadedModel::load(&key.0, engine)?);
     loaded.insert(key, Arc::downgrade(&model));
     Ok(model)
 }

@@ -33,6 +33,7 @@ pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint) -
         max_seq_length: optional(max_seq_length, "max sequence length")?,
         normalize: optional(normalize, "normalize flag")?.map(|v| v != 0),
         batch_size: optional(batch_size, "batch size")?.unwrap_or(EncoderOptions::default().batch_size),
+        ..EncoderOptions::default()
     })
 }
 

@@ -1,11 +1,11 @@
-//! DistilBERT: BERT's encoder layer under other weight names, with no
-//! token type embeddings.
+//! DistilBERT weights: BERT's encoder layer under other names, no token
+//! types.
 
-use candle_core::{Module, Result, Tensor};
-use candle_nn::{Embedding, LayerNorm, VarBuilder};
+use candle_core::Result;
+use candle_nn::VarBuilder;
 
 use super::config::TransformerConfig;
-use super::layer::{layer_norm, model_root, run_layers, EncoderLayer, LayerNames};
+use super::layer::{embedding, layers, model_root, norm, LayerNames, TransformerWeights};
 
 const NAMES: LayerNames = LayerNames {
     query: "attention.q_lin",
@@ -18,32 +18,18 @@ const NAMES: LayerNames = LayerNames {
     out_norm: "output_layer_norm",
 };
 
-pub(crate) struct DistilBert {
-    word: Embedding,
-    position: Embedding,
-    norm: LayerNorm,
-    layers: Vec<EncoderLayer>,
-}
-
-impl DistilBert {
-    pub fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<Self> {
-        let vb = model_root(vb, "embeddings.word_embeddings.weight", "distilbert");
-        let emb = vb.pp("embeddings");
-        let h = cfg.hidden_size;
-        let layers = vb.pp("transformer").pp("layer");
-        Ok(Self {
-            word: Embedding::new(emb.pp("word_embeddings").get((cfg.vocab_size, h), "weight")?, h),
-            position: Embedding::new(emb.pp("position_embeddings").get((cfg.max_position_embeddings, h), "weight")?, h),
-            norm: layer_norm(emb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
-            layers: (0..cfg.num_hidden_layers)
-                .map(|i| EncoderLayer::load(layers.pp(i), &NAMES, cfg))
-                .collect::<Result<_>>()?,
-        })
-    }
-
-    pub fn forward(&self, input_ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-        let positions = Tensor::arange(0u32, input_ids.dim(1)? as u32, input_ids.device())?;
-        let x = self.word.forward(input_ids)?.broadcast_add(&self.position.forward(&positions)?)?;
-        run_layers(&self.layers, self.norm.forward(&x)?, mask)
-    }
+pub(crate) fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
+    let vb = model_root(vb, "embeddings.word_embeddings.weight", "distilbert");
+    let emb = vb.pp("embeddings");
+    let h = cfg.hidden_size;
+    Ok(TransformerWeights {
+        word: embedding(emb.pp("word_embeddings"), cfg.vocab_size, h)?,
+        position: embedding(emb.pp("position_embeddings"), cfg.max_position_embeddings, h)?,
+        token_type: None,
+        emb_norm: norm(emb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
+        layers: layers(vb.pp("transformer").pp("layer"), &NAMES, cfg)?,
+        position_offset: 0,
+        heads: cfg.num_attention_heads,
+        act: cfg.activation(),
+    })
 }

@@ -1,12 +1,59 @@
-//! The post-layer-norm transformer encoder layer shared by BERT, XLM-RoBERTa
-//! and DistilBERT: self-attention (query/key/value fused into one matrix
-//! multiply), residual + layer norm, feed-forward, residual + layer norm.
-//! The architectures differ only in their embeddings and weight names.
+//! The weights every supported architecture reduces to: embeddings, then a
+//! stack of post-layer-norm encoder layers (self-attention, residual +
+//! layer norm, feed-forward, residual + layer norm). BERT, XLM-RoBERTa and
+//! DistilBERT differ only in weight names, position numbering and whether
+//! token types exist; their files map names onto these structs.
 
-use candle_core::{DType, Module, Result, Tensor};
-use candle_nn::{LayerNorm, Linear, VarBuilder};
+use candle_core::{Result, Tensor};
+use candle_nn::VarBuilder;
 
 use super::config::{Activation, TransformerConfig};
+
+/// A linear layer: `weight` (out, in) as PyTorch stores it, `bias` (out).
+pub(crate) struct Dense {
+    pub weight: Tensor,
+    pub bias: Tensor,
+}
+
+pub(crate) struct Norm {
+    pub gamma: Tensor,
+    pub beta: Tensor,
+    pub eps: f64,
+}
+
+pub(crate) struct LayerWeights {
+    /// Query, key and value stacked: (3h, h).
+    pub qkv: Dense,
+    pub attn_out: Dense,
+    pub attn_norm: Norm,
+    pub ffn_in: Dense,
+    pub ffn_out: Dense,
+    pub out_norm: Norm,
+}
+
+pub(crate) struct TransformerWeights {
+    pub word: Tensor,
+    pub position: Tensor,
+    /// `None` for DistilBERT, which has no token types.
+    pub token_type: Option<Tensor>,
+    pub emb_norm: Norm,
+    pub layers: Vec<LayerWeights>,
+    /// Position id of a sequence's first token (XLM-RoBERTa: `pad + 1`).
+    pub position_offset: usize,
+    pub heads: usize,
+    pub act: Activation,
+}
+
+impl TransformerWeights {
+    pub fn hidden_size(&self) -> usize {
+        self.word.dims()[1]
+    }
+
+    /// The longest input, in tokens, the position embeddings can take.
+    pub fn position_limit(&self) -> usize {
+        self.position.dims()[0].saturating_sub(self.position_offset)
+    }
+}
 
 /// Where one layer's weights live, relative to the layer's prefix.
 pub(crate) struct LayerNames {
@@ -22,92 +69,38 @@ pub(crate) struct LayerNames {
 
 /// Loads a layer norm stored as `weight`/`bias` or, in older checkpoints,
 /// `gamma`/`beta`.
-pub(crate) fn layer_norm(vb: VarBuilder, size: usize, eps: f64) -> Result<LayerNorm> {
-    let (w, b) = if vb.contains_tensor("weight") { ("weight", "bias") } else { ("gamma", "beta") };
-    Ok(LayerNorm::new(vb.get(size, w)?, vb.get(size, b)?, eps))
+pub(crate) fn norm(vb: VarBuilder, size: usize, eps: f64) -> Result<Norm> {
+    let (g, b) = if vb.contains_tensor("weight") { ("weight", "bias") } else { ("gamma", "beta") };
+    Ok(Norm { gamma: vb.get(size, g)?, beta: vb.get(size, b)?, eps })
 }
 
-/// A linear layer's (weight, bias), weight stored as (out, in) like PyTorch.
-fn linear_parts(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<(Tensor, Tensor)> {
-    Ok((vb.get((out_dim, in_dim), "weight")?, vb.get(out_dim, "bias")?))
+pub(crate) fn dense(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<Dense> {
+    Ok(Dense { weight: vb.get((out_dim, in_dim), "weight")?, bias: vb.get(out_dim, "bias")? })
 }
 
-fn linear(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<Linear> {
-    let (w, b) = linear_parts(vb, in_dim, out_dim)?;
-    Ok(Linear::new(w, Some(b)))
+pub(crate) fn embedding(vb: VarBuilder, rows: usize, dim: usize) -> Result<Tensor> {
+    vb.get((rows, dim), "weight")
 }
 
-pub(crate) struct EncoderLayer {
-    qkv: Linear,
-    attn_out: Linear,
-    attn_norm: LayerNorm,
-    ffn_in: Linear,
-    ffn_out: Linear,
-    out_norm: LayerNorm,
-    act: Activation,
-    heads: usize,
-    head_dim: usize,
-}
-
-impl EncoderLayer {
-    pub fn load(vb: VarBuilder, names: &LayerNames, cfg: &TransformerConfig) -> Result<Self> {
-        let h = cfg.hidden_size;
-        let (qw, qb) = linear_parts(vb.pp(names.query), h, h)?;
-        let (kw, kb) = linear_parts(vb.pp(names.key), h, h)?;
-        let (vw, vb_) = linear_parts(vb.pp(names.value), h, h)?;
-        Ok(Self {
-            qkv: Linear::new(Tensor::cat(&[qw, kw, vw], 0)?, Some(Tensor::cat(&[qb, kb, vb_], 0)?)),
-            attn_out: linear(vb.pp(names.attn_out), h, h)?,
-            attn_norm: layer_norm(vb.pp(names.attn_norm), h, cfg.layer_norm_eps)?,
-            ffn_in: linear(vb.pp(names.ffn_in), h, cfg.intermediate_size)?,
-            ffn_out: linear(vb.pp(names.ffn_out), cfg.intermediate_size, h)?,
-            out_norm: layer_norm(vb.pp(names.out_norm), h, cfg.layer_norm_eps)?,
-            act: cfg.activation(),
-            heads: cfg.num_attention_heads,
-            head_dim: h / cfg.num_attention_heads,
+pub(crate) fn layers(vb: VarBuilder, names: &LayerNames, cfg: &TransformerConfig) -> Result<Vec<LayerWeights>> {
+    let (h, i, eps) = (cfg.hidden_size, cfg.intermediate_size, cfg.layer_norm_eps);
+    (0..cfg.num_hidden_layers)
+        .map(|n| {
+            let vb = vb.pp(n);
+            let (q, k, v) = (dense(vb.pp(names.query), h, h)?, dense(vb.pp(names.key), h, h)?, dense(vb.pp(names.value), h, h)?);
+            Ok(LayerWeights {
+                qkv: Dense {
+                    weight: Tensor::cat(&[q.weight, k.weight, v.weight], 0)?,
+                    bias: Tensor::cat(&[q.bias, k.bias, v.bias], 0)?,
+                },
+                attn_out: dense(vb.pp(names.attn_out), h, h)?,
+                attn_norm: norm(vb.pp(names.attn_norm), h, eps)?,
+                ffn_in: dense(vb.pp(names.ffn_in), h, i)?,
+                ffn_out: dense(vb.pp(names.ffn_out), i, h)?,
+                out_norm: norm(vb.pp(names.out_norm), h, eps)?,
+            })
         })
-    }
-
-    /// `bias`: (batch, 1, 1, seq), 0 for real tokens and a large negative
-    /// number for padding; `None` when nothing is padded.
-    pub fn forward(&self, x: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {
-        let (b, s, h) = x.dims3()?;
-        let qkv = self.qkv.forward(x)?;
-        let split = |i: usize| -> Result<Tensor> {
-            qkv.narrow(2, i * h, h)?
-                .reshape((b, s, self.heads, self.head_dim))?
-                .transpose(1, 2)?
-                .contiguous()
-        };
-        let (q, k, v) = (split(0)?, split(1)?, split(2)?);
-        let scale = 1.0 / (self.head_dim as f64).sqrt();
-        let mut scores = (q.matmul(&k.t()?)? * scale)?;
-        if let Some(bias) = bias {
-            scores = scores.broadcast_add(bias)?;
-        }
-        let probs = candle_nn::ops::softmax_last_dim(&scores)?;
-        let context = probs.matmul(&v)?.transpose(1, 2)?.reshape((b, s, h))?;
-        let attended = self.attn_norm.forward(&self.attn_out.forward(&context)?.add(x)?)?;
-        let inner = self.act.apply(&self.ffn_in.forward(&attended)?)?;
-        self.out_norm.forward(&self.ffn_out.forward(&inner)?.add(&attended)?)
-    }
-}
-
-/// Runs `layers` over `x`, masking padding when `mask` is given.
-pub(crate) fn run_layers(layers: &[EncoderLayer], mut x: Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
-    let bias = mask.map(attention_bias).transpose()?;
-    for layer in layers {
-        x = layer.forward(&x, bias.as_ref())?;
-    }
-    Ok(x)
-}
-
-/// (batch, seq) 1/0 mask → (batch, 1, 1, seq) additive bias, the way
-/// Hugging Face builds it: `(1 - mask) * f32::MIN`.
-fn attention_bias(mask: &Tensor) -> Result<Tensor> {
-    let (b, s) = mask.dims2()?;
-    let inverted = mask.to_dtype(DType::F32)?.affine(-1.0, 1.0)?;
-    (inverted * f32::MIN as f64)?.reshape((b, 1, 1, s))
+        .collect()
 }
 
 /// Picks the checkpoint's root: the model itself, or nested under `prefix`
