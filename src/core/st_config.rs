@@ -39,8 +39,13 @@ struct SentenceBertConfig {
     do_lower_case: bool,
 }
 
+/// `1_Pooling/config.json`, in either of sentence-transformers' formats:
+/// one boolean per mode (`pooling_mode_mean_tokens`: true, ...; every
+/// version writes or reads it) or, since sentence-transformers 6, a
+/// `pooling_mode` name or list of names (`"mean"`, `["cls", "max"]`).
 #[derive(Deserialize)]
 struct PoolingConfig {
+    pooling_mode: Option<OneOrMany>,
     #[serde(default)]
     pooling_mode_cls_token: bool,
     #[serde(default)]
@@ -57,12 +62,19 @@ struct PoolingConfig {
     include_prompt: bool,
 }
 
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
 fn default_true() -> bool {
     true
 }
 
 const SUPPORTED_MODULES: &str = "Transformer, Pooling, Normalize";
-const SUPPORTED_POOLING: &str = "cls_token, mean_tokens, max_tokens, mean_sqrt_len_tokens";
+const SUPPORTED_POOLING: &str = "cls, mean, max, mean_sqrt_len_tokens (or the pooling_mode_*_tokens flags of older files)";
 
 /// Reads and parses a JSON file, naming the file in every error.
 pub(crate) fn read_json<T: for<'de> Deserialize<'de>>(path: &Path) -> Result<T> {
@@ -141,27 +153,38 @@ fn read_pooling(path: &Path) -> Result<Vec<PoolingMode>> {
         value: value.to_string(),
         supported: SUPPORTED_POOLING,
     };
-    if cfg.pooling_mode_weightedmean_tokens {
-        return Err(unsupported("weightedmean_tokens"));
-    }
-    if cfg.pooling_mode_lasttoken {
-        return Err(unsupported("lasttoken"));
-    }
     if !cfg.include_prompt {
         return Err(unsupported("include_prompt=false"));
     }
-    // sentence-transformers concatenates the enabled modes in this order.
-    let modes: Vec<PoolingMode> = [
-        (cfg.pooling_mode_cls_token, PoolingMode::Cls),
-        (cfg.pooling_mode_max_tokens, PoolingMode::Max),
-        (cfg.pooling_mode_mean_tokens, PoolingMode::Mean),
-        (cfg.pooling_mode_mean_sqrt_len_tokens, PoolingMode::MeanSqrtLen),
-    ]
-    .into_iter()
-    .filter_map(|(on, mode)| on.then_some(mode))
-    .collect();
-    if modes.is_empty() {
+    // Names in the order they are concatenated: the list's order in the new
+    // format; cls, max, mean, mean_sqrt_len in the old one (the order
+    // sentence-transformers converts the flags in).
+    let names: Vec<String> = match cfg.pooling_mode {
+        Some(OneOrMany::One(name)) => vec![name],
+        Some(OneOrMany::Many(names)) => names,
+        None => [
+            (cfg.pooling_mode_cls_token, "cls"),
+            (cfg.pooling_mode_max_tokens, "max"),
+            (cfg.pooling_mode_mean_tokens, "mean"),
+            (cfg.pooling_mode_mean_sqrt_len_tokens, "mean_sqrt_len_tokens"),
+            (cfg.pooling_mode_weightedmean_tokens, "weightedmean_tokens"),
+            (cfg.pooling_mode_lasttoken, "lasttoken"),
+        ]
+        .into_iter()
+        .filter_map(|(on, name)| on.then(|| name.to_string()))
+        .collect(),
+    };
+    if names.is_empty() {
         return Err(Error::model(path, "no pooling mode is enabled"));
     }
-    Ok(modes)
+    names
+        .iter()
+        .map(|name| match name.as_str() {
+            "cls" | "cls_token" => Ok(PoolingMode::Cls),
+            "max" | "max_tokens" => Ok(PoolingMode::Max),
+            "mean" | "mean_tokens" => Ok(PoolingMode::Mean),
+            "mean_sqrt_len_tokens" => Ok(PoolingMode::MeanSqrtLen),
+            other => Err(unsupported(other)),
+        })
+        .collect()
 }

@@ -8,9 +8,15 @@
 
 use std::path::Path;
 
+use serde::Deserialize;
+use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
+use tokenizers::pre_tokenizers::sequence::Sequence;
+use tokenizers::pre_tokenizers::whitespace::WhitespaceSplit;
+use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::{PostProcessor, Tokenizer, TruncationDirection};
 
 use super::error::{Error, Result};
+use super::st_config::read_json;
 
 /// Texts longer than `max_len × CHARS_PER_TOKEN` characters are cut before
 /// tokenizing (a 10 MB string must not cost a 10 MB tokenization) ...
@@ -46,7 +52,7 @@ impl TextTokenizer {
         }
         let inner = Tokenizer::from_file(path)
             .map_err(|e| Error::model(path, format!("invalid tokenizer: {e}")))?;
-        let mut tokenizer = Self { inner, max_len };
+        let mut tokenizer = Self { inner: as_transformers_builds_it(inner, path)?, max_len };
         tokenizer.inner.with_padding(None);
         tokenizer
             .inner
@@ -94,6 +100,44 @@ impl TextTokenizer {
         let tokens = Tokens { ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec() };
         Ok((tokens, dropped))
     }
+}
+
+/// `tokenizer_config.json`, beside `tokenizer.json`: the tokenizer class
+/// transformers builds from the file.
+#[derive(Deserialize, Default)]
+struct TokenizerConfig {
+    tokenizer_class: Option<String>,
+    add_prefix_space: Option<bool>,
+}
+
+/// transformers 5 (what sentence-transformers 6 runs on) no longer takes
+/// an XLM-RoBERTa `tokenizer.json` as it is: it rebuilds the tokenizer with
+/// a `WhitespaceSplit` before the file's `Metaspace`, so a run of spaces,
+/// tabs or newlines inside a text counts as one space (as SentencePiece
+/// itself does) instead of becoming extra "▁" tokens. The seed's
+/// paraphrase-multilingual models use that tokenizer; we do the same.
+fn as_transformers_builds_it(mut tokenizer: Tokenizer, path: &Path) -> Result<Tokenizer> {
+    let config_path = path.with_file_name("tokenizer_config.json");
+    let config: TokenizerConfig =
+        if config_path.is_file() { read_json(&config_path)? } else { TokenizerConfig::default() };
+    let class = config.tokenizer_class.as_deref().unwrap_or_default();
+    if !matches!(class, "XLMRobertaTokenizer" | "XLMRobertaTokenizerFast") {
+        return Ok(tokenizer);
+    }
+    let Some(PreTokenizerWrapper::Metaspace(file_metaspace)) = tokenizer.get_pre_tokenizer() else {
+        return Ok(tokenizer);
+    };
+    let scheme = match config.add_prefix_space {
+        Some(true) => PrependScheme::Always,
+        Some(false) => PrependScheme::Never,
+        None => file_metaspace.get_prepend_scheme(),
+    };
+    let metaspace = Metaspace::new(file_metaspace.get_replacement(), scheme, true);
+    tokenizer.with_pre_tokenizer(Some(PreTokenizerWrapper::Sequence(Sequence::new(vec![
+        PreTokenizerWrapper::WhitespaceSplit(WhitespaceSplit),
+        PreTokenizerWrapper::Metaspace(metaspace),
+    ]))));
+    Ok(tokenizer)
 }
 
 /// The first `chars` characters of `text`, moved back to the last

@@ -52,6 +52,11 @@ VARIANTS = [
     ("cls+mean concatenated", {"modules.json": [TRANSFORMER, POOLING],
                                "1_Pooling/config.json": pooling("cls_token", "mean_tokens")}),
     ("max_seq_length 16", {"sentence_bert_config.json": {"max_seq_length": 16, "do_lower_case": False}}),
+    # sentence-transformers 6 writes one "pooling_mode" (a name or a list,
+    # concatenated in the list's order) instead of the flags above.
+    ("max+mean, sentence-transformers 6 format", {
+        "modules.json": [TRANSFORMER, POOLING],
+        "1_Pooling/config.json": {"embedding_dimension": 384, "pooling_mode": ["max", "mean"], "include_prompt": True}}),
 ]
 
 

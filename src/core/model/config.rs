@@ -9,10 +9,6 @@ use crate::core::st_config::read_json;
 
 #[derive(Debug, Clone, Deserialize)]
 pub(crate) struct TransformerConfig {
-    #[serde(default)]
-    pub architectures: Vec<String>,
-    #[serde(default)]
-    pub model_type: Option<String>,
     pub vocab_size: usize,
     // The aliases are DistilBERT's names for the same quantities.
     #[serde(alias = "dim")]
@@ -87,20 +83,36 @@ impl TransformerConfig {
     pub fn activation(&self) -> Activation {
         Activation::parse(&self.hidden_act).unwrap_or(Activation::GeluErf)
     }
+}
 
-    /// The architecture name sbert4j dispatches on: `model_type`, or else
-    /// the model type implied by the first entry of `architectures`.
-    pub fn architecture(&self) -> String {
-        const BY_CLASS: [(&str, &str); 4] =
-            [("XLMRoberta", "xlm-roberta"), ("Roberta", "roberta"), ("DistilBert", "distilbert"), ("Bert", "bert")];
-        match (&self.model_type, self.architectures.first()) {
-            (Some(t), _) => t.clone(),
-            (None, Some(a)) => BY_CLASS
-                .iter()
-                .find(|(class, _)| a.starts_with(class))
-                .map_or_else(|| a.clone(), |(_, t)| t.to_string()),
-            (None, None) => "(none given)".into(),
-        }
+/// Just what names the architecture, read before the rest of `config.json`
+/// so that an unsupported model is reported as such, not as a missing field.
+#[derive(Deserialize)]
+struct Identity {
+    #[serde(default)]
+    architectures: Vec<String>,
+    #[serde(default)]
+    model_type: Option<String>,
+}
+
+/// The architecture named by the `config.json` at `path`.
+pub(crate) fn read_architecture(path: &Path) -> Result<String> {
+    let id: Identity = read_json(path)?;
+    Ok(architecture_name(id.model_type.as_deref(), &id.architectures))
+}
+
+/// `model_type`, or else the model type implied by the first entry of
+/// `architectures`.
+fn architecture_name(model_type: Option<&str>, architectures: &[String]) -> String {
+    const BY_CLASS: [(&str, &str); 4] =
+        [("XLMRoberta", "xlm-roberta"), ("Roberta", "roberta"), ("DistilBert", "distilbert"), ("Bert", "bert")];
+    match (model_type, architectures.first()) {
+        (Some(t), _) => t.to_string(),
+        (None, Some(a)) => BY_CLASS
+            .iter()
+            .find(|(class, _)| a.starts_with(class))
+            .map_or_else(|| a.clone(), |(_, t)| t.to_string()),
+        (None, None) => "(none given)".into(),
     }
 }
 

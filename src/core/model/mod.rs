@@ -26,8 +26,7 @@ const SUPPORTED_ARCHITECTURES: &str =
 /// `model.safetensors` or `pytorch_model.bin`).
 pub(crate) fn load(dir: &Path, device: &Device) -> Result<(TransformerWeights, TransformerConfig)> {
     let config_path = dir.join("config.json");
-    let cfg = TransformerConfig::read(&config_path)?;
-    let arch = cfg.architecture();
+    let arch = config::read_architecture(&config_path)?;
     // `None` stands for DistilBERT; BERT-like models carry their flavor.
     let bert_flavor = match arch.as_str() {
         "bert" => Some(bert::Flavor::Bert),
@@ -42,6 +41,7 @@ pub(crate) fn load(dir: &Path, device: &Device) -> Result<(TransformerWeights, T
             })
         }
     };
+    let cfg = TransformerConfig::read(&config_path)?;
     let (vb, weights_path) = weights::open(dir, device)?;
     let weights = match bert_flavor {
         Some(flavor) => bert::load(vb, &cfg, flavor),

@@ -1,0 +1,110 @@
+package org.sbert4j;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.Rule;
+import org.junit.Test;
+import org.junit.rules.TemporaryFolder;
+
+/**
+ * The architectures beside the default model, from Java: each small random-weight fixture model
+ * (tests/reference/make_test_models.py) against sentence-transformers' vectors for it.
+ */
+public class ArchitecturesTest {
+    private static final float TOL = 1e-5f;
+    /** name, whether its modules.json lists Normalize, max_seq_length. */
+    private static final Object[][] MODELS = {
+        {"seed-standin", false, 128},       // BertModel + XLM-R Unigram tokenizer, mean pooling
+        {"xlm-roberta-cls", true, 512},     // XLMRobertaModel, CLS pooling
+        {"distilbert-max", false, 128},     // DistilBertModel, max pooling
+        {"bert-pytorch-bin", true, 64},     // weights in pytorch_model.bin only
+        {"bert-mean-sqrt-len", false, 256}, // mean_sqrt_len_tokens pooling
+    };
+
+    @Rule
+    public TemporaryFolder tmp = new TemporaryFolder();
+
+    static Path model(String name) {
+        return Paths.get(System.getProperty("sbert4j.test.fixtures", "tests/fixtures")).resolve("models").resolve(name);
+    }
+
+    @Test
+    public void everyFixtureModelMatchesSentenceTransformers() throws Exception {
+        for (Object[] m : MODELS) {
+            String name = (String) m[0];
+            Fixtures.Case c = Fixtures.reference(name + ".reference.json").cases.get(0);
+            try (SentenceEncoder enc = SentenceEncoder.open(model(name))) {
+                assertEquals(name, c.vectors.get(0).length, enc.dimension());
+                assertEquals(name, (int) (Integer) m[2], enc.maxSequenceLength());
+                assertEquals(name, m[1], enc.normalizes());
+                float[][] batch = enc.encodeBatch(c.texts);
+                for (int i = 0; i < c.texts.size(); i++) {
+                    String what = name + ", text " + i;
+                    float[] single = enc.encode(c.texts.get(i));
+                    Fixtures.assertClose(single, c.vectors.get(i), TOL, what);
+                    Fixtures.assertClose(batch[i], c.vectors.get(i), TOL, what + " (batch)");
+                    assertTrue(what + ": batch vs single", Fixtures.maxAbsDiff(batch[i], single) <= 1e-5f);
+                }
+            }
+        }
+    }
+
+    @Test
+    public void normsFollowTheNormalizeModule() {
+        for (Object[] m : MODELS) {
+            try (SentenceEncoder enc = SentenceEncoder.open(model((String) m[0]))) {
+                float[] v = enc.encode("客户投诉物流太慢");
+                double norm = 0;
+                for (float x : v) {
+                    norm += (double) x * x;
+                }
+                norm = Math.sqrt(norm);
+                assertEquals(m[0] + ": norm " + norm, m[1], Math.abs(norm - 1) < 1e-5);
+            }
+        }
+    }
+
+    @Test
+    public void batchesOfMixedLengthsEqualSingleTexts() throws Exception {
+        List<String> texts = new ArrayList<>(Fixtures.reference("seed-standin.reference.json").cases.get(0).texts);
+        Collections.reverse(texts);
+        texts.addAll(new ArrayList<>(texts));
+        try (SentenceEncoder single = SentenceEncoder.open(model("seed-standin"));
+                SentenceEncoder batched = SentenceEncoder.builder(model("seed-standin")).batchSize(7).open()) {
+            float[][] got = batched.encodeBatch(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                assertTrue("text " + i, Fixtures.maxAbsDiff(got[i], single.encode(texts.get(i))) <= 1e-5f);
+            }
+        }
+    }
+
+    @Test
+    public void anUnsupportedArchitectureIsAClearJavaException() throws Exception {
+        Path dir = tmp.newFolder("t5").toPath();
+        for (String f : new String[] {"tokenizer.json", "model.safetensors"}) {
+            Files.copy(model("bert-mean-sqrt-len").resolve(f), dir.resolve(f));
+        }
+        Files.write(dir.resolve("config.json"),
+                "{\"architectures\": [\"T5EncoderModel\"], \"model_type\": \"t5\", \"d_model\": 24}".getBytes(StandardCharsets.UTF_8));
+        try (SentenceEncoder enc = SentenceEncoder.open(dir)) {
+            fail("opened a T5 model: " + enc);
+        } catch (SentenceEncoderException e) {
+            String msg = e.getMessage();
+            assertTrue(msg, msg.contains("config.json"));
+            assertTrue(msg, msg.contains("T5EncoderModel") || msg.contains("t5"));
+            assertTrue(msg, msg.contains("BertModel") && msg.contains("XLMRobertaModel") && msg.contains("DistilBertModel"));
+        }
+        try (SentenceEncoder enc = SentenceEncoder.open(model("bert-mean-sqrt-len"))) {
+            assertEquals(24, enc.dimension()); // a later open of a good model works
+        }
+    }
+}
