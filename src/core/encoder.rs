@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use candle_core::Tensor;
 
+use super::batcher::Batcher;
 use super::error::{Error, Result};
 use super::model::reference;
 use super::pooling::{normalize, pool};
@@ -30,11 +31,14 @@ pub struct EncoderOptions {
     pub batch_size: usize,
     /// Which implementation runs the transformer.
     pub engine: Engine,
+    /// Coalesce single texts encoded concurrently by several threads into
+    /// one forward pass (see `batcher.rs`); up to `batch_size` texts a pass.
+    pub micro_batching: bool,
 }
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        Self { max_seq_length: None, normalize: None, batch_size: 32, engine: Engine::Fast }
+        Self { max_seq_length: None, normalize: None, batch_size: 32, engine: Engine::Fast, micro_batching: true }
     }
 }
 
@@ -46,6 +50,7 @@ pub struct Encoder {
     tokenizer: Arc<TextTokenizer>,
     normalize: bool,
     batch_size: usize,
+    batcher: Option<Batcher>,
 }
 
 impl Encoder {
@@ -72,6 +77,7 @@ impl Encoder {
         Ok(Self {
             normalize: options.normalize.unwrap_or(model.st.normalize),
             batch_size: options.batch_size,
+            batcher: options.micro_batching.then(|| Batcher::new(options.batch_size, MAX_BATCH_TOKENS)),
             model,
             tokenizer,
         })
@@ -85,6 +91,12 @@ impl Encoder {
     /// Inputs are truncated to this many tokens, special tokens included.
     pub fn max_seq_length(&self) -> usize {
         self.tokenizer.max_len()
+    }
+
+    /// With micro-batching on: how many forward passes single-text calls
+    /// have shared so far, and how many texts those passes held.
+    pub fn micro_batching_stats(&self) -> Option<(u64, u64)> {
+        self.batcher.as_ref().map(Batcher::stats)
     }
 
     /// Whether vectors are scaled to unit length.
@@ -117,6 +129,15 @@ impl Encoder {
             )));
         }
         let lower = self.model.st.do_lower_case;
+        if let ([text], Some(batcher)) = (texts, &self.batcher) {
+            let tokens = self.tokenizer.encode(&prepare(text.as_ref(), lower))?;
+            let vector = batcher.encode(tokens, |batch| {
+                let flat = self.forward(batch)?;
+                Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
+            })?;
+            out.copy_from_slice(&vector);
+            return Ok(());
+        }
         let tokens = texts
             .iter()
             .map(|t| self.tokenizer.encode(&prepare(t.as_ref(), lower)))

@@ -31,6 +31,11 @@ pub enum Error {
     /// The tensor computation failed.
     #[error("inference failed: {0}")]
     Inference(#[from] candle_core::Error),
+
+    /// A bug: something the core guarantees did not hold (a panic caught
+    /// inside the core, for instance).
+    #[error("internal error: {0}")]
+    Internal(String),
 }
 
 impl Error {

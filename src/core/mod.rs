@@ -1,6 +1,7 @@
 //! The pure-Rust core: everything needed to turn text into sentence
 //! embeddings, with no knowledge of JNI.
 
+mod batcher;
 mod cpu;
 mod encoder;
 mod error;

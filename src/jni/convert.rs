@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use jni::objects::{JByteArray, JFloatArray, JIntArray, JString};
-use jni::sys::jint;
+use jni::sys::{jboolean, jint};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
@@ -20,8 +20,8 @@ pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
     Ok(PathBuf::from(s.try_to_string(env)?))
 }
 
-/// `-1` means "as the model says" for every option.
-pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint) -> BridgeResult<EncoderOptions> {
+/// `-1` means "as the model says" for every number.
+pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint, micro_batching: jboolean) -> BridgeResult<EncoderOptions> {
     let optional = |v: jint, what: &str| -> BridgeResult<Option<usize>> {
         match v {
             -1 => Ok(None),
@@ -33,6 +33,7 @@ pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint) -
         max_seq_length: optional(max_seq_length, "max sequence length")?,
         normalize: optional(normalize, "normalize flag")?.map(|v| v != 0),
         batch_size: optional(batch_size, "batch size")?.unwrap_or(EncoderOptions::default().batch_size),
+        micro_batching,
         ..EncoderOptions::default()
     })
 }

@@ -10,14 +10,15 @@ use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JString};
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
 
-use crate::core::{self, Encoder};
+use crate::core::{self, Encoder, EncoderOptions};
 use errors::{BridgeResult, ThrowMapped};
 
 #[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_open<'l>(
     mut env: EnvUnowned<'l>, _: JClass<'l>, dir: JString<'l>, max_seq_length: jint, normalize: jint, batch_size: jint,
+    micro_batching: jboolean,
 ) -> jlong {
-    env.with_env(|env| open(env, &dir, max_seq_length, normalize, batch_size)).resolve::<ThrowMapped>()
+    env.with_env(|env| open(env, &dir, convert::options(max_seq_length, normalize, batch_size, micro_batching)?)).resolve::<ThrowMapped>()
 }
 
 #[no_mangle]
@@ -61,8 +62,7 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_panicForTesting<'l>(mut env
     env.with_env(|_| with_encoder(h, |_| -> BridgeResult<()> { panic!("deliberate panic for testing") })).resolve::<ThrowMapped>()
 }
 
-fn open(env: &Env, dir: &JString, max_seq_length: jint, normalize: jint, batch_size: jint) -> BridgeResult<jlong> {
-    let options = convert::options(max_seq_length, normalize, batch_size)?;
+fn open(env: &Env, dir: &JString, options: EncoderOptions) -> BridgeResult<jlong> {
     Ok(handle::into_handle(Encoder::open(convert::path(env, dir)?, options)?))
 }
 

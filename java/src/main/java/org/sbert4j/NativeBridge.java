@@ -8,7 +8,7 @@ final class NativeBridge {
     private NativeBridge() {}
 
     /** Opens an encoder; {@code -1} in an int option means "as the model says". */
-    static native long open(String modelDir, int maxSequenceLength, int normalize, int batchSize);
+    static native long open(String modelDir, int maxSequenceLength, int normalize, int batchSize, boolean microBatching);
 
     static native void release(long handle);
 

@@ -137,6 +137,7 @@ public final class SentenceEncoder implements AutoCloseable {
         private int maxSequenceLength = -1;
         private int normalize = -1;
         private int batchSize = -1;
+        private boolean microBatching = true;
 
         private Builder(Path modelDir) {
             this.modelDir = modelDir;
@@ -166,6 +167,16 @@ public final class SentenceEncoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Whether concurrent {@link SentenceEncoder#encode(String)} calls from several threads are coalesced
+         * into one forward pass of up to {@link #batchSize} texts (default: on). A lone caller never waits for
+         * others; under load, passes grow with the number of callers. Vectors are the same either way.
+         */
+        public Builder microBatching(boolean enabled) {
+            this.microBatching = enabled;
+            return this;
+        }
+
         /** Loads the model (or shares one already loaded) and returns a new encoder. */
         public SentenceEncoder open() {
             if (modelDir == null) {
@@ -173,7 +184,7 @@ public final class SentenceEncoder implements AutoCloseable {
             }
             NativeLoader.ensureLoaded();
             String dir = Objects.toString(modelDir.toAbsolutePath());
-            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize);
+            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching);
             return new SentenceEncoder(new NativeEncoder(handle));
         }
     }

@@ -91,6 +91,38 @@ public class StressTest {
         assertEquals(0, SentenceEncoder.loadedModelCount());
     }
 
+    @Test(timeout = 120_000)
+    public void microBatchingOnAndOffGiveTheSameVectors() throws Exception {
+        List<String> texts = Fixtures.reference("all-MiniLM-L6-v2.reference.json").cases.get(0).texts;
+        try (SentenceEncoder off = SentenceEncoder.builder(Fixtures.defaultModel()).microBatching(false).open();
+             SentenceEncoder on = SentenceEncoder.builder(Fixtures.defaultModel()).microBatching(true).batchSize(8).open()) {
+            Map<String, float[]> want = new HashMap<>();
+            for (String t : texts) {
+                want.put(t, off.encode(t));
+            }
+            ExecutorService pool = Executors.newFixedThreadPool(8);
+            CountDownLatch start = new CountDownLatch(1);
+            List<Future<?>> workers = new ArrayList<>();
+            for (int w = 0; w < 8; w++) {
+                int id = w;
+                workers.add(pool.submit(() -> {
+                    start.await();
+                    for (int k = 0; k < 2 * texts.size(); k++) {
+                        String t = texts.get((k + id * 3) % texts.size());
+                        assertWithin(on.encode(t), want.get(t), t);
+                        assertWithin(off.encode(t), want.get(t), t);
+                    }
+                    return null;
+                }));
+            }
+            start.countDown();
+            for (Future<?> f : workers) {
+                f.get(100, TimeUnit.SECONDS);
+            }
+            pool.shutdown();
+        }
+    }
+
     private static void assertWithin(float[] got, float[] want, String what) {
         float diff = Fixtures.maxAbsDiff(got, want);
         assertTrue(what + ": max |difference| " + diff, diff <= 1e-6f);
