@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use candle_core::Tensor;
+use rayon::prelude::*;
 
 use super::batcher::Batcher;
 use super::error::{Error, Result};
@@ -110,7 +111,7 @@ impl Encoder {
         Ok(out)
     }
 
-    pub fn encode_batch<S: AsRef<str>>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
+    pub fn encode_batch<S: AsRef<str> + Sync>(&self, texts: &[S]) -> Result<Vec<Vec<f32>>> {
         let dim = self.dimension();
         let mut flat = vec![0f32; texts.len() * dim];
         self.encode_into(texts, &mut flat)?;
@@ -118,7 +119,7 @@ impl Encoder {
     }
 
     /// Encodes `texts` into `out`, row `i` at `out[i * dim..(i + 1) * dim]`.
-    pub fn encode_into<S: AsRef<str>>(&self, texts: &[S], out: &mut [f32]) -> Result<()> {
+    pub fn encode_into<S: AsRef<str> + Sync>(&self, texts: &[S], out: &mut [f32]) -> Result<()> {
         let dim = self.dimension();
         if out.len() != texts.len() * dim {
             return Err(Error::InvalidArgument(format!(
@@ -138,8 +139,9 @@ impl Encoder {
             out.copy_from_slice(&vector);
             return Ok(());
         }
+        // Tokenized on the same (rayon) threads the forward passes use.
         let tokens = texts
-            .iter()
+            .par_iter()
             .map(|t| self.tokenizer.encode(&prepare(t.as_ref(), lower)))
             .collect::<Result<Vec<Tokens>>>()?;
         // Longest first, so each batch pads as little as possible.

@@ -98,6 +98,44 @@ public class ReliabilityTest {
         assertEquals("the Cleaner released the forgotten encoder", 0, SentenceEncoder.loadedModelCount());
     }
 
+    /**
+     * 100,000 texts of ~40 tokens in one call: the native side works through them in chunks and
+     * batches under a token budget, so its peak memory does not grow with the list. Kept whole, the
+     * hidden states alone would take ~400 MB here; the peak RSS of the whole call (Java's result and
+     * heap included) must stay under 128 MiB above where it started.
+     */
+    @Test(timeout = 300_000)
+    public void aHundredThousandTextBatchRunsInBoundedMemory() throws Exception {
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        java.util.Random random = new java.util.Random(42);
+        String[] words = {"parcel", "late", "refund", "客服", "物流", "quality", "price", "delivery", "Москва", "🍕"};
+        for (int i = 0; i < 100_000; i++) {
+            StringBuilder sb = new StringBuilder("text ").append(i);
+            for (int w = 0; w < 20; w++) {
+                sb.append(' ').append(words[random.nextInt(words.length)]);
+            }
+            texts.add(sb.toString());
+        }
+        Path model = ArchitecturesTest.model("bert-mean-sqrt-len");
+        try (SentenceEncoder enc = SentenceEncoder.open(model)) {
+            enc.encode("warm-up");
+            System.gc();
+            long before = Memory.residentBytes();
+            Memory.resetPeak();
+            long start = System.nanoTime();
+            float[][] got = enc.encodeBatch(texts);
+            long peakGrowth = Memory.peakResidentBytes() - before;
+            System.err.printf("100,000 texts in %.1f s, peak RSS %d MiB above the start%n",
+                    (System.nanoTime() - start) / 1e9, peakGrowth >> 20);
+            assertEquals(texts.size(), got.length);
+            for (int i = 0; i < texts.size(); i += 997) {
+                float diff = Fixtures.maxAbsDiff(got[i], enc.encode(texts.get(i)));
+                assertTrue("text " + i + ": batch vs single " + diff, diff <= 1e-6f);
+            }
+            assertTrue("peak RSS grew by " + (peakGrowth >> 20) + " MiB", peakGrowth < (128L << 20));
+        }
+    }
+
     private static void openAndForget() {
         SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel());
         assertEquals(384, enc.encode("forgotten").length);
