@@ -33,7 +33,7 @@ while [ $# -gt 0 ]; do
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -120,14 +120,18 @@ if e["PEAK"]:
 json.dump(meta, open(sys.argv[1], "w"))
 EOF
 
+# Memory first, then the core alone right before the Java latency it is subtracted from.
+if has_phase java; then
+    step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xmx256m)"
+    "${JAVA[@]:0:1}" -Xmx256m "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
+fi
+
 if has_phase core; then
     step "sbert4j Rust core alone (examples/bench_core): $N texts x $REPS"
     target/release/examples/bench_core "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/core.json"
 fi
 
 if has_phase java; then
-    step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xmx256m)"
-    "${JAVA[@]:0:1}" -Xmx256m "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
     step "sbert4j from Java: latency, batches, 16 callers, micro-batching"
     "${JAVA[@]:0:1}" -Xmx1g "${JAVA[@]:1}" perf --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" \
         --out "$OUT/java_perf.json" --vectors "$OUT/sbert4j.f32"
