@@ -1,0 +1,381 @@
+package org.sbert4j.bench;
+
+import java.io.DataOutputStream;
+import java.io.BufferedOutputStream;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.lang.reflect.Method;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.sbert4j.SentenceEncoder;
+
+/**
+ * sbert4j's side of bench/run.sh: everything measured from Java, through
+ * JNI, written as one JSON file that bench/report.py reads.
+ *
+ * <pre>
+ * JavaBench perf --model DIR --corpus FILE --n N --reps R --out OUT.json --vectors OUT.f32
+ * JavaBench rss  --model DIR --corpus FILE --n N --calls K --out OUT.json
+ * </pre>
+ *
+ * perf: single-text encode latency (per call, first N texts, R passes after
+ * a warm-up pass; per-text minimum kept for the JNI overhead estimate),
+ * encodeBatch throughput at batch 1/8/32/128 (the N texts in corpus order,
+ * cut into chunks of that size, encoder opened with that batchSize), 16 Java
+ * threads each calling encode(String) one text at a time, and, when the
+ * builder has {@code microBatching(boolean)}, encode(String) throughput at
+ * 1/4/16/64 caller threads with it off and on. The vectors of the N texts
+ * (encodeBatch, default options) go to OUT.f32 as little-endian float32 rows
+ * for the agreement check.
+ *
+ * rss: resident set size (VmRSS) before loading, after opening, after the
+ * first encode, after a warm-up pass, then every K/10 of K single encodes;
+ * run in its own JVM so the other phases leave nothing behind.
+ */
+public final class JavaBench {
+    private static final int[] BATCH_SIZES = {1, 8, 32, 128};
+    private static final int[] MICRO_BATCH_CALLERS = {1, 4, 16, 64};
+    private static final int CONCURRENT_CALLERS = 16;
+
+    private JavaBench() {}
+
+    public static void main(String[] args) throws Exception {
+        if (args.length < 1) {
+            throw new IllegalArgumentException("usage: JavaBench perf|rss --model DIR --corpus FILE ...");
+        }
+        Map<String, String> opt = new LinkedHashMap<>();
+        for (int i = 1; i + 1 < args.length; i += 2) {
+            opt.put(args[i].replaceFirst("^--", ""), args[i + 1]);
+        }
+        Path model = Paths.get(opt.getOrDefault("model", "models/all-MiniLM-L6-v2"));
+        List<String> corpus = Files.readAllLines(Paths.get(opt.getOrDefault("corpus", "bench/sentences.txt")), StandardCharsets.UTF_8);
+        int n = Math.min(corpus.size(), Integer.parseInt(opt.getOrDefault("n", "1000")));
+        List<String> texts = new ArrayList<>(corpus.subList(0, n));
+        Json out = new Json();
+        out.put("java_version", System.getProperty("java.version"));
+        out.put("texts", n);
+        switch (args[0]) {
+            case "perf":
+                perf(model, texts, Integer.parseInt(opt.getOrDefault("reps", "5")), opt.get("vectors"), out);
+                break;
+            case "rss":
+                rss(model, texts, Long.parseLong(opt.getOrDefault("calls", "100000")), out);
+                break;
+            default:
+                throw new IllegalArgumentException("unknown mode " + args[0]);
+        }
+        Files.write(Paths.get(opt.getOrDefault("out", "java.json")), (out + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    // ---------------------------------------------------------------- perf
+
+    private static void perf(Path model, List<String> texts, int reps, String vectorsFile, Json out) throws Exception {
+        Method microBatching = microBatchingMethod();
+        out.put("micro_batching_available", microBatching != null);
+        out.put("reps", reps);
+        try (SentenceEncoder enc = SentenceEncoder.open(model)) {
+            out.put("dimension", enc.dimension());
+            out.put("max_seq_length", enc.maxSequenceLength());
+            for (String t : texts) {
+                enc.encode(t); // warm-up
+            }
+            if (vectorsFile != null) {
+                writeVectors(enc.encodeBatch(texts), vectorsFile);
+            }
+            log("single-text latency: %d texts x %d reps", texts.size(), reps);
+            out.put("single", latency(enc, texts, reps));
+            log("%d caller threads, encode(String)", CONCURRENT_CALLERS);
+            out.put("threads16", concurrent(enc, texts, CONCURRENT_CALLERS, reps));
+        }
+        Json batch = new Json();
+        for (int bs : BATCH_SIZES) {
+            log("encodeBatch, batch %d", bs);
+            try (SentenceEncoder enc = SentenceEncoder.builder(model).batchSize(bs).open()) {
+                batch.put(Integer.toString(bs), batchThroughput(enc, texts, bs, reps));
+            }
+        }
+        out.put("batch", batch);
+        if (microBatching != null) {
+            Json mb = new Json();
+            for (boolean on : new boolean[] {false, true}) {
+                SentenceEncoder.Builder b = SentenceEncoder.builder(model);
+                microBatching.invoke(b, on);
+                try (SentenceEncoder enc = b.open()) {
+                    for (String t : texts) {
+                        enc.encode(t);
+                    }
+                    Json byCallers = new Json();
+                    for (int callers : MICRO_BATCH_CALLERS) {
+                        log("micro-batching %s, %d caller threads", on ? "on" : "off", callers);
+                        byCallers.put(Integer.toString(callers), concurrent(enc, texts, callers, reps));
+                    }
+                    byCallers.put("single", latency(enc, texts, reps));
+                    mb.put(on ? "on" : "off", byCallers);
+                }
+            }
+            out.put("micro_batching", mb);
+        }
+    }
+
+    /** Builder.microBatching(boolean) when this sbert4j has it (looked up so this compiles either way). */
+    private static Method microBatchingMethod() {
+        try {
+            return SentenceEncoder.Builder.class.getMethod("microBatching", boolean.class);
+        } catch (NoSuchMethodException e) {
+            return null;
+        }
+    }
+
+    /** Each text encoded alone, in order, reps times; per-rep percentiles and per-text minimum. */
+    private static Json latency(SentenceEncoder enc, List<String> texts, int reps) {
+        double[] minUs = new double[texts.size()];
+        Arrays.fill(minUs, Double.POSITIVE_INFINITY);
+        double[] p50 = new double[reps], p90 = new double[reps], p99 = new double[reps], mean = new double[reps];
+        long checksum = 0;
+        for (int r = 0; r < reps; r++) {
+            double[] us = new double[texts.size()];
+            for (int i = 0; i < texts.size(); i++) {
+                long t0 = System.nanoTime();
+                float[] v = enc.encode(texts.get(i));
+                us[i] = (System.nanoTime() - t0) / 1e3;
+                checksum += Float.floatToRawIntBits(v[0]);
+                minUs[i] = Math.min(minUs[i], us[i]);
+            }
+            mean[r] = Arrays.stream(us).average().orElse(0);
+            Arrays.sort(us);
+            p50[r] = percentile(us, 0.50);
+            p90[r] = percentile(us, 0.90);
+            p99[r] = percentile(us, 0.99);
+        }
+        Json j = new Json();
+        j.put("p50_us", p50);
+        j.put("p90_us", p90);
+        j.put("p99_us", p99);
+        j.put("mean_us", mean);
+        j.put("min_us_per_text", minUs);
+        j.put("checksum", checksum);
+        return j;
+    }
+
+    /** The texts in corpus order, in chunks of bs, one encodeBatch per chunk; sentences per second per rep. */
+    private static Json batchThroughput(SentenceEncoder enc, List<String> texts, int bs, int reps) {
+        List<List<String>> chunks = new ArrayList<>();
+        for (int i = 0; i < texts.size(); i += bs) {
+            chunks.add(texts.subList(i, Math.min(texts.size(), i + bs)));
+        }
+        for (int i = 0; i < Math.min(chunks.size(), Math.max(2, 64 / bs)); i++) {
+            enc.encodeBatch(chunks.get(i)); // warm-up
+        }
+        double[] rate = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            long t0 = System.nanoTime();
+            for (List<String> chunk : chunks) {
+                enc.encodeBatch(chunk);
+            }
+            rate[r] = texts.size() / ((System.nanoTime() - t0) / 1e9);
+        }
+        Json j = new Json();
+        j.put("sent_per_s", rate);
+        return j;
+    }
+
+    /**
+     * callers threads share one encoder, each calling encode(String) one text
+     * at a time, taking the next text (cycling through the corpus) until
+     * calls texts are done; per rep: texts per second and per-call latency.
+     */
+    private static Json concurrent(SentenceEncoder enc, List<String> texts, int callers, int reps) throws InterruptedException {
+        int calls = Math.max(texts.size(), callers * 16);
+        runCallers(enc, texts, callers, Math.max(callers * 4, calls / 10)); // warm-up
+        double[] rate = new double[reps], p50 = new double[reps], p90 = new double[reps];
+        for (int r = 0; r < reps; r++) {
+            double[] us = new double[calls];
+            long t0 = System.nanoTime();
+            runCallers(enc, texts, callers, calls, us);
+            rate[r] = calls / ((System.nanoTime() - t0) / 1e9);
+            Arrays.sort(us);
+            p50[r] = percentile(us, 0.50);
+            p90[r] = percentile(us, 0.90);
+        }
+        Json j = new Json();
+        j.put("callers", callers);
+        j.put("calls_per_rep", calls);
+        j.put("sent_per_s", rate);
+        j.put("p50_us", p50);
+        j.put("p90_us", p90);
+        return j;
+    }
+
+    private static void runCallers(SentenceEncoder enc, List<String> texts, int callers, int calls) throws InterruptedException {
+        runCallers(enc, texts, callers, calls, new double[calls]);
+    }
+
+    private static void runCallers(SentenceEncoder enc, List<String> texts, int callers, int calls, double[] us)
+            throws InterruptedException {
+        AtomicInteger next = new AtomicInteger();
+        CountDownLatch go = new CountDownLatch(1);
+        Throwable[] failure = new Throwable[1];
+        List<Thread> threads = new ArrayList<>();
+        for (int c = 0; c < callers; c++) {
+            Thread t = new Thread(() -> {
+                try {
+                    go.await();
+                    for (int i; (i = next.getAndIncrement()) < calls; ) {
+                        long t0 = System.nanoTime();
+                        enc.encode(texts.get(i % texts.size()));
+                        us[i] = (System.nanoTime() - t0) / 1e3;
+                    }
+                } catch (Throwable e) {
+                    synchronized (failure) {
+                        failure[0] = e;
+                    }
+                }
+            }, "bench-caller-" + c);
+            t.start();
+            threads.add(t);
+        }
+        go.countDown();
+        for (Thread t : threads) {
+            t.join();
+        }
+        if (failure[0] != null) {
+            throw new IllegalStateException("a caller thread failed", failure[0]);
+        }
+    }
+
+    // ----------------------------------------------------------------- rss
+
+    private static void rss(Path model, List<String> texts, long calls, Json out) {
+        out.put("weights_bytes", weightsBytes(model));
+        out.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
+        out.put("rss_before_load_kib", rssKiB());
+        try (SentenceEncoder enc = SentenceEncoder.open(model)) {
+            out.put("rss_after_open_kib", rssKiB());
+            enc.encode(texts.get(0));
+            out.put("rss_after_first_encode_kib", rssKiB());
+            for (String t : texts) {
+                enc.encode(t);
+            }
+            long afterWarmup = rssKiB();
+            out.put("rss_after_warmup_kib", afterWarmup);
+            log("RSS: %d single encodes", calls);
+            long step = Math.max(1, calls / 10);
+            List<Long> samples = new ArrayList<>();
+            long checksum = 0;
+            long t0 = System.nanoTime();
+            for (long i = 1; i <= calls; i++) {
+                checksum += Float.floatToRawIntBits(enc.encode(texts.get((int) (i % texts.size())))[0]);
+                if (i % step == 0 || i == calls) {
+                    samples.add(rssKiB());
+                }
+            }
+            out.put("calls", calls);
+            out.put("calls_per_s", calls / ((System.nanoTime() - t0) / 1e9));
+            out.put("rss_samples_kib", samples.stream().mapToDouble(Long::doubleValue).toArray());
+            out.put("rss_after_calls_kib", samples.get(samples.size() - 1));
+            out.put("checksum", checksum);
+        }
+    }
+
+    private static long weightsBytes(Path model) {
+        try {
+            return Files.size(model.resolve("model.safetensors"));
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static long rssKiB() {
+        try {
+            for (String line : Files.readAllLines(Paths.get("/proc/self/status"))) {
+                if (line.startsWith("VmRSS:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", ""));
+                }
+            }
+        } catch (IOException | NumberFormatException e) {
+            // not Linux
+        }
+        return -1;
+    }
+
+    // ------------------------------------------------------------- helpers
+
+    private static double percentile(double[] sorted, double q) {
+        return sorted[Math.min(sorted.length - 1, (int) Math.floor(q * sorted.length))];
+    }
+
+    private static void writeVectors(float[][] vectors, String file) throws IOException {
+        ByteBuffer buf = ByteBuffer.allocate(vectors.length * vectors[0].length * 4).order(ByteOrder.LITTLE_ENDIAN);
+        for (float[] v : vectors) {
+            for (float x : v) {
+                buf.putFloat(x);
+            }
+        }
+        try (DataOutputStream o = new DataOutputStream(new BufferedOutputStream(new FileOutputStream(file)))) {
+            o.write(buf.array());
+        }
+    }
+
+    private static void log(String format, Object... args) {
+        System.err.printf("  java: " + format + "%n", args);
+    }
+
+    /** Just enough JSON for numbers, booleans, strings, arrays of doubles and nested objects. */
+    private static final class Json {
+        private final Map<String, Object> fields = new LinkedHashMap<>();
+
+        void put(String key, Object value) {
+            fields.put(key, value);
+        }
+
+        @Override
+        public String toString() {
+            StringBuilder sb = new StringBuilder("{");
+            for (Map.Entry<String, Object> e : fields.entrySet()) {
+                if (sb.length() > 1) {
+                    sb.append(", ");
+                }
+                sb.append(quote(e.getKey())).append(": ").append(value(e.getValue()));
+            }
+            return sb.append('}').toString();
+        }
+
+        private static String value(Object v) {
+            if (v instanceof double[]) {
+                StringBuilder sb = new StringBuilder("[");
+                for (double d : (double[]) v) {
+                    sb.append(sb.length() > 1 ? ", " : "").append(number(d));
+                }
+                return sb.append(']').toString();
+            }
+            if (v instanceof Double || v instanceof Float) {
+                return number(((Number) v).doubleValue());
+            }
+            if (v instanceof Number || v instanceof Boolean || v instanceof Json) {
+                return v.toString();
+            }
+            return quote(String.valueOf(v));
+        }
+
+        private static String number(double d) {
+            return Double.isFinite(d) ? String.format(Locale.ROOT, "%.3f", d) : "null";
+        }
+
+        private static String quote(String s) {
+            return '"' + s.replace("\\", "\\\\").replace("\"", "\\\"") + '"';
+        }
+    }
+}

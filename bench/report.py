@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+"""Merges what bench/run.sh measured (the JSON files in OUT) into one
+markdown table, printed and written to OUT/report.md.
+
+    python3 bench/report.py OUT MODEL_DIR
+
+Every figure is the median over repetitions, with the min-max spread.
+"vs ONNX" is the figure divided by ONNX Runtime's matching figure (for
+latencies lower is better, for rates higher is better). Effective GFLOP/s
+count the model's useful work only: per text of n real tokens (tokenizer,
+max_seq_length 256, no padding), L x (2n(4h^2 + 2hI) + 4n^2 h) flops for L
+layers, hidden size h, intermediate size I (about 21 MFLOP per token for
+all-MiniLM-L6-v2); "% peak" divides by the measured FMA peak.
+Standard library only: runs with any python3.
+"""
+import json
+import math
+import os
+import statistics
+import struct
+import sys
+
+
+def load(out, name):
+    path = os.path.join(out, name)
+    if not os.path.exists(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def spread(xs, fmt):
+    return f"{fmt(min(xs))}–{fmt(max(xs))}" if xs and len(xs) > 1 else ""
+
+
+def flops_per_text(n, cfg):
+    L, h, inter = cfg["num_hidden_layers"], cfg["hidden_size"], cfg["intermediate_size"]
+    return L * (2 * n * (4 * h * h + 2 * h * inter) + 4 * n * n * h)
+
+
+def read_f32(path, dim):
+    with open(path, "rb") as f:
+        data = f.read()
+    flat = struct.unpack(f"<{len(data) // 4}f", data)
+    return [list(flat[i:i + dim]) for i in range(0, len(flat), dim)]
+
+
+def read_npy(path):
+    """float32 2-D .npy (version 1/2/3 header, C order) without numpy."""
+    with open(path, "rb") as f:
+        data = f.read()
+    assert data[:6] == b"\x93NUMPY", path
+    major = data[6]
+    hlen, start = (struct.unpack("<H", data[8:10])[0], 10) if major == 1 else (struct.unpack("<I", data[8:12])[0], 12)
+    header = eval(data[start:start + hlen].decode("latin1"))  # a dict literal written by numpy
+    assert header["descr"] == "<f4" and not header["fortran_order"], header
+    rows, dim = header["shape"]
+    flat = struct.unpack(f"<{rows * dim}f", data[start + hlen:start + hlen + rows * dim * 4])
+    return [list(flat[i:i + dim]) for i in range(0, len(flat), dim)]
+
+
+def agreement(a, b):
+    n = min(len(a), len(b))
+    min_cos, max_diff = 1.0, 0.0
+    for u, v in zip(a[:n], b[:n]):
+        dot = sum(x * y for x, y in zip(u, v))
+        nu, nv = math.sqrt(sum(x * x for x in u)), math.sqrt(sum(y * y for y in v))
+        min_cos = min(min_cos, dot / (nu * nv) if nu and nv else 0.0)
+        max_diff = max(max_diff, max(abs(x - y) for x, y in zip(u, v)))
+    return n, min_cos, max_diff
+
+
+class Table:
+    def __init__(self):
+        self.rows = []
+
+    def add(self, figure, system, value, spread_="", vs_onnx="", gflops=None, peak=None, target=""):
+        pct = f"{100 * gflops / peak:.0f}%" if gflops and peak else ""
+        g = f"{gflops:.0f}" if gflops else ""
+        self.rows.append([figure, system, value, spread_, vs_onnx, g, pct, target])
+
+    def markdown(self):
+        head = ["figure", "system", "median", "spread (min–max)", "vs ONNX Runtime", "eff. GFLOP/s", "% FMA peak", "target / note"]
+        lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
+        lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in self.rows]
+        return "\n".join(lines)
+
+
+def check(ok):
+    return "✓" if ok else "✗"
+
+
+def main():
+    out, model_dir = sys.argv[1], sys.argv[2]
+    meta = load(out, "meta.json") or {}
+    fma = load(out, "fma.json")
+    jp, jr = load(out, "java_perf.json"), load(out, "java_rss.json")
+    core, py, seed = load(out, "core.json"), load(out, "python.json"), load(out, "seed.json")
+    with open(os.path.join(model_dir, "config.json")) as f:
+        cfg = json.load(f)
+
+    peak = meta.get("peak_gflops")
+    peak_note = meta.get("peak_source", "")
+    if peak is None:
+        peak = fma["gflops_best"] if fma else 540.0
+        peak_note = "measured" if fma else "default"
+
+    tokens = py["tokens_per_text"] if py else None
+    n = len(tokens) if tokens else (jp or {}).get("texts", 0)
+    flops_mean = statistics.mean(flops_per_text(t, cfg) for t in tokens) if tokens else None
+    per_token = flops_per_text(1, cfg)  # the n^2 term is negligible at n = 1
+    gf_rate = lambda rate: rate * flops_mean / 1e9 if flops_mean and rate else None
+    gf_lat = lambda us: flops_mean / (us * 1e-6) / 1e9 if flops_mean and us else None
+
+    t = Table()
+    ms = lambda us: f"{us / 1e3:.2f} ms"
+    ms0 = lambda us: f"{us / 1e3:.2f}"
+    r0 = lambda x: f"{x:.0f}"
+
+    # Single-text latency.
+    ort_lat = med(py["ort"]["single"]["p50_us"]) if py and "ort" in py else None
+    ort_mean = med(py["ort"]["single"]["mean_us"]) if py and "ort" in py else None
+    lat_rows = []
+    if jp:
+        lat_rows.append(("sbert4j encode(String), Java", jp["single"], "java"))
+    if core:
+        lat_rows.append(("sbert4j Rust core, no JNI", {"p50_us": core["p50_us"], "mean_us": core["mean_us"]}, "core"))
+    if py and "ort" in py:
+        lat_rows.append(("ONNX Runtime (Python)", py["ort"]["single"], "ort"))
+    if py and "st" in py:
+        lat_rows.append(("sentence-transformers", py["st"]["single"], "st"))
+    for name, d, key in lat_rows:
+        p50 = med(d["p50_us"])
+        ratio = f"{p50 / ort_lat:.2f}×" if ort_lat else ""
+        target = ""
+        if key == "java":
+            p90 = med(d.get("p90_us", []))
+            target = f"≤ 0.75× ONNX {check(ort_lat and p50 <= 0.75 * ort_lat)}" if ort_lat else "≤ 0.75× ONNX"
+            target += f"; p90 {ms(p90)}" if p90 else ""
+        elif key == "ort":
+            target = "reference"
+        t.add("1-text latency p50", name, ms(p50), spread(d["p50_us"], ms0), ratio, gf_lat(med(d["mean_us"])), peak, target)
+
+    # Batch throughput.
+    for bs in ("1", "8", "32", "128"):
+        ort_rate = med(py["ort"]["batch"][bs]["sent_per_s"]) if py and "ort" in py else None
+        systems = []
+        if jp:
+            systems.append(("sbert4j encodeBatch, Java", jp["batch"][bs]["sent_per_s"], "java"))
+        if py and "ort" in py:
+            systems.append(("ONNX Runtime (Python)", py["ort"]["batch"][bs]["sent_per_s"], "ort"))
+        if py and "st" in py:
+            systems.append(("sentence-transformers", py["st"]["batch"][bs]["sent_per_s"], "st"))
+        for name, rates, key in systems:
+            rate = med(rates)
+            ratio = f"{rate / ort_rate:.2f}×" if ort_rate else ""
+            target = ""
+            if key == "java":
+                need = 1.2 if bs == "32" else 1.0
+                target = f"≥ {need}× ONNX {check(ort_rate and rate >= need * ort_rate)}" if ort_rate else f"≥ {need}× ONNX"
+            elif key == "ort":
+                target = "reference"
+            t.add(f"batch {bs}, sent/s", name, r0(rate), spread(rates, r0), ratio, gf_rate(rate), peak, target)
+
+    # Many callers: sbert4j 16 threads vs the seed service.
+    ort_b1 = med(py["ort"]["batch"]["1"]["sent_per_s"]) if py and "ort" in py else None
+    seed_rates = {}
+    if seed:
+        for variant in ("plain", "async"):
+            reps = seed.get(variant) or []
+            if reps:
+                seed_rates[variant] = [r["requests"] / (r["duration_us"] / 1e6) for r in reps]
+    best_seed = max((med(v) for v in seed_rates.values()), default=None)
+    if jp:
+        rates = jp["threads16"]["sent_per_s"]
+        rate = med(rates)
+        target = "≥ 10× seed service"
+        if best_seed:
+            target += f" {check(rate >= 10 * best_seed)} ({rate / best_seed:.1f}×)"
+        target += f"; p50 per call {ms(med(jp['threads16']['p50_us']))}"
+        t.add("16 callers, encode(String), texts/s", "sbert4j, 16 Java threads", r0(rate), spread(rates, r0),
+              f"{rate / ort_b1:.2f}× ONNX b1" if ort_b1 else "", gf_rate(rate), peak, target)
+    for variant, label in (("plain", "seed FastAPI, plain def"), ("async", "seed FastAPI, async + sync_to_async")):
+        if variant in seed_rates:
+            rates = seed_rates[variant]
+            rate = med(rates)
+            p50 = med([r["p50_us"] for r in seed[variant]])
+            errors = sum(r["errors_status"] + r["errors_timeout"] + r["errors_connect"] + r["errors_read"] for r in seed[variant])
+            note = f"wrk -t2 -c32; p50 {ms(p50)}"
+            note += f"; {errors} errors" if errors else ""
+            if variant == "async" and seed.get("async_via"):
+                note += f"; via {seed['async_via']}"
+            t.add("HTTP service, req/s", label, r0(rate), spread(rates, r0),
+                  f"{rate / ort_b1:.2f}× ONNX b1" if ort_b1 else "", gf_rate(rate), peak, note)
+
+    # JNI overhead: per text, the fastest Java call minus the fastest core call.
+    if jp and core:
+        java_min, core_min = jp["single"]["min_us_per_text"], core["min_us_per_text"]
+        diffs = [a - b for a, b in zip(java_min, core_min)]
+        mean_diff = statistics.mean(diffs)
+        p50_diff = med(jp["single"]["p50_us"]) - med(core["p50_us"])
+        t.add("JNI overhead, µs/call", "sbert4j Java − Rust core", f"{mean_diff:.1f} µs", "", "", None, None,
+              f"≤ 5 µs {check(mean_diff <= 5) if mean_diff > -5 else '? (negative: noise exceeds the overhead, rerun idle)'}; mean over texts of (fastest Java call − fastest core call); "
+              f"median per-text diff {med(diffs):.1f} µs; p50 diff {p50_diff:.1f} µs")
+
+    # Memory.
+    if jr:
+        mib = lambda kib: kib / 1024
+        weights = jr["weights_bytes"] / 2**20
+        loaded = mib(jr["rss_after_first_encode_kib"])
+        t.add("RSS after loading + 1 encode", "sbert4j (whole JVM)", f"{loaded:.0f} MiB", "", "", None, None,
+              f"≤ weights {weights:.0f} + 64 MiB {check(loaded <= weights + 64)}; JVM before loading "
+              f"{mib(jr['rss_before_load_kib']):.0f} MiB (so +{loaded - mib(jr['rss_before_load_kib']):.0f} MiB for sbert4j), after open {mib(jr['rss_after_open_kib']):.0f} MiB, "
+              f"-Xmx {jr['max_heap_bytes'] / 2**20:.0f} MiB")
+        samples = [mib(s) for s in jr["rss_samples_kib"]]
+        # Flat: from the first tenth of the calls (allocator and JIT settled) to the last.
+        growth = samples[-1] - samples[0]
+        since_warmup = mib(jr["rss_after_calls_kib"] - jr["rss_after_warmup_kib"])
+        t.add(f"RSS after {jr['calls']:,} encode(String)", "sbert4j (whole JVM)", f"{samples[-1]:.0f} MiB",
+              f"{min(samples):.0f}–{max(samples):.0f} MiB", "", None, None,
+              f"flat: {growth:+.1f} MiB from 10% to 100% of the calls {check(growth <= 8)} (≤ 8 MiB); "
+              f"{since_warmup:+.1f} MiB since the warm-up pass; {jr['calls_per_s']:.0f} calls/s")
+
+    # Micro-batching.
+    if jp:
+        if not jp.get("micro_batching_available"):
+            t.add("micro-batching", "sbert4j", "n/a", "", "", None, None, "Builder.microBatching(boolean) absent in this build")
+        else:
+            mb = jp["micro_batching"]
+            for callers in ("1", "4", "16", "64"):
+                on, off = mb["on"][callers]["sent_per_s"], med(mb["off"][callers]["sent_per_s"])
+                t.add(f"micro-batching, {callers} caller(s), texts/s", "sbert4j, micro-batching on", r0(med(on)), spread(on, r0),
+                      f"{med(on) / ort_b1:.2f}× ONNX b1" if ort_b1 else "", gf_rate(med(on)), peak,
+                      f"off {off:.0f}; gain {med(on) / off:.2f}×")
+            lat_on, lat_off = med(mb["on"]["single"]["p50_us"]), med(mb["off"]["single"]["p50_us"])
+            t.add("micro-batching, 1-text latency p50", "sbert4j, micro-batching on", ms(lat_on), spread(mb["on"]["single"]["p50_us"], ms0),
+                  f"{lat_on / ort_lat:.2f}×" if ort_lat else "", None, None,
+                  f"off {ms(lat_off)}; ≤ +5% {check(lat_on <= 1.05 * lat_off)} ({100 * (lat_on / lat_off - 1):+.1f}%)")
+
+    # Agreement.
+    dim = (jp or {}).get("dimension") or (py or {}).get("dimension")
+    vec = {}
+    if dim and os.path.exists(os.path.join(out, "sbert4j.f32")):
+        vec["sbert4j"] = read_f32(os.path.join(out, "sbert4j.f32"), dim)
+    for k in ("st", "ort"):
+        p = os.path.join(out, f"{k}.npy")
+        if os.path.exists(p):
+            vec[k] = read_npy(p)
+    names = {"sbert4j": "sbert4j", "st": "sentence-transformers", "ort": "ONNX Runtime"}
+    for a, b in (("sbert4j", "st"), ("sbert4j", "ort"), ("ort", "st")):
+        if a in vec and b in vec:
+            k, cos, diff = agreement(vec[a], vec[b])
+            t.add("vector agreement", f"{names[a]} vs {names[b]}", f"max abs diff {diff:.1e}", "", "", None, None,
+                  f"min cosine {cos:.7f} over {k} texts; parity ≤ 1e-5 {check(diff <= 1e-5 and cos >= 0.99999)}")
+
+    if fma:
+        t.add("FMA peak (AVX-512, 2 threads)", "bench/fma_peak.c", f"{fma['gflops_median']:.0f} GFLOP/s",
+              f"{fma['gflops_min']:.0f}–{fma['gflops_best']:.0f}", "", None, None, "best of reps is the % peak denominator" if peak_note == "measured" else "")
+
+    lines = []
+    lines.append(f"# sbert4j benchmark ({meta.get('mode', '?')} mode, {meta.get('date', '')})")
+    lines.append("")
+    lines.append(f"- machine: {meta.get('cpu', '?')}, {meta.get('cores', '?')} cores; every system on {meta.get('threads', 2)} threads; "
+                 f"sbert4j {meta.get('commit', '?')}")
+    if tokens:
+        lines.append(f"- corpus: first {n} lines of bench/sentences.txt; tokens per text median {med(tokens):.0f}, "
+                     f"mean {statistics.mean(tokens):.1f}, max {max(tokens)} (max_seq_length {py['max_seq_length']}); "
+                     f"{per_token / 1e6:.1f} MFLOP/token, {flops_mean / 1e6:.0f} MFLOP per text on average")
+    if meta.get("load_at_start", 0) > 0.5:
+        lines.append(f"- **warning**: load average {meta['load_at_start']} at the start: the machine was busy, figures are low and noisy")
+    lines.append(f"- repetitions: {meta.get('reps', '?')} (median, min–max); FMA peak {peak:.0f} GFLOP/s ({peak_note})")
+    if py:
+        v = py["versions"]
+        lines.append(f"- peers: torch {v['torch']}, sentence-transformers {v['sentence_transformers']}, "
+                     f"onnxruntime {v['onnxruntime']}, Python {v['python']}; Java {(jp or {}).get('java_version', '?')}")
+    lines.append("")
+    lines.append(t.markdown())
+    lines.append("")
+    lines.append("vs ONNX Runtime: the figure over ONNX Runtime's matching one (latency: lower is better; rates: higher; "
+                 "\"ONNX b1\" = its batch-1 rate, one text per call). Effective GFLOP/s: useful flops of the texts "
+                 "(real tokens, no padding) per second (latency rows: per mean call time). "
+                 "Spread: min–max over repetitions.")
+    text = "\n".join(lines) + "\n"
+    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
+        f.write(text)
+    sys.stdout.write(text)
+
+
+if __name__ == "__main__":
+    main()

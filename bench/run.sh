@@ -1,0 +1,195 @@
+#!/usr/bin/env bash
+# The sbert4j benchmark: sbert4j (from Java through JNI, and its Rust core
+# alone) against sentence-transformers, ONNX Runtime and the seed's FastAPI
+# service, on the same texts with the same thread budget, one system at a
+# time; ends with one markdown table (also written to OUT/report.md).
+#
+#   bash bench/run.sh [--quick] [--peak GFLOPS] [--threads N] [--phases LIST] [--out DIR]
+#
+#   --quick          a smoke run: 160 texts, 2 repetitions, 2,000 calls for the
+#                    memory figure, 4 s wrk runs (minutes, not figures to quote)
+#   --peak GFLOPS    the FMA peak for "% peak" (default: measured by bench/fma_peak.c,
+#                    540 when it cannot run)
+#   --threads N      threads for every system (default 2)
+#   --phases LIST    comma-separated subset of fma,core,java,python,seed (default all)
+#   --out DIR        where results go (default bench/out)
+#
+# Environment: SBERT4J_BENCH_VENV  the Python virtualenv (default bench/.venv,
+#                                  created from PyPI with bench/requirements.txt
+#                                  when missing; an existing one given here is
+#                                  used as is, never installed into)
+#              SBERT4J_BENCH_PIP_ARGS  extra pip arguments for creating it
+# Not part of the tests. See bench/README-section.md.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
+THREADS=2 PEAK= PHASES=fma,core,java,python,seed OUT=bench/out
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ;;
+        --peak) PEAK=$2; shift ;;
+        --threads) THREADS=$2; shift ;;
+        --phases) PHASES=$2; shift ;;
+        --out) OUT=$2; shift ;;
+        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
+    esac
+    shift
+done
+has_phase() { [[ ",$PHASES," == *",$1,"* ]]; }
+
+MODEL=$ROOT/models/all-MiniLM-L6-v2
+CORPUS=$ROOT/bench/sentences.txt
+VENV=${SBERT4J_BENCH_VENV:-$ROOT/bench/.venv}
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+rm -f "$OUT"/*.json "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/report.md "$OUT"/fma_peak
+rm -rf "$OUT/classes"
+
+step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)" >&2; }
+die() { echo "bench: $*" >&2; exit 1; }
+
+# Every system gets the same threads: rayon (sbert4j), torch/OpenMP/MKL, ONNX Runtime (set in code).
+export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
+export TOKENIZERS_PARALLELISM=false   # the tokenizers library's own pool stays out of the thread budget
+
+for tool in cargo java javac gradle python3 curl; do
+    command -v "$tool" >/dev/null 2>&1 || die "$tool is missing"
+done
+if has_phase seed; then command -v wrk >/dev/null 2>&1 || die "wrk is missing (apt-get install wrk) or leave out the seed phase"; fi
+
+load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
+if python3 -c "import sys; sys.exit(0 if float('$load') > 0.5 else 1)"; then
+    echo "bench: load average $load: this machine is busy, figures will be low and noisy" >&2
+fi
+
+step "model"
+python3 models/fetch_default_model.py >&2
+
+step "build: cargo (release) and the sbert4j jar"
+cargo build --release --lib --example bench_core
+gradle -q jar >&2   # (Debian's gradle prints the JVM version on stdout)
+JAR=$(ls build/libs/sbert4j-*.jar | grep -v -- '-sources' | head -1)
+mkdir -p "$OUT/classes"
+javac -cp "$JAR" -d "$OUT/classes" bench/java/org/sbert4j/bench/JavaBench.java
+JAVA=(java -cp "$JAR:$OUT/classes" -Djava.library.path="$ROOT/target/release" org.sbert4j.bench.JavaBench)
+
+if has_phase python || has_phase seed; then
+    step "Python peers: virtualenv $VENV"
+    PY=$VENV/bin/python
+    check_venv() { "$PY" -c 'import torch, sentence_transformers, onnxruntime, onnx, tokenizers, transformers, fastapi, uvicorn, numpy' 2>/dev/null; }
+    if [ -x "$PY" ] && check_venv; then
+        echo "using $VENV" >&2
+    elif [ -z "${SBERT4J_BENCH_VENV:-}" ] || [ ! -e "$VENV" ]; then
+        echo "creating $VENV from PyPI (bench/requirements.txt; the first time downloads several GB)" >&2
+        [ -x "$PY" ] || python3 -m venv "$VENV"
+        "$PY" -m pip install --quiet --upgrade pip
+        # shellcheck disable=SC2086
+        "$PY" -m pip install --quiet ${SBERT4J_BENCH_PIP_ARGS:-} -r bench/requirements.txt
+        check_venv || die "the virtualenv $VENV still lacks a package"
+    else
+        die "$VENV (SBERT4J_BENCH_VENV) lacks a package; install bench/requirements.txt into it or unset SBERT4J_BENCH_VENV"
+    fi
+fi
+
+cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)
+PEAK_SOURCE=given
+if [ -z "$PEAK" ] && has_phase fma; then
+    step "FMA peak: bench/fma_peak.c on $THREADS threads"
+    if grep -qw avx512f /proc/cpuinfo && gcc -O2 -mavx512f -mfma -pthread bench/fma_peak.c -o "$OUT/fma_peak"; then
+        "$OUT/fma_peak" "$THREADS" 5 >"$OUT/fma.json"
+        cat "$OUT/fma.json" >&2
+        PEAK_SOURCE=measured
+    else
+        echo "no AVX-512 or no gcc: taking the peak as 540 GFLOP/s" >&2
+    fi
+fi
+if [ -z "$PEAK" ] && [ ! -s "$OUT/fma.json" ]; then PEAK=540 PEAK_SOURCE=default; fi
+
+MODE=$MODE N=$N REPS=$REPS THREADS=$THREADS PEAK=$PEAK PEAK_SOURCE=$PEAK_SOURCE CPU=$cpu LOAD=$load \
+COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown) python3 - "$OUT/meta.json" <<'EOF'
+import json, os, sys, time
+e = os.environ
+meta = {"mode": e["MODE"], "texts": int(e["N"]), "reps": int(e["REPS"]), "threads": int(e["THREADS"]),
+        "cpu": e["CPU"], "cores": os.cpu_count(), "commit": e["COMMIT"], "load_at_start": float(e["LOAD"]),
+        "date": time.strftime("%Y-%m-%d %H:%M"), "peak_source": e["PEAK_SOURCE"]}
+if e["PEAK"]:
+    meta["peak_gflops"] = float(e["PEAK"])
+json.dump(meta, open(sys.argv[1], "w"))
+EOF
+
+# Memory first, then the core alone right before the Java latency it is subtracted from.
+if has_phase java; then
+    step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xmx256m)"
+    "${JAVA[@]:0:1}" -Xmx256m "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
+fi
+
+if has_phase core; then
+    step "sbert4j Rust core alone (examples/bench_core): $N texts x $REPS"
+    target/release/examples/bench_core "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/core.json"
+fi
+
+if has_phase java; then
+    step "sbert4j from Java: latency, batches, 16 callers, micro-batching"
+    "${JAVA[@]:0:1}" -Xmx1g "${JAVA[@]:1}" perf --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" \
+        --out "$OUT/java_perf.json" --vectors "$OUT/sbert4j.f32"
+fi
+
+if has_phase python; then
+    step "sentence-transformers and ONNX Runtime: $N texts x $REPS"
+    "$PY" bench/python_peers.py --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" --threads "$THREADS" \
+        --onnx "$OUT/model.onnx" --out "$OUT/python.json" --vectors-dir "$OUT"
+fi
+
+if has_phase seed; then
+    step "the seed's FastAPI service under wrk -t2 -c32 (${WRK_REPS} x ${WRK_SECONDS}s per endpoint)"
+    PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    "$PY" bench/seed_service.py --model "$MODEL" --port "$PORT" --threads "$THREADS" >"$OUT/seed_service.log" 2>&1 &
+    SEED_PID=$!
+    trap 'kill "$SEED_PID" 2>/dev/null || true' EXIT
+    health=
+    for _ in $(seq 240); do
+        health=$(curl -sf "http://127.0.0.1:$PORT/health" 2>/dev/null) && break
+        kill -0 "$SEED_PID" 2>/dev/null || die "the seed service exited: see $OUT/seed_service.log"
+        sleep 0.5
+    done
+    [ -n "$health" ] || die "the seed service did not come up: see $OUT/seed_service.log"
+    echo "service up: $health" >&2
+    for endpoint in embed embed_async; do
+        answer=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"text": "a test sentence"}' "http://127.0.0.1:$PORT/$endpoint")
+        python3 -c 'import json, sys; assert len(json.loads(sys.argv[1])["embedding"]) == 384' "$answer" \
+            || die "/$endpoint did not answer an embedding"
+    done
+    run_wrk() { # endpoint seconds -> the WRK_JSON line
+        wrk -t2 -c32 -d"$2"s --timeout 10s -s bench/wrk_corpus.lua "http://127.0.0.1:$PORT/$1" -- "$CORPUS" "$N" \
+            | tee -a "$OUT/wrk.log" | sed -n 's/^WRK_JSON //p'
+    }
+    : >"$OUT/seed_runs.txt"
+    for variant in plain async; do
+        endpoint=embed; [ "$variant" = async ] && endpoint=embed_async
+        echo "/$endpoint: warm-up ${WRK_WARMUP}s" >&2
+        run_wrk "$endpoint" "$WRK_WARMUP" >/dev/null
+        for rep in $(seq "$WRK_REPS"); do
+            line=$(run_wrk "$endpoint" "$WRK_SECONDS")
+            echo "$variant $line" >>"$OUT/seed_runs.txt"
+            echo "/$endpoint rep $rep: $line" >&2
+        done
+    done
+    kill "$SEED_PID" 2>/dev/null || true
+    wait "$SEED_PID" 2>/dev/null || true
+    trap - EXIT
+    python3 - "$OUT/seed_runs.txt" "$OUT/seed.json" "$health" <<'EOF'
+import json, sys
+runs = {"plain": [], "async": []}
+for line in open(sys.argv[1]):
+    variant, data = line.split(" ", 1)
+    runs[variant].append(json.loads(data))
+runs["async_via"] = json.loads(sys.argv[3]).get("async_via")
+json.dump(runs, open(sys.argv[2], "w"))
+EOF
+fi
+
+step "report"
+python3 bench/report.py "$OUT" "$MODEL"
