@@ -21,8 +21,9 @@ import org.sbert4j.SentenceEncoder;
 /**
  * Throughput on the corpus: one JVM calling {@code encodeBatch} on all of it,
  * then Spark in local[2] running {@link SentenceEmbeddings#withColumn} over it
- * in several partitions. Medians of {@code --rounds} timed rounds after one
- * untimed warm-up round each. {@code gradle :sbert4j-spark:sparkBench}.
+ * in several partitions. Medians of {@code --rounds} timed rounds of each,
+ * alternating, after a cold first Spark job (model load included) and a
+ * warm-up round each. {@code gradle :sbert4j-spark:sparkBench}.
  */
 public final class SparkBench {
     private SparkBench() {}
@@ -54,20 +55,6 @@ public final class SparkBench {
         System.out.printf("corpus: %d sentences; %d cores; %d timed rounds after a warm-up%n",
                 corpus.size(), Runtime.getRuntime().availableProcessors(), rounds);
 
-        double[] single = new double[rounds];
-        long loadStart = System.nanoTime();
-        try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
-            System.out.printf("model load: %.2f s%n", (System.nanoTime() - loadStart) / 1e9);
-            encoder.encodeBatch(corpus);
-            for (int r = 0; r < rounds; r++) {
-                long start = System.nanoTime();
-                encoder.encodeBatch(corpus);
-                single[r] = corpus.size() / ((System.nanoTime() - start) / 1e9);
-            }
-        }
-        System.out.printf("single JVM, encodeBatch(corpus): %.0f sentences/s (median; rounds %s)%n",
-                median(single), format(single));
-
         SparkSession spark = SentenceEmbeddingsTest.session(master);
         try {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -78,27 +65,42 @@ public final class SparkBench {
             }
             Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, partitions), schema);
             EncoderOptions options = EncoderOptions.modelDir(model).batchSize(batchSize);
-            double first = 0;
+            // The first job loads the model (and warms Spark up).
+            double first = sparkRound(df, options, corpus.size());
+            // Then rounds alternate between the two, so that both see the same
+            // load on a shared machine; the single-JVM encoder shares the
+            // weights the executor side loaded.
+            double[] single = new double[rounds];
             double[] timed = new double[rounds];
-            for (int r = -1; r < rounds; r++) {
-                long start = System.nanoTime();
-                List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
-                double rate = out.size() / ((System.nanoTime() - start) / 1e9);
-                if (out.size() != corpus.size()) {
-                    throw new IllegalStateException("got " + out.size() + " rows");
-                }
-                if (r < 0) {
-                    first = rate;
-                } else {
-                    timed[r] = rate;
+            try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
+                encoder.encodeBatch(corpus);
+                sparkRound(df, options, corpus.size());
+                for (int r = 0; r < rounds; r++) {
+                    long start = System.nanoTime();
+                    encoder.encodeBatch(corpus);
+                    single[r] = corpus.size() / ((System.nanoTime() - start) / 1e9);
+                    timed[r] = sparkRound(df, options, corpus.size());
                 }
             }
+            System.out.printf("single JVM, encodeBatch(corpus): %.0f sentences/s (median; rounds %s)%n",
+                    median(single), format(single));
             System.out.printf("Spark %s, %d partitions, batch %d, withColumn + collect: %.0f sentences/s "
                             + "(median; rounds %s; first job, model load included: %.0f); models opened: %d%n",
                     master, partitions, batchSize, median(timed), format(timed), first, ExecutorEncoders.opens(options));
         } finally {
             spark.stop();
         }
+    }
+
+    /** One job over the corpus: sentences per second. */
+    private static double sparkRound(Dataset<Row> df, EncoderOptions options, int expected) {
+        long start = System.nanoTime();
+        List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
+        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
+        if (out.size() != expected) {
+            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
+        }
+        return rate;
     }
 
     private static double median(double[] values) {
