@@ -20,6 +20,10 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.zip.Deflater;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipOutputStream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -286,6 +290,32 @@ public class SentenceEmbeddingsTest {
             fail("an unknown SparkFiles name was accepted");
         } catch (RuntimeException e) {
             assertTrue(e.getMessage(), e.getMessage().contains("'never-added' is not in SparkFiles on host "));
+        }
+    }
+
+    @Test
+    public void aModelShippedAsAnArchiveIsFoundThroughSparkFiles() throws IOException {
+        // What a cluster job does with a model zip on HDFS or S3:
+        // addArchive("hdfs:///models/minilm.zip#minilm") + sparkFile("minilm").
+        Path zip = Files.createTempFile("sbert4j-model-", ".zip");
+        try {
+            try (ZipOutputStream out = new ZipOutputStream(Files.newOutputStream(zip));
+                    Stream<Path> files = Files.walk(model)) {
+                out.setLevel(Deflater.NO_COMPRESSION);
+                for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+                    out.putNextEntry(new ZipEntry(model.relativize(file).toString().replace('\\', '/')));
+                    Files.copy(file, out);
+                    out.closeEntry();
+                }
+            }
+            spark.sparkContext().addArchive(zip + "#minilm-archive");
+            EncoderOptions options = EncoderOptions.sparkFile("minilm-archive");
+            List<Row> rows = SentenceEmbeddings.withColumn(frame(Arrays.asList("Unpacked on the executor."), 1),
+                    "text", "v", options).collectAsList();
+            assertArrayEquals(reference.encode("Unpacked on the executor."), vector(rows.get(0), "v"), (float) TOL);
+            assertTrue(ExecutorEncoders.closeIdle(options));
+        } finally {
+            Files.deleteIfExists(zip);
         }
     }
 
