@@ -1,0 +1,149 @@
+package org.sbert4j.spark;
+
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * Which model to use on the executors and how to encode; immutable and
+ * {@link Serializable}, so it travels inside Spark's task closures. Each
+ * setter returns a copy.
+ *
+ * <p>The model directory is given either as a path present on every node
+ * ({@link #modelDir(String)}), or as the name of a file or archive shipped
+ * with {@code SparkContext.addFile(dir, true)} / {@code addArchive(zip)},
+ * resolved on each executor with {@code SparkFiles.get(name)}
+ * ({@link #sparkFile(String)}).
+ *
+ * <pre>{@code
+ * EncoderOptions options = EncoderOptions.modelDir("/opt/models/all-MiniLM-L6-v2")
+ *         .batchSize(256)          // rows per encodeBatch call within a partition
+ *         .normalize(true)         // unset: what the model's modules.json says
+ *         .maxSequenceLength(128); // unset: the model's max_seq_length
+ * }</pre>
+ */
+public final class EncoderOptions implements Serializable {
+    private static final long serialVersionUID = 1L;
+
+    /** Rows per {@code encodeBatch} call within a partition, unless set. */
+    public static final int DEFAULT_BATCH_SIZE = 256;
+
+    private final String modelDir;
+    private final String sparkFile;
+    private final int batchSize;
+    private final Boolean normalize;
+    private final Integer maxSequenceLength;
+
+    private EncoderOptions(String modelDir, String sparkFile, int batchSize, Boolean normalize, Integer maxSequenceLength) {
+        this.modelDir = modelDir;
+        this.sparkFile = sparkFile;
+        this.batchSize = batchSize;
+        this.normalize = normalize;
+        this.maxSequenceLength = maxSequenceLength;
+    }
+
+    /** The model directory at this path, which must exist on every node that runs tasks. */
+    public static EncoderOptions modelDir(String path) {
+        if (path == null || path.isEmpty()) {
+            throw new IllegalArgumentException("model directory is null or empty");
+        }
+        return new EncoderOptions(path, null, DEFAULT_BATCH_SIZE, null, null);
+    }
+
+    /** As {@link #modelDir(String)}; the path is kept as its absolute string (a {@link Path} is not serializable). */
+    public static EncoderOptions modelDir(Path path) {
+        if (path == null) {
+            throw new IllegalArgumentException("model directory is null");
+        }
+        return modelDir(path.toAbsolutePath().toString());
+    }
+
+    /**
+     * The model directory shipped to every node with
+     * {@code SparkContext.addFile(dir, true)} (a directory on a Hadoop file
+     * system; a local directory only in local mode) or
+     * {@code SparkContext.addArchive("model.zip#name")}; {@code name} is what
+     * {@code SparkFiles.get(name)} takes on the executors.
+     */
+    public static EncoderOptions sparkFile(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("SparkFiles name is null or empty");
+        }
+        return new EncoderOptions(null, name, DEFAULT_BATCH_SIZE, null, null);
+    }
+
+    /** Rows per {@code encodeBatch} call within a partition (default {@value #DEFAULT_BATCH_SIZE}). */
+    public EncoderOptions batchSize(int rows) {
+        if (rows < 1) {
+            throw new IllegalArgumentException("batchSize must be at least 1, got " + rows);
+        }
+        return new EncoderOptions(modelDir, sparkFile, rows, normalize, maxSequenceLength);
+    }
+
+    /** Scale vectors to unit length, or not, whatever the model's {@code modules.json} says. */
+    public EncoderOptions normalize(boolean normalize) {
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength);
+    }
+
+    /** Truncate texts at this many tokens instead of the model's {@code max_seq_length}. */
+    public EncoderOptions maxSequenceLength(int tokens) {
+        if (tokens < 2) {
+            throw new IllegalArgumentException("maxSequenceLength must be at least 2, got " + tokens);
+        }
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, tokens);
+    }
+
+    /** The path given to {@link #modelDir(String)}, or null. */
+    public String modelDir() {
+        return modelDir;
+    }
+
+    /** The name given to {@link #sparkFile(String)}, or null. */
+    public String sparkFile() {
+        return sparkFile;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    /** The normalize override, or null to follow the model. */
+    public Boolean normalize() {
+        return normalize;
+    }
+
+    /** The truncation override, or null to follow the model. */
+    public Integer maxSequenceLength() {
+        return maxSequenceLength;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        if (this == o) {
+            return true;
+        }
+        if (!(o instanceof EncoderOptions)) {
+            return false;
+        }
+        EncoderOptions other = (EncoderOptions) o;
+        return batchSize == other.batchSize
+                && Objects.equals(modelDir, other.modelDir)
+                && Objects.equals(sparkFile, other.sparkFile)
+                && Objects.equals(normalize, other.normalize)
+                && Objects.equals(maxSequenceLength, other.maxSequenceLength);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(modelDir, sparkFile, batchSize, normalize, maxSequenceLength);
+    }
+
+    @Override
+    public String toString() {
+        return "EncoderOptions{" + (modelDir != null ? "modelDir=" + modelDir : "sparkFile=" + sparkFile)
+                + ", batchSize=" + batchSize
+                + (normalize != null ? ", normalize=" + normalize : "")
+                + (maxSequenceLength != null ? ", maxSequenceLength=" + maxSequenceLength : "")
+                + "}";
+    }
+}

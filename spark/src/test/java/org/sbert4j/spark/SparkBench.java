@@ -1,0 +1,116 @@
+package org.sbert4j.spark;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.sbert4j.SentenceEncoder;
+
+/**
+ * Throughput on the corpus: one JVM calling {@code encodeBatch} on all of it,
+ * then Spark in local[2] running {@link SentenceEmbeddings#withColumn} over it
+ * in several partitions. Medians of {@code --rounds} timed rounds of each,
+ * alternating, after a cold first Spark job (model load included) and a
+ * warm-up round each. {@code gradle :sbert4j-spark:sparkBench}.
+ */
+public final class SparkBench {
+    private SparkBench() {}
+
+    public static void main(String[] args) throws IOException {
+        Path model = null;
+        Path corpusFile = null;
+        int rounds = 3;
+        int partitions = 4;
+        int batchSize = EncoderOptions.DEFAULT_BATCH_SIZE;
+        String master = "local[2]";
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--model": model = Paths.get(args[i + 1]); break;
+                case "--corpus": corpusFile = Paths.get(args[i + 1]); break;
+                case "--rounds": rounds = Integer.parseInt(args[i + 1]); break;
+                case "--partitions": partitions = Integer.parseInt(args[i + 1]); break;
+                case "--batch-size": batchSize = Integer.parseInt(args[i + 1]); break;
+                case "--master": master = args[i + 1]; break;
+                default: throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (model == null || corpusFile == null) {
+            throw new IllegalArgumentException("usage: SparkBench --model DIR --corpus FILE [--rounds N] [--partitions N] "
+                    + "[--batch-size N] [--master local[2]]");
+        }
+        List<String> corpus = Files.readAllLines(corpusFile, StandardCharsets.UTF_8).stream()
+                .filter(line -> !line.isEmpty()).collect(Collectors.toList());
+        System.out.printf("corpus: %d sentences; %d cores; %d timed rounds after a warm-up%n",
+                corpus.size(), Runtime.getRuntime().availableProcessors(), rounds);
+
+        SparkSession spark = SentenceEmbeddingsTest.session(master);
+        try {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
+            List<Row> rows = new ArrayList<>();
+            for (int i = 0; i < corpus.size(); i++) {
+                rows.add(RowFactory.create(i, corpus.get(i)));
+            }
+            Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, partitions), schema);
+            EncoderOptions options = EncoderOptions.modelDir(model).batchSize(batchSize);
+            // The first job loads the model (and warms Spark up).
+            double first = sparkRound(df, options, corpus.size());
+            // Then rounds alternate between the two, so that both see the same
+            // load on a shared machine; the single-JVM encoder shares the
+            // weights the executor side loaded.
+            double[] single = new double[rounds];
+            double[] timed = new double[rounds];
+            try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
+                encoder.encodeBatch(corpus);
+                sparkRound(df, options, corpus.size());
+                for (int r = 0; r < rounds; r++) {
+                    long start = System.nanoTime();
+                    encoder.encodeBatch(corpus);
+                    single[r] = corpus.size() / ((System.nanoTime() - start) / 1e9);
+                    timed[r] = sparkRound(df, options, corpus.size());
+                }
+            }
+            System.out.printf("single JVM, encodeBatch(corpus): %.0f sentences/s (median; rounds %s)%n",
+                    median(single), format(single));
+            System.out.printf("Spark %s, %d partitions, batch %d, withColumn + collect: %.0f sentences/s "
+                            + "(median; rounds %s; first job, model load included: %.0f); models opened: %d%n",
+                    master, partitions, batchSize, median(timed), format(timed), first, ExecutorEncoders.opens(options));
+        } finally {
+            spark.stop();
+        }
+    }
+
+    /** One job over the corpus: sentences per second. */
+    private static double sparkRound(Dataset<Row> df, EncoderOptions options, int expected) {
+        long start = System.nanoTime();
+        List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
+        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
+        if (out.size() != expected) {
+            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
+        }
+        return rate;
+    }
+
+    private static double median(double[] values) {
+        double[] sorted = values.clone();
+        Arrays.sort(sorted);
+        int n = sorted.length;
+        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+    }
+
+    private static String format(double[] values) {
+        return Arrays.stream(values).mapToObj(v -> String.format("%.0f", v)).collect(Collectors.joining(", "));
+    }
+}
