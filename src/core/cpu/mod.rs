@@ -40,7 +40,7 @@ impl PNorm {
     }
 }
 
-/// A linear layer: weight (out × in) row-major, bias (out).
+/// A linear layer: weight stored transposed (in × out) row-major, bias (out).
 struct PDense {
     weight: Vec<f32>,
     bias: Vec<f32>,
@@ -51,7 +51,10 @@ struct PDense {
 impl PDense {
     fn new(d: &Dense) -> candle_core::Result<Self> {
         let (outputs, inputs) = d.weight.dims2()?;
-        Ok(Self { weight: to_vec(&d.weight)?, bias: to_vec(&d.bias)?, inputs, outputs })
+        // Stored transposed, (inputs × outputs) row-major: the layout gemm
+        // reads its right-hand side in without repacking it on every call.
+        let weight = to_vec(&d.weight.t()?.contiguous()?)?;
+        Ok(Self { weight, bias: to_vec(&d.bias)?, inputs, outputs })
     }
 
     /// `dst (rows × out) = base + bias + x (rows × in) · weightᵀ`, where
@@ -66,7 +69,7 @@ impl PDense {
                 }
             }
         }
-        // SAFETY: x holds rows × inputs floats, weight outputs × inputs, dst
+        // SAFETY: x holds rows × inputs floats, weight inputs × outputs, dst
         // rows × outputs, and dst is exclusively ours.
         unsafe {
             matmul(
@@ -76,7 +79,7 @@ impl PDense {
                 dst.as_mut_ptr(),
                 self.outputs,
                 View::rows(x, self.inputs),
-                View::transposed(&self.weight, self.inputs),
+                View::rows(&self.weight, self.outputs),
                 true,
                 1.0,
                 true,
