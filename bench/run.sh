@@ -122,8 +122,9 @@ EOF
 
 # Memory first, then the core alone right before the Java latency it is subtracted from.
 if has_phase java; then
-    step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xmx256m)"
-    "${JAVA[@]:0:1}" -Xmx256m "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
+    # Heap fixed and touched before loading: RSS growth is then native memory.
+    step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xms256m -Xmx256m -XX:+AlwaysPreTouch)"
+    "${JAVA[@]:0:1}" -Xms256m -Xmx256m -XX:+AlwaysPreTouch "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
 fi
 
 if has_phase core; then
