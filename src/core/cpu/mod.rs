@@ -157,6 +157,14 @@ impl PackedModel {
     /// The hidden states of every token of every text, texts one after
     /// another: (Σ lengths) × hidden, row-major.
     pub fn forward(&self, texts: &[&Tokens]) -> Vec<f32> {
+        // The whole pass runs on a pool thread: its dozens of parallel steps
+        // then split work among the pool's own threads, instead of each
+        // step handing work to the pool and putting the caller (a Java
+        // thread, say) to sleep until it is done.
+        rayon::join(|| self.forward_in_pool(texts), || ()).0
+    }
+
+    fn forward_in_pool(&self, texts: &[&Tokens]) -> Vec<f32> {
         let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
         let total: usize = lens.iter().sum();
         let mut x = self.embed(texts, total);
