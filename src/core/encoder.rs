@@ -129,9 +129,8 @@ impl Encoder {
                 texts.len() * dim
             )));
         }
-        let lower = self.model.st.do_lower_case;
         if let ([text], Some(batcher)) = (texts, &self.batcher) {
-            let tokens = self.tokenizer.encode(&prepare(text.as_ref(), lower))?;
+            let tokens = self.tokenize(text.as_ref())?;
             let vector = batcher.encode(tokens, |batch| {
                 let flat = self.forward(batch)?;
                 Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
@@ -140,10 +139,7 @@ impl Encoder {
             return Ok(());
         }
         // Tokenized on the same (rayon) threads the forward passes use.
-        let tokens = texts
-            .par_iter()
-            .map(|t| self.tokenizer.encode(&prepare(t.as_ref(), lower)))
-            .collect::<Result<Vec<Tokens>>>()?;
+        let tokens = texts.par_iter().map(|t| self.tokenize(t.as_ref())).collect::<Result<Vec<Tokens>>>()?;
         // Longest first, so each batch pads as little as possible.
         let mut order: Vec<usize> = (0..tokens.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
@@ -155,6 +151,12 @@ impl Encoder {
             }
         }
         Ok(())
+    }
+
+    /// A text's tokens, prepared (stripped, lower-cased) as
+    /// sentence-transformers prepares it.
+    fn tokenize(&self, text: &str) -> Result<Tokens> {
+        self.tokenizer.encode(&prepare(text, self.model.st.do_lower_case))
     }
 
     /// One forward pass over texts already tokenized; returns the vectors

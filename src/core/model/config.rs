@@ -45,9 +45,34 @@ fn default_position_type() -> String {
     "absolute".into()
 }
 
+/// `config.json`'s content, parsed once: first asked which architecture it
+/// names, then read as that architecture's configuration.
+pub(crate) struct ConfigFile<'a> {
+    path: &'a Path,
+    json: serde_json::Value,
+}
+
+impl<'a> ConfigFile<'a> {
+    pub fn read(path: &'a Path) -> Result<Self> {
+        Ok(Self { path, json: read_json(path)? })
+    }
+
+    fn parse<T: for<'de> Deserialize<'de>>(&self) -> Result<T> {
+        T::deserialize(&self.json).map_err(|e| Error::model(self.path, format!("invalid JSON: {e}")))
+    }
+
+    /// The architecture it names, read before the rest so that an
+    /// unsupported model is reported as such, not as a missing field.
+    pub fn architecture(&self) -> Result<String> {
+        let id: Identity = self.parse()?;
+        Ok(architecture_name(id.model_type.as_deref(), &id.architectures))
+    }
+}
+
 impl TransformerConfig {
-    pub fn read(path: &Path) -> Result<Self> {
-        let cfg: Self = read_json(path)?;
+    pub fn read(file: &ConfigFile) -> Result<Self> {
+        let path = file.path;
+        let cfg: Self = file.parse()?;
         let check = |ok: bool, what: &str| {
             if ok {
                 Ok(())
@@ -85,20 +110,13 @@ impl TransformerConfig {
     }
 }
 
-/// Just what names the architecture, read before the rest of `config.json`
-/// so that an unsupported model is reported as such, not as a missing field.
+/// Just what names the architecture.
 #[derive(Deserialize)]
 struct Identity {
     #[serde(default)]
     architectures: Vec<String>,
     #[serde(default)]
     model_type: Option<String>,
-}
-
-/// The architecture named by the `config.json` at `path`.
-pub(crate) fn read_architecture(path: &Path) -> Result<String> {
-    let id: Identity = read_json(path)?;
-    Ok(architecture_name(id.model_type.as_deref(), &id.architectures))
 }
 
 /// `model_type`, or else the model type implied by the first entry of

@@ -16,6 +16,7 @@ use std::path::Path;
 use candle_core::Device;
 
 use super::error::{Error, Result};
+use config::ConfigFile;
 pub(crate) use config::{Activation, TransformerConfig};
 pub(crate) use layer::{Dense, LayerWeights, Norm, TransformerWeights};
 
@@ -26,7 +27,8 @@ const SUPPORTED_ARCHITECTURES: &str =
 /// `model.safetensors` or `pytorch_model.bin`).
 pub(crate) fn load(dir: &Path, device: &Device) -> Result<(TransformerWeights, TransformerConfig)> {
     let config_path = dir.join("config.json");
-    let arch = config::read_architecture(&config_path)?;
+    let file = ConfigFile::read(&config_path)?;
+    let arch = file.architecture()?;
     // `None` stands for DistilBERT; BERT-like models carry their flavor.
     let bert_flavor = match arch.as_str() {
         "bert" => Some(bert::Flavor::Bert),
@@ -41,7 +43,7 @@ pub(crate) fn load(dir: &Path, device: &Device) -> Result<(TransformerWeights, T
             })
         }
     };
-    let cfg = TransformerConfig::read(&config_path)?;
+    let cfg = TransformerConfig::read(&file)?;
     let (vb, weights_path) = weights::open(dir, device)?;
     let weights = match bert_flavor {
         Some(flavor) => bert::load(vb, &cfg, flavor),
