@@ -1,6 +1,7 @@
-//! Quick look at the core's speed, without JNI: `cargo run --release
-//! --example core_speed -- [corpus.txt] [reps]`. The real benchmark, beside
-//! the Python and ONNX peers, is bench/run.sh.
+//! Quick look at the core's speed, without JNI:
+//! `cargo run --release --example core_speed -- [corpus.txt] [reps] [batch sizes] [engines]`
+//! (defaults: bench/sentences.txt, 3, `1,8,32,128`, `fast,reference`). The
+//! real benchmark, beside the Python and ONNX peers, is bench/run.sh.
 
 use std::time::Instant;
 
@@ -10,10 +11,21 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     let corpus = args.get(1).map_or("bench/sentences.txt", String::as_str);
     let reps: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(3);
+    let sizes: Vec<usize> = args.get(3).map_or("1,8,32,128", String::as_str).split(',').map(|s| s.parse().expect("batch size")).collect();
+    let engines: Vec<Engine> = args
+        .get(4)
+        .map_or("fast,reference", String::as_str)
+        .split(',')
+        .map(|e| match e {
+            "fast" => Engine::Fast,
+            "reference" => Engine::Reference,
+            other => panic!("unknown engine {other} (fast, reference)"),
+        })
+        .collect();
     let text = std::fs::read_to_string(corpus).expect("corpus");
     let texts: Vec<&str> = text.lines().collect();
-    for engine in [Engine::Fast, Engine::Reference] {
-        for bs in [1usize, 8, 32, 128] {
+    for &engine in &engines {
+        for &bs in &sizes {
             let enc = Encoder::open("models/all-MiniLM-L6-v2", EncoderOptions { batch_size: bs, engine, ..Default::default() }).unwrap();
             let mut rates = vec![];
             for _ in 0..reps {

@@ -65,14 +65,19 @@ fn exp_nonpositive(x: f32) -> f32 {
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
     const ROUND: f32 = 12_582_912.0; // 1.5 · 2^23: adding it rounds to an integer
-    let x = x.max(-87.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let x = x.max(-87.0).min(0.0);
+    // t's low mantissa bits hold n = round(x·log2 e) as an integer: reading
+    // them off avoids a float-to-int conversion (which Rust's saturating
+    // `as` does one lane at a time).
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p: f32 = 1.0 / 5040.0;
     for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
         p = p.mul_add(r, c);
     }
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    let n_int = t.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
+    let scale = f32::from_bits(((n_int + 127) as u32) << 23);
     p * scale
 }
 
@@ -95,17 +100,57 @@ multiversion! {
     }
 }
 
+/// Lanes of the reductions below: independent partial sums (or maxima) the
+/// compiler keeps in one vector register, instead of one serial chain.
+const LANES: usize = 16;
+
+/// Σ f(x) over `xs`, summed in `LANES` interleaved partial sums.
+#[inline(always)]
+fn lane_sum(xs: &[f32], f: impl Fn(f32) -> f32) -> f32 {
+    let mut acc = [0f32; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] += f(c[i]);
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        *a += f(x);
+    }
+    acc.iter().sum()
+}
+
+/// max(xs), in `LANES` interleaved partial maxima.
+#[inline(always)]
+fn lane_max(xs: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = xs.chunks_exact(LANES);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..LANES {
+            acc[i] = acc[i].max(c[i]);
+        }
+    }
+    for (a, &x) in acc.iter_mut().zip(rest) {
+        *a = a.max(x);
+    }
+    acc.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v))
+}
+
 multiversion! {
-    /// In place: each row of `cols` values ← softmax(row).
-    pub fn softmax_rows(xs: &mut [f32], cols: usize) {
-        for row in xs.chunks_exact_mut(cols) {
-            let max = row.iter().fold(f32::NEG_INFINITY, |m, &v| m.max(v));
-            let mut sum = 0.0f32;
+    /// In place, for rows `stride` floats apart: the first `cols` values
+    /// of each row ← their softmax; the rest of the row (padding, so the
+    /// loops run on whole vectors) ← 0.
+    pub fn softmax_rows(xs: &mut [f32], stride: usize, cols: usize) {
+        for row in xs.chunks_exact_mut(stride) {
+            row[cols..].fill(f32::NEG_INFINITY);
+            let max = lane_max(row);
             for v in row.iter_mut() {
                 *v = exp_nonpositive(*v - max);
-                sum += *v;
             }
-            let inv = 1.0 / sum;
+            row[cols..].fill(0.0);
+            let inv = 1.0 / lane_sum(row, |v| v);
             for v in row.iter_mut() {
                 *v *= inv;
             }
@@ -118,8 +163,8 @@ multiversion! {
     pub fn layer_norm_rows(xs: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
         let n = gamma.len();
         for row in xs.chunks_exact_mut(n) {
-            let mean = row.iter().sum::<f32>() / n as f32;
-            let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n as f32;
+            let mean = lane_sum(row, |v| v) / n as f32;
+            let var = lane_sum(row, |v| (v - mean) * (v - mean)) / n as f32;
             let inv = 1.0 / (var + eps).sqrt();
             for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
                 *v = (*v - mean) * inv * g + b;
@@ -164,12 +209,20 @@ mod tests {
 
     #[test]
     fn softmax_and_layer_norm_rows() {
-        let mut s = vec![1.0, 2.0, 3.0, -1e9, 0.0, 0.0];
-        softmax_rows(&mut s, 3);
+        let mut s = vec![1.0, 2.0, 3.0, 7.0, -1e9, 0.0, 0.0, 7.0];
+        softmax_rows(&mut s, 4, 3);
+        assert_eq!((s[3], s[7]), (0.0, 0.0), "padding");
+        s.remove(3);
         let e: f32 = (1f32).exp() + (2f32).exp() + (3f32).exp();
         assert!((s[2] - (3f32).exp() / e).abs() < 1e-6);
         assert!(s[3] < 1e-30);
         assert!((s[4] - 0.5).abs() < 1e-6);
+        let mut long: Vec<f32> = (0..37).map(|i| i as f32 * 0.1).collect();
+        long.extend([5.0; 11]);
+        softmax_rows(&mut long, 48, 37);
+        let total: f32 = long[..37].iter().sum();
+        assert!((total - 1.0).abs() < 1e-6 && long[37..].iter().all(|&v| v == 0.0));
+        assert!((long[36] / long[35] - 0.1f32.exp()).abs() < 1e-5);
         let mut x = vec![1.0, 2.0, 3.0, 4.0];
         layer_norm_rows(&mut x, &[1.0, 1.0], &[0.0, 0.5], 0.0);
         assert_eq!(x, vec![-1.0, 1.5, -1.0, 1.5]);

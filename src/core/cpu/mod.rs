@@ -7,6 +7,7 @@
 //! the candle reference in `model/reference.rs`.
 
 mod kernels;
+mod packed_linear;
 mod matmul;
 
 use rayon::prelude::*;
@@ -14,6 +15,7 @@ use rayon::prelude::*;
 use super::model::{Activation, Dense, LayerWeights, Norm, TransformerWeights};
 use super::tokenize::Tokens;
 use matmul::{matmul, View};
+use packed_linear::{Activation as ElementWise, PackedLinear};
 
 /// Element-wise work is split into chunks of about this many floats.
 const PAR_CHUNK: usize = 1 << 14;
@@ -40,31 +42,38 @@ impl PNorm {
     }
 }
 
-/// A linear layer: weight stored transposed (in × out) row-major, bias (out).
-struct PDense {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    inputs: usize,
-    outputs: usize,
+/// A linear layer: packed for the AVX-512 micro-kernel where the CPU has
+/// it, otherwise stored transposed (in × out) for `gemm`.
+enum PDense {
+    Packed(PackedLinear),
+    Plain { weight: Vec<f32>, bias: Vec<f32>, inputs: usize, outputs: usize },
 }
 
 impl PDense {
     fn new(d: &Dense) -> candle_core::Result<Self> {
         let (outputs, inputs) = d.weight.dims2()?;
+        let bias = to_vec(&d.bias)?;
+        if let Some(packed) = PackedLinear::new(&to_vec(&d.weight)?, &bias, outputs, inputs) {
+            return Ok(Self::Packed(packed));
+        }
         // Stored transposed, (inputs × outputs) row-major: the layout gemm
         // reads its right-hand side in without repacking it on every call.
         let weight = to_vec(&d.weight.t()?.contiguous()?)?;
-        Ok(Self { weight, bias: to_vec(&d.bias)?, inputs, outputs })
+        Ok(Self::Plain { weight, bias, inputs, outputs })
     }
 
-    /// `dst (rows × out) = base + bias + x (rows × in) · weightᵀ`, where
-    /// `base` is the residual input, or zero.
-    fn forward(&self, x: &[f32], rows: usize, base: Option<&[f32]>) -> Vec<f32> {
-        let mut dst = vec![0f32; rows * self.outputs];
-        for (r, row) in dst.chunks_exact_mut(self.outputs).enumerate() {
-            row.copy_from_slice(&self.bias);
+    /// `act(x (rows × in) · weightᵀ + bias + base)` (rows × out), where
+    /// `base` is the residual input, if any.
+    fn forward(&self, x: &[f32], rows: usize, base: Option<&[f32]>, act: Option<ElementWise>) -> Vec<f32> {
+        let (weight, bias, inputs, outputs) = match self {
+            Self::Packed(p) => return p.forward(x, base, act),
+            Self::Plain { weight, bias, inputs, outputs } => (weight, bias, *inputs, *outputs),
+        };
+        let mut dst = vec![0f32; rows * outputs];
+        for (r, row) in dst.chunks_exact_mut(outputs).enumerate() {
+            row.copy_from_slice(bias);
             if let Some(base) = base {
-                for (d, b) in row.iter_mut().zip(&base[r * self.outputs..(r + 1) * self.outputs]) {
+                for (d, b) in row.iter_mut().zip(&base[r * outputs..(r + 1) * outputs]) {
                     *d += b;
                 }
             }
@@ -74,17 +83,20 @@ impl PDense {
         unsafe {
             matmul(
                 rows,
-                self.outputs,
-                self.inputs,
+                outputs,
+                inputs,
                 dst.as_mut_ptr(),
-                self.outputs,
-                View::rows(x, self.inputs),
-                View::rows(&self.weight, self.outputs),
+                outputs,
+                View::rows(x, inputs),
+                View::rows(weight, outputs),
                 true,
                 1.0,
                 true,
             )
         };
+        if let Some(act) = act {
+            dst.par_chunks_mut(PAR_CHUNK).for_each(act);
+        }
         dst
     }
 }
@@ -201,17 +213,17 @@ impl PackedModel {
     }
 
     fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize) -> Vec<f32> {
-        let qkv = l.qkv.forward(x, total, None);
+        let qkv = l.qkv.forward(x, total, None, None);
         let context = self.attention(&qkv, lens, total);
-        let mut attended = l.attn_out.forward(&context, total, Some(x));
+        let mut attended = l.attn_out.forward(&context, total, Some(x), None);
         l.attn_norm.apply(&mut attended);
-        let mut inner = l.ffn_in.forward(&attended, total, None);
-        inner.par_chunks_mut(PAR_CHUNK).for_each(|c| match self.act {
-            Activation::GeluErf => kernels::gelu_erf(c),
-            Activation::Relu => kernels::relu(c),
-            Activation::GeluTanh => gelu_tanh(c),
-        });
-        let mut out = l.ffn_out.forward(&inner, total, Some(&attended));
+        let act: ElementWise = match self.act {
+            Activation::GeluErf => kernels::gelu_erf,
+            Activation::Relu => kernels::relu,
+            Activation::GeluTanh => gelu_tanh,
+        };
+        let inner = l.ffn_in.forward(&attended, total, None, Some(act));
+        let mut out = l.ffn_out.forward(&inner, total, Some(&attended), None);
         l.out_norm.apply(&mut out);
         out
     }
@@ -232,16 +244,18 @@ impl PackedModel {
             let q = View::rows(&block[head * d..], 3 * h);
             let k = View::transposed(&block[h + head * d..], 3 * h);
             let v = View::rows(&block[2 * h + head * d..], 3 * h);
-            let mut scores = vec![0f32; len * len];
+            // Rows padded to whole vectors, for the softmax's loops.
+            let stride = len.next_multiple_of(16);
+            let mut scores = vec![0f32; len * stride];
             // SAFETY: q, k, v address len × d elements inside `block`;
             // `scores` is this task's own; the context region (rows start..
             // start+len, columns head·d..(head+1)·d) is written by this task
             // alone, and `context` outlives the parallel loop.
             unsafe {
-                matmul(len, len, d, scores.as_mut_ptr(), len, q, k, false, 1.0 / (d as f32).sqrt(), false);
-                kernels::softmax_rows(&mut scores, len);
+                matmul(len, len, d, scores.as_mut_ptr(), stride, q, k, false, 1.0 / (d as f32).sqrt(), false);
+                kernels::softmax_rows(&mut scores, stride, len);
                 let dst = out.get().add(start * h + head * d);
-                matmul(len, d, len, dst, h, View::rows(&scores, len), v, false, 1.0, false);
+                matmul(len, d, len, dst, h, View::rows(&scores, stride), v, false, 1.0, false);
             }
         });
         context
