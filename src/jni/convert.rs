@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use jni::objects::{JByteArray, JFloatArray, JIntArray, JString};
-use jni::sys::{jboolean, jint};
+use jni::sys::{jboolean, jint, jlong};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
@@ -75,4 +75,8 @@ pub(crate) fn write_floats(env: &Env, out: &JFloatArray, values: &[f32]) -> Brid
 
 pub(crate) fn int(v: usize) -> jint {
     jint::try_from(v).unwrap_or(jint::MAX)
+}
+
+pub(crate) fn long(v: u64) -> jlong {
+    jlong::try_from(v).unwrap_or(jlong::MAX)
 }

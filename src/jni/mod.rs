@@ -6,6 +6,9 @@ mod convert;
 mod errors;
 mod handle;
 
+use std::cell::Cell;
+use std::time::Instant;
+
 use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JString};
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
@@ -51,6 +54,11 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_encode<'l>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_lastCallCoreNanos<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jlong {
+    env.with_env(|_| -> BridgeResult<jlong> { Ok(convert::long(CORE_NANOS.get())) }).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_loadedModelCount<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jint {
     env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::loaded_model_count())) }).resolve::<ThrowMapped>()
 }
@@ -72,10 +80,19 @@ fn with_encoder<T>(h: jlong, f: impl FnOnce(&Encoder) -> BridgeResult<T>) -> Bri
     f(unsafe { handle::borrow(h)? })
 }
 
+thread_local! {
+    /// The core's own time in this thread's last `encode` (nanoseconds):
+    /// what a call's Java-side time is compared with to measure the bridge.
+    static CORE_NANOS: Cell<u64> = const { Cell::new(0) };
+}
+
 fn encode(env: &Env, encoder: &Encoder, utf8: &JByteArray, ends: &JIntArray, out: &JFloatArray) -> BridgeResult<()> {
     let (bytes, ranges) = convert::texts(env, utf8, ends)?;
     let texts: Vec<_> = ranges.into_iter().map(|r| convert::text(&bytes[r])).collect();
     let mut vectors = vec![0f32; texts.len() * encoder.dimension()];
-    encoder.encode_into(&texts, &mut vectors)?;
+    let started = Instant::now();
+    let encoded = encoder.encode_into(&texts, &mut vectors);
+    CORE_NANOS.set(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
+    encoded?;
     convert::write_floats(env, out, &vectors)
 }

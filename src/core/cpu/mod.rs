@@ -8,6 +8,7 @@
 
 mod kernels;
 mod packed_linear;
+mod team;
 mod matmul;
 
 use rayon::prelude::*;
@@ -15,6 +16,7 @@ use rayon::prelude::*;
 use super::model::{Activation, Dense, LayerWeights, Norm, TransformerWeights};
 use super::tokenize::Tokens;
 use matmul::{matmul, View};
+use team::{team, Pass};
 use packed_linear::{Activation as ElementWise, PackedLinear};
 
 /// Element-wise work is split into chunks of about this many floats.
@@ -35,10 +37,21 @@ impl PNorm {
         Ok(Self { gamma: to_vec(&n.gamma)?, beta: to_vec(&n.beta)?, eps: n.eps as f32 })
     }
 
-    fn apply(&self, xs: &mut [f32]) {
+    fn apply(&self, xs: &mut [f32], pass: &Pass) {
         let h = self.gamma.len();
-        xs.par_chunks_mut((PAR_CHUNK / h).max(1) * h)
-            .for_each(|c| kernels::layer_norm_rows(c, &self.gamma, &self.beta, self.eps));
+        let rows = xs.len() / h;
+        let threads = if xs.len() >= PAR_CHUNK { pass.threads() } else { 1 };
+        if threads == 1 {
+            return kernels::layer_norm_rows(xs, &self.gamma, &self.beta, self.eps);
+        }
+        let out = SharedMut(xs.as_mut_ptr());
+        pass.run(&|t| {
+            let (first, end) = (t * rows / threads, (t + 1) * rows / threads);
+            // SAFETY: thread t alone touches rows first..end of xs, which
+            // outlives the step.
+            let mine = unsafe { std::slice::from_raw_parts_mut(out.get().add(first * h), (end - first) * h) };
+            kernels::layer_norm_rows(mine, &self.gamma, &self.beta, self.eps);
+        });
     }
 }
 
@@ -64,9 +77,9 @@ impl PDense {
 
     /// `act(x (rows × in) · weightᵀ + bias + base)` (rows × out), where
     /// `base` is the residual input, if any.
-    fn forward(&self, x: &[f32], rows: usize, base: Option<&[f32]>, act: Option<ElementWise>) -> Vec<f32> {
+    fn forward(&self, x: &[f32], rows: usize, base: Option<&[f32]>, act: Option<ElementWise>, pass: &Pass) -> Vec<f32> {
         let (weight, bias, inputs, outputs) = match self {
-            Self::Packed(p) => return p.forward(x, base, act),
+            Self::Packed(p) => return p.forward(x, base, act, pass),
             Self::Plain { weight, bias, inputs, outputs } => (weight, bias, *inputs, *outputs),
         };
         let mut dst = vec![0f32; rows * outputs];
@@ -123,10 +136,10 @@ impl PLayer {
     }
 }
 
-/// A raw pointer that may cross into rayon tasks writing disjoint regions.
+/// A raw pointer that may cross into parallel steps writing disjoint regions.
 #[derive(Clone, Copy)]
 struct SharedMut(*mut f32);
-// SAFETY: every task writes a region no other task touches (see `attention`).
+// SAFETY: every thread writes a region no other touches (see its users).
 unsafe impl Send for SharedMut {}
 unsafe impl Sync for SharedMut {}
 
@@ -169,24 +182,22 @@ impl PackedModel {
     /// The hidden states of every token of every text, texts one after
     /// another: (Σ lengths) × hidden, row-major.
     pub fn forward(&self, texts: &[&Tokens]) -> Vec<f32> {
-        // The whole pass runs on a pool thread: its dozens of parallel steps
-        // then split work among the pool's own threads, instead of each
-        // step handing work to the pool and putting the caller (a Java
-        // thread, say) to sleep until it is done.
-        rayon::join(|| self.forward_in_pool(texts), || ()).0
+        // The calling thread works through the pass with the team's
+        // helpers (see `team`), rather than handing it to a pool.
+        team().pass(|pass| self.forward_with(texts, pass))
     }
 
-    fn forward_in_pool(&self, texts: &[&Tokens]) -> Vec<f32> {
+    fn forward_with(&self, texts: &[&Tokens], pass: &Pass) -> Vec<f32> {
         let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
         let total: usize = lens.iter().sum();
-        let mut x = self.embed(texts, total);
+        let mut x = self.embed(texts, total, pass);
         for layer in &self.layers {
-            x = self.layer(layer, &x, &lens, total);
+            x = self.layer(layer, &x, &lens, total, pass);
         }
         x
     }
 
-    fn embed(&self, texts: &[&Tokens], total: usize) -> Vec<f32> {
+    fn embed(&self, texts: &[&Tokens], total: usize, pass: &Pass) -> Vec<f32> {
         let h = self.hidden;
         let mut x = vec![0f32; total * h];
         let rows = texts.iter().flat_map(|t| t.ids.iter().zip(&t.type_ids).enumerate());
@@ -208,37 +219,38 @@ impl PackedModel {
                 }
             }
         }
-        self.emb_norm.apply(&mut x);
+        self.emb_norm.apply(&mut x, pass);
         x
     }
 
-    fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize) -> Vec<f32> {
-        let qkv = l.qkv.forward(x, total, None, None);
-        let context = self.attention(&qkv, lens, total);
-        let mut attended = l.attn_out.forward(&context, total, Some(x), None);
-        l.attn_norm.apply(&mut attended);
+    fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize, pass: &Pass) -> Vec<f32> {
+        let qkv = l.qkv.forward(x, total, None, None, pass);
+        let context = self.attention(&qkv, lens, total, pass);
+        let mut attended = l.attn_out.forward(&context, total, Some(x), None, pass);
+        l.attn_norm.apply(&mut attended, pass);
         let act: ElementWise = match self.act {
             Activation::GeluErf => kernels::gelu_erf,
             Activation::Relu => kernels::relu,
             Activation::GeluTanh => gelu_tanh,
         };
-        let inner = l.ffn_in.forward(&attended, total, None, Some(act));
-        let mut out = l.ffn_out.forward(&inner, total, Some(&attended), None);
-        l.out_norm.apply(&mut out);
+        let inner = l.ffn_in.forward(&attended, total, None, Some(act), pass);
+        let mut out = l.ffn_out.forward(&inner, total, Some(&attended), None, pass);
+        l.out_norm.apply(&mut out, pass);
         out
     }
 
     /// Self-attention of each text on its own tokens, one task per (text,
-    /// head): softmax(q·kᵀ/√d)·v written into the text's rows and the head's
-    /// columns of the context.
-    fn attention(&self, qkv: &[f32], lens: &[usize], total: usize) -> Vec<f32> {
+    /// head), dealt out to the threads in turn: softmax(q·kᵀ/√d)·v written
+    /// into the text's rows and the head's columns of the context.
+    fn attention(&self, qkv: &[f32], lens: &[usize], total: usize, pass: &Pass) -> Vec<f32> {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let mut context = vec![0f32; total * h];
         let out = SharedMut(context.as_mut_ptr());
         let starts: Vec<usize> = lens.iter().scan(0, |acc, &l| Some(std::mem::replace(acc, *acc + l))).collect();
         let tasks: Vec<(usize, usize)> = (0..lens.len()).flat_map(|t| (0..heads).map(move |hd| (t, hd))).collect();
-        tasks.par_iter().for_each(|&(t, head)| {
+        let threads = pass.threads();
+        let task = |&(t, head): &(usize, usize)| {
             let (start, len) = (starts[t], lens[t]);
             let block = &qkv[start * 3 * h..(start + len) * 3 * h];
             let q = View::rows(&block[head * d..], 3 * h);
@@ -257,7 +269,8 @@ impl PackedModel {
                 let dst = out.get().add(start * h + head * d);
                 matmul(len, d, len, dst, h, View::rows(&scores, stride), v, false, 1.0, false);
             }
-        });
+        };
+        pass.run(&|t| tasks.iter().skip(t).step_by(threads).for_each(task));
         context
     }
 }

@@ -16,7 +16,7 @@
 //! Bias, residual and activation are applied as each block is stored,
 //! while it is still in L1.
 
-use rayon::prelude::*;
+use super::team::Pass;
 
 /// Columns per panel: two 16-float registers.
 const NR: usize = 32;
@@ -77,7 +77,7 @@ impl PackedLinear {
 
     /// `x` (rows × inputs) ↦ rows × outputs: `act(x · Wᵀ + bias + base)`,
     /// where `base` (rows × outputs) is the residual input, if any.
-    pub fn forward(&self, x: &[f32], base: Option<&[f32]>, act: Option<Activation>) -> Vec<f32> {
+    pub fn forward(&self, x: &[f32], base: Option<&[f32]>, act: Option<Activation>, pass: &Pass) -> Vec<f32> {
         let (k, n) = (self.inputs, self.outputs);
         assert!(x.len() % k == 0, "linear: input length {} is not a multiple of {k}", x.len());
         let m = x.len() / k;
@@ -90,17 +90,17 @@ impl PackedLinear {
         }
         let count = n.div_ceil(NR);
         let job = Job { x: x.as_ptr(), base: base.map_or(std::ptr::null(), <[f32]>::as_ptr), out: out.as_mut_ptr(), m, act };
-        let threads = if m * k * n >= PARALLEL_MIN_MACS { rayon::current_num_threads().min(count) } else { 1 };
+        let threads = if m * k * n >= PARALLEL_MIN_MACS { pass.threads() } else { 1 };
         let run = |t: usize| {
             let (first, end) = (t * count / threads, (t + 1) * count / threads);
             // SAFETY: x is m×k, base and out m×n; the panels first..end
-            // cover columns that no other task writes.
-            unsafe { kernel::panels(self, &job, first, end) }
+            // (empty for t ≥ threads) cover columns no other task writes.
+            unsafe { kernel::panels(self, &job, first.min(count), end.min(count)) }
         };
         if threads == 1 {
             run(0);
         } else {
-            (0..threads).into_par_iter().for_each(run);
+            pass.run(&run);
         }
         out
     }
@@ -111,7 +111,7 @@ impl PackedLinear {
     }
 }
 
-/// One product's pointers, shared by the tasks that split its columns.
+/// One product's pointers, shared by the threads that split its columns.
 struct Job {
     x: *const f32,
     base: *const f32,
@@ -119,7 +119,7 @@ struct Job {
     m: usize,
     act: Option<Activation>,
 }
-// SAFETY: tasks read x and base, and write disjoint columns of out.
+// SAFETY: threads read x and base, and write disjoint columns of out.
 unsafe impl Sync for Job {}
 
 #[cfg(target_arch = "x86_64")]
@@ -276,7 +276,7 @@ mod tests {
             let (x, w, bias, base) = (values(m * k, 1), values(n * k, 2), values(n, 3), values(m * n, 4));
             let layer = PackedLinear::new(&w, &bias, n, k).unwrap();
             for (with_base, act) in [(false, None), (true, None), (true, Some(square as Activation))] {
-                let got = layer.forward(&x, with_base.then_some(&base[..]), act);
+                let got = super::super::team::team().pass(|pass| layer.forward(&x, with_base.then_some(&base[..]), act, pass));
                 for i in 0..m {
                     for j in 0..n {
                         let dot: f64 = (0..k).map(|p| x[i * k + p] as f64 * w[j * k + p] as f64).sum();
@@ -295,7 +295,7 @@ mod tests {
     #[test]
     fn no_rows_give_no_output() {
         if let Some(layer) = PackedLinear::new(&values(6, 1), &[0.0, 0.0], 2, 3) {
-            assert!(layer.forward(&[], None, None).is_empty());
+            assert!(super::super::team::team().pass(|pass| layer.forward(&[], None, None, pass)).is_empty());
         }
     }
 }

@@ -26,6 +26,9 @@ final class NativeBridge {
 
     static native int loadedModelCount();
 
+    /** Nanoseconds the calling thread's last {@link #encode} spent in the Rust core. */
+    static native long lastCallCoreNanos();
+
     /** Diagnostics for the tests: panics in Rust inside a call on {@code handle}. */
     static native void panicForTesting(long handle);
 }

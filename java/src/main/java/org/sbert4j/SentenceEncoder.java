@@ -73,7 +73,9 @@ public final class SentenceEncoder implements AutoCloseable {
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
-        return encodeBatch(Collections.singletonList(text))[0];
+        float[] vector = new float[dimension];
+        encodeInto(Utf8.pack(Collections.singletonList(text), 0, 1), vector);
+        return vector;
     }
 
     /**
@@ -92,18 +94,32 @@ public final class SentenceEncoder implements AutoCloseable {
         float[][] result = new float[texts.size()][];
         for (int from = 0; from < texts.size(); from += TEXTS_PER_CALL) {
             int to = Math.min(texts.size(), from + TEXTS_PER_CALL);
-            Utf8.Packed packed = Utf8.pack(texts, from, to);
             float[] flat = new float[(to - from) * dimension];
-            nativeEncoder.call(h -> {
-                NativeBridge.encode(h, packed.bytes, packed.ends, flat);
-                return null;
-            });
+            encodeInto(Utf8.pack(texts, from, to), flat);
             for (int i = from; i < to; i++) {
                 result[i] = new float[dimension];
                 System.arraycopy(flat, (i - from) * dimension, result[i], 0, dimension);
             }
         }
         return result;
+    }
+
+    private void encodeInto(Utf8.Packed packed, float[] out) {
+        nativeEncoder.call(h -> {
+            NativeBridge.encode(h, packed.bytes, packed.ends, out);
+            return null;
+        });
+    }
+
+    /**
+     * Diagnostics: nanoseconds the calling thread's most recent native encode
+     * call spent in the Rust core (tokenizing, the forward pass, pooling),
+     * that is, the call's time minus what the Java and JNI bridge added.
+     * For {@link #encode}, that call is the whole of it; 0 before the first.
+     */
+    public static long lastEncodeCoreNanos() {
+        NativeLoader.ensureLoaded();
+        return NativeBridge.lastCallCoreNanos();
     }
 
     /** Whether {@link #close()} has run. */

@@ -48,6 +48,30 @@ public class SentenceEncoderTest {
     }
 
     @Test
+    public void reportsTheCoresShareOfTheCallingThreadsLastCall() throws Exception {
+        try (SentenceEncoder enc = openDefault()) {
+            enc.encode("warm-up");
+            long started = System.nanoTime();
+            enc.encode("The quick brown fox jumps over the lazy dog, twice over.");
+            long whole = System.nanoTime() - started;
+            long core = SentenceEncoder.lastEncodeCoreNanos();
+            assertTrue("core " + core + " ns of a " + whole + " ns call", core > 0 && core < whole);
+            // Per thread: another thread's call leaves this thread's figure alone.
+            ExecutorService other = Executors.newSingleThreadExecutor();
+            try {
+                long others = other.submit(() -> {
+                    enc.encodeBatch(Collections.nCopies(64, "a much longer batch than one text"));
+                    return SentenceEncoder.lastEncodeCoreNanos();
+                }).get();
+                assertTrue(others > core);
+            } finally {
+                other.shutdown();
+            }
+            assertEquals(core, SentenceEncoder.lastEncodeCoreNanos());
+        }
+    }
+
+    @Test
     public void batchEqualsSingleWhateverTheComposition() throws Exception {
         List<String> texts = Fixtures.reference("all-MiniLM-L6-v2.reference.json").cases.get(0).texts;
         try (SentenceEncoder enc = SentenceEncoder.builder(Fixtures.defaultModel()).batchSize(5).open()) {
