@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use jni::objects::{JByteArray, JFloatArray, JIntArray, JString};
-use jni::sys::{jboolean, jint, jlong};
+use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
@@ -38,21 +38,47 @@ pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint, m
     })
 }
 
-/// Splits the UTF-8 buffer at the given end offsets into texts.
+/// Splits the UTF-8 buffer at the given end offsets into texts. Only the
+/// bytes up to the last end are copied (the Java side may pass a buffer
+/// with spare room at the end).
 pub(crate) fn texts(env: &Env, utf8: &JByteArray, ends: &JIntArray) -> BridgeResult<(Vec<u8>, Vec<std::ops::Range<usize>>)> {
-    let bytes = env.convert_byte_array(utf8)?;
+    let capacity = utf8.len(env)?;
     let mut offsets = vec![0 as jint; ends.len(env)?];
     ends.get_region(env, 0, &mut offsets)?;
     let mut ranges = Vec::with_capacity(offsets.len());
     let mut start = 0usize;
     for (i, &end) in offsets.iter().enumerate() {
-        let end = usize::try_from(end).ok().filter(|&e| e >= start && e <= bytes.len()).ok_or_else(|| {
+        let end = usize::try_from(end).ok().filter(|&e| e >= start && e <= capacity).ok_or_else(|| {
             BridgeError::IllegalArgument(format!("text {i}: end offset {end} is out of order or out of range"))
         })?;
         ranges.push(start..end);
         start = end;
     }
+    let mut signed = vec![0 as jbyte; start];
+    utf8.get_region(env, 0, &mut signed)?;
+    let bytes = signed.into_iter().map(|b| b as u8).collect();
     Ok((bytes, ranges))
+}
+
+/// One Java string as Rust text, read as its UTF-16 code units: an
+/// unpaired surrogate becomes U+FFFD, exactly as `Utf8.java` packs it.
+pub(crate) fn string(env: &Env, s: &JString) -> BridgeResult<String> {
+    if s.is_null() {
+        return Err(BridgeError::IllegalArgument("text is null".into()));
+    }
+    let raw = env.get_raw();
+    // SAFETY: `raw` is the live env of this native call and `s` a non-null
+    // local reference to a java.lang.String; GetStringLength and
+    // GetStringRegion (JNI 1.2) throw nothing for an in-range region, and
+    // `units` holds exactly `len` code units.
+    let units = unsafe {
+        let interface = *raw;
+        let len = ((*interface).v1_1.GetStringLength)(raw, s.as_raw());
+        let mut units = vec![0u16; usize::try_from(len).unwrap_or(0)];
+        ((*interface).v1_2.GetStringRegion)(raw, s.as_raw(), 0, len, units.as_mut_ptr());
+        units
+    };
+    Ok(String::from_utf16_lossy(&units))
 }
 
 /// Decodes one text; invalid UTF-8 (which the Java side never sends)

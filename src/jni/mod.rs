@@ -54,6 +54,13 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_encode<'l>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_encodeOne<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, text: JString<'l>, out: JFloatArray<'l>,
+) {
+    env.with_env(|env| with_encoder(h, |e| encode_one(env, e, &text, &out))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_lastCallCoreNanos<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jlong {
     env.with_env(|_| -> BridgeResult<jlong> { Ok(convert::long(CORE_NANOS.get())) }).resolve::<ThrowMapped>()
 }
@@ -89,9 +96,18 @@ thread_local! {
 fn encode(env: &Env, encoder: &Encoder, utf8: &JByteArray, ends: &JIntArray, out: &JFloatArray) -> BridgeResult<()> {
     let (bytes, ranges) = convert::texts(env, utf8, ends)?;
     let texts: Vec<_> = ranges.into_iter().map(|r| convert::text(&bytes[r])).collect();
+    encode_timed(env, encoder, &texts, out)
+}
+
+fn encode_one(env: &Env, encoder: &Encoder, text: &JString, out: &JFloatArray) -> BridgeResult<()> {
+    encode_timed(env, encoder, &[convert::string(env, text)?], out)
+}
+
+/// Encodes into `out`, noting the core's own time in `CORE_NANOS`.
+fn encode_timed<S: AsRef<str> + Sync>(env: &Env, encoder: &Encoder, texts: &[S], out: &JFloatArray) -> BridgeResult<()> {
     let mut vectors = vec![0f32; texts.len() * encoder.dimension()];
     let started = Instant::now();
-    let encoded = encoder.encode_into(&texts, &mut vectors);
+    let encoded = encoder.encode_into(texts, &mut vectors);
     CORE_NANOS.set(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
     encoded?;
     convert::write_floats(env, out, &vectors)

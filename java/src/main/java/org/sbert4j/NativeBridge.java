@@ -24,6 +24,9 @@ final class NativeBridge {
      */
     static native void encode(long handle, byte[] utf8, int[] ends, float[] out);
 
+    /** Encodes one text into {@code out} ({@code dimension} floats). */
+    static native void encodeOne(long handle, String text, float[] out);
+
     static native int loadedModelCount();
 
     /** Nanoseconds the calling thread's last {@link #encode} spent in the Rust core. */

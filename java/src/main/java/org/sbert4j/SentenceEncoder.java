@@ -2,7 +2,6 @@ package org.sbert4j;
 
 import java.lang.ref.Cleaner;
 import java.nio.file.Path;
-import java.util.Collections;
 import java.util.List;
 import java.util.Objects;
 
@@ -73,8 +72,15 @@ public final class SentenceEncoder implements AutoCloseable {
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
+        // The string goes across as is (no packing): the least Java-side work,
+        // which runs with caches the previous forward pass has just swept.
         float[] vector = new float[dimension];
-        encodeInto(Utf8.pack(Collections.singletonList(text), 0, 1), vector);
+        long handle = nativeEncoder.enter();
+        try {
+            NativeBridge.encodeOne(handle, text, vector);
+        } finally {
+            nativeEncoder.leave();
+        }
         return vector;
     }
 

@@ -10,7 +10,10 @@ import java.util.List;
 final class Utf8 {
     private static final int REPLACEMENT = 0xFFFD;
 
-    /** The packed texts: text i is {@code bytes[ends[i-1] .. ends[i])}. */
+    /**
+     * The packed texts: text i is {@code bytes[ends[i-1] .. ends[i])}; bytes
+     * past the last end are spare room, never read.
+     */
     static final class Packed {
         final byte[] bytes;
         final int[] ends;
@@ -38,8 +41,7 @@ final class Utf8 {
             pos = encode(texts.get(i), buf, pos);
             ends[i - from] = pos;
         }
-        byte[] bytes = pos == buf.length ? buf : java.util.Arrays.copyOf(buf, pos);
-        return new Packed(bytes, ends);
+        return new Packed(buf, ends);
     }
 
     private static int encode(String s, byte[] out, int pos) {
