@@ -12,7 +12,7 @@
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use parking_lot::{Condvar, Mutex};
@@ -40,6 +40,8 @@ pub(crate) struct Batcher {
     max_tokens: usize,
     passes: AtomicU64,
     texts: AtomicU64,
+    /// Callers inside `encode` now.
+    callers: AtomicUsize,
 }
 
 impl Batcher {
@@ -52,6 +54,7 @@ impl Batcher {
             max_tokens,
             passes: AtomicU64::new(0),
             texts: AtomicU64::new(0),
+            callers: AtomicUsize::new(0),
         }
     }
 
@@ -60,9 +63,24 @@ impl Batcher {
         (self.passes.load(Ordering::Relaxed), self.texts.load(Ordering::Relaxed))
     }
 
+    /// Whether other callers than the one asking are inside `encode` now
+    /// (waiting for a pass, or about to queue): then a pass is better run
+    /// by threads of its own than by its leader (see `cpu::team`).
+    pub fn crowded(&self) -> bool {
+        self.callers.load(Ordering::Relaxed) > 1
+    }
+
     /// The vector of `tokens`, computed in whatever pass it is queued for.
     /// `forward` maps a batch to its vectors, one `Vec` per text, in order.
     pub fn encode(&self, tokens: Tokens, forward: impl Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>>) -> Result<Vec<f32>> {
+        struct Inside<'a>(&'a AtomicUsize);
+        impl Drop for Inside<'_> {
+            fn drop(&mut self) {
+                self.0.fetch_sub(1, Ordering::Relaxed);
+            }
+        }
+        self.callers.fetch_add(1, Ordering::Relaxed);
+        let _inside = Inside(&self.callers);
         let mine = Arc::new(Mutex::new(Request { tokens, result: None }));
         let mut queue = self.queue.lock();
         queue.waiting.push_back(mine.clone());

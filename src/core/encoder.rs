@@ -132,7 +132,7 @@ impl Encoder {
         if let ([text], Some(batcher)) = (texts, &self.batcher) {
             let tokens = self.tokenize(text.as_ref())?;
             let vector = batcher.encode(tokens, |batch| {
-                let flat = self.forward(batch)?;
+                let flat = self.forward(batch, batcher.crowded())?;
                 Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
             })?;
             out.copy_from_slice(&vector);
@@ -145,7 +145,7 @@ impl Encoder {
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
         for chunk in batches(&order, |i| tokens[i].len(), self.batch_size) {
             let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
-            let vectors = self.forward(&batch)?;
+            let vectors = self.forward(&batch, false)?;
             for (row, &i) in vectors.chunks_exact(dim).zip(chunk) {
                 out[i * dim..(i + 1) * dim].copy_from_slice(row);
             }
@@ -161,7 +161,7 @@ impl Encoder {
 
     /// One forward pass over texts already tokenized; returns the vectors
     /// row after row.
-    fn forward(&self, batch: &[&Tokens]) -> Result<Vec<f32>> {
+    fn forward(&self, batch: &[&Tokens], others_waiting: bool) -> Result<Vec<f32>> {
         let (h, dim) = (self.model.config.hidden_size, self.dimension());
         let mut out = vec![0f32; batch.len() * dim];
         let mut emit = |i: usize, tokens: &[f32]| {
@@ -173,7 +173,7 @@ impl Encoder {
         };
         match &self.model.engine {
             LoadedEngine::Fast(model) => {
-                let hidden = model.forward(batch);
+                let hidden = model.forward(batch, others_waiting);
                 let mut start = 0;
                 for (i, t) in batch.iter().enumerate() {
                     emit(i, &hidden[start * h..(start + t.len()) * h]);

@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use super::model::{Activation, Dense, LayerWeights, Norm, TransformerWeights};
 use super::tokenize::Tokens;
 use matmul::{matmul, View};
-use team::{team, Pass};
+use team::{pool_pass, team, Pass};
 use packed_linear::{Activation as ElementWise, PackedLinear};
 
 /// Element-wise work is split into chunks of about this many floats.
@@ -180,11 +180,16 @@ impl PackedModel {
     }
 
     /// The hidden states of every token of every text, texts one after
-    /// another: (Σ lengths) × hidden, row-major.
-    pub fn forward(&self, texts: &[&Tokens]) -> Vec<f32> {
-        // The calling thread works through the pass with the team's
-        // helpers (see `team`), rather than handing it to a pool.
-        team().pass(|pass| self.forward_with(texts, pass))
+    /// another: (Σ lengths) × hidden, row-major. With `others_waiting` (a
+    /// micro-batch of several callers' texts) the pass runs on the rayon
+    /// pool; otherwise the calling thread works through it with the team's
+    /// helpers (see `team`).
+    pub fn forward(&self, texts: &[&Tokens], others_waiting: bool) -> Vec<f32> {
+        if others_waiting {
+            pool_pass(|pass| self.forward_with(texts, pass))
+        } else {
+            team().pass(|pass| self.forward_with(texts, pass))
+        }
     }
 
     fn forward_with(&self, texts: &[&Tokens], pass: &Pass) -> Vec<f32> {

@@ -12,6 +12,9 @@
 //!
 //! One pass runs at a time (passes from other threads wait their turn): each
 //! pass already uses every thread of the team.
+//!
+//! A pass for a micro-batch, which many callers wait for, runs on the rayon
+//! pool instead (`pool_pass`, which says why).
 
 use std::cell::UnsafeCell;
 use std::panic::{self, AssertUnwindSafe};
@@ -19,6 +22,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 
 use once_cell::sync::Lazy;
+use rayon::prelude::*;
 
 /// How long (in spin-loop hints, about 40 ns each) a helper waits for the
 /// next step before parking: about 0.2 ms, longer than the gap between the
@@ -85,13 +89,26 @@ impl Team {
     /// every thread. Passes from other threads wait for this one.
     pub fn pass<R>(&self, pass: impl FnOnce(&Pass) -> R) -> R {
         let _turn = self.pass.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pass(&Pass { team: self })
+        pass(&Pass { team: self, on_pool: false })
     }
 }
 
-/// A pass in progress: the right to run steps on the team.
+/// Runs `pass` on a thread of the rayon pool, its steps split among the
+/// pool's threads, while the calling thread sleeps. Used when other callers
+/// are waiting for the result too (a micro-batch): they and the caller are
+/// then many threads on few cores, and a pass whose threads are all the
+/// pool's own keeps going while they are scheduled in and out (with the
+/// caller computing, the pass stalls at every step its caller is preempted
+/// in: 16 callers encode 20% fewer texts a second).
+pub(crate) fn pool_pass<R: Send>(pass: impl FnOnce(&Pass) -> R + Send) -> R {
+    rayon::join(|| pass(&Pass { team: team(), on_pool: true }), || ()).0
+}
+
+/// A pass in progress: the right to run steps on the team (or, from
+/// `pool_pass`, on the rayon pool).
 pub(crate) struct Pass<'t> {
     team: &'t Team,
+    on_pool: bool,
 }
 
 impl Pass<'_> {
@@ -106,6 +123,9 @@ impl Pass<'_> {
         let shared = &*self.team.shared;
         if self.team.threads == 1 {
             return step(0);
+        }
+        if self.on_pool {
+            return (0..self.team.threads).into_par_iter().for_each(step);
         }
         // SAFETY: the lifetime is erased only for the duration of this
         // call: `Finish` below waits (even while unwinding) until no helper
