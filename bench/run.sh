@@ -133,8 +133,11 @@ if has_phase core; then
 fi
 
 if has_phase java; then
-    step "sbert4j from Java: latency, batches, 16 callers, micro-batching"
-    "${JAVA[@]:0:1}" -Xmx1g "${JAVA[@]:1}" perf --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" \
+    # Heap committed and touched up front, as in a JVM that has run a while:
+    # otherwise the first touches of fresh heap pages (page faults in
+    # whichever call's allocation reaches them) land in the timed calls.
+    step "sbert4j from Java: latency, batches, 16 callers, micro-batching (-Xms1g -Xmx1g -XX:+AlwaysPreTouch)"
+    "${JAVA[@]:0:1}" -Xms1g -Xmx1g -XX:+AlwaysPreTouch "${JAVA[@]:1}" perf --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" \
         --out "$OUT/java_perf.json" --vectors "$OUT/sbert4j.f32"
 fi
 
