@@ -73,8 +73,8 @@ pub(crate) fn string(env: &Env, s: &JString) -> BridgeResult<String> {
     // `units` holds exactly `len` code units.
     let units = unsafe {
         let interface = *raw;
-        let len = ((*interface).v1_1.GetStringLength)(raw, s.as_raw());
-        let mut units = vec![0u16; usize::try_from(len).unwrap_or(0)];
+        let len = ((*interface).v1_1.GetStringLength)(raw, s.as_raw()).max(0);
+        let mut units = vec![0u16; len as usize];
         ((*interface).v1_2.GetStringRegion)(raw, s.as_raw(), 0, len, units.as_mut_ptr());
         units
     };
