@@ -105,10 +105,16 @@ fn broken_model_directories_fail_with_the_file_and_the_problem() {
             "num_attention_heads": 2, "intermediate_size": 8, "max_position_embeddings": 8}"#, "unsupported architecture 'gpt2'"),
         ("tokenizer.json", "{\"version\": \"1.0\"}", "invalid tokenizer"),
         ("1_Pooling/config.json", "[1, 2]", "invalid JSON"),
-        ("1_Pooling/config.json", r#"{"pooling_mode_weightedmean_tokens": true}"#, "unsupported pooling mode 'weightedmean_tokens'"),
+        ("1_Pooling/config.json", r#"{"pooling_mode": "median"}"#, "unsupported pooling mode 'median'"),
         ("modules.json", r#"[{"path": "", "type": "sentence_transformers.models.Transformer"},
             {"path": "2_Dense", "type": "sentence_transformers.models.Dense"}]"#, "unsupported module 'Dense'"),
-        ("sentence_bert_config.json", r#"{"max_seq_length": 0}"#, "max_seq_length must be at least 1"),
+        ("sentence_bert_config.json", r#"{"max_seq_length": 0}"#, "max_seq_length must be a positive integer, got 0"),
+        ("sentence_bert_config.json", r#"{"transformer_task": "sequence-classification"}"#,
+            "unsupported transformer_task 'sequence-classification'"),
+        ("sentence_bert_config.json", r#"{"modality_config": {"message": {"method": "forward", "method_output_name": "x"}}}"#,
+            "unsupported modality 'message'"),
+        ("sentence_bert_config.json", r#"{"processing_kwargs": {"text": {"max_length": 16}}}"#,
+            "unsupported processing_kwargs option 'text.max_length'"),
     ]
     .iter()
     .enumerate()

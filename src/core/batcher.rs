@@ -166,7 +166,7 @@ mod tests {
     use std::sync::Barrier;
 
     fn tokens(id: u32, len: usize) -> Tokens {
-        Tokens { ids: vec![id; len], type_ids: vec![0; len] }
+        Tokens { ids: vec![id; len], type_ids: vec![0; len], truncated: false, pooling_skip: 0 }
     }
 
     /// A fake forward pass: each text's vector is its first id, and every

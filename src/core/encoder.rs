@@ -2,8 +2,11 @@
 //! token count and padded to their longest member, as sentence-transformers
 //! pads, so a text's vector does not depend on its neighbours.
 
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
+
+use parking_lot::Mutex;
 
 use candle_core::Tensor;
 use rayon::prelude::*;
@@ -13,7 +16,6 @@ use super::error::{Error, Result};
 use super::model::reference;
 use super::pooling::{normalize, pool};
 use super::registry::{get_or_load, Engine, LoadedEngine, LoadedModel};
-use super::text::prepare;
 use super::tokenize::{TextTokenizer, Tokens};
 
 /// At most this many token positions (batch × longest text) go through one
@@ -35,12 +37,45 @@ pub struct EncoderOptions {
     /// Coalesce single texts encoded concurrently by several threads into
     /// one forward pass (see `batcher.rs`); up to `batch_size` texts a pass.
     pub micro_batching: bool,
+    /// Keep only the first this many components of every vector
+    /// (sentence-transformers' `truncate_dim`, for Matryoshka models).
+    pub truncate_dim: Option<usize>,
+    /// The prompt for calls that name none, instead of the model's
+    /// `default_prompt_name`.
+    pub default_prompt: Option<Prompt>,
 }
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        Self { max_seq_length: None, normalize: None, batch_size: 32, engine: Engine::Fast, micro_batching: true }
+        Self {
+            max_seq_length: None,
+            normalize: None,
+            batch_size: 32,
+            engine: Engine::Fast,
+            micro_batching: true,
+            truncate_dim: None,
+            default_prompt: None,
+        }
     }
+}
+
+/// A prompt put in front of every text, as sentence-transformers'
+/// `encode(prompt_name=...)` / `encode(prompt=...)` do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Prompt {
+    /// One of the model's `prompts` (`config_sentence_transformers.json`).
+    Named(String),
+    /// This text itself; the empty text means no prompt.
+    Literal(String),
+}
+
+/// What happened to one text of a call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TextInfo {
+    /// Tokens that went through the model, special tokens and prompt included.
+    pub tokens: usize,
+    /// Whether tokens beyond `max_seq_length` were dropped.
+    pub truncated: bool,
 }
 
 /// A sentence-transformers model ready to encode. Cheap to share between
@@ -49,9 +84,20 @@ impl Default for EncoderOptions {
 pub struct Encoder {
     model: Arc<LoadedModel>,
     tokenizer: Arc<TextTokenizer>,
-    normalize: bool,
+    /// The model's Normalize module runs (before `truncate_dim`).
+    module_normalize: bool,
+    /// Vectors are normalized once more after `truncate_dim`
+    /// (sentence-transformers' `normalize_embeddings=True`).
+    final_normalize: bool,
+    /// Vector length after `truncate_dim`.
+    dimension: usize,
     batch_size: usize,
     batcher: Option<Batcher>,
+    /// The prompt of calls that name none ("" for none).
+    default_prompt: String,
+    /// Pooling lengths of the prompts seen so far (only with
+    /// `include_prompt: false`, where pooling needs them).
+    prompt_lengths: Mutex<HashMap<String, usize>>,
 }
 
 impl Encoder {
@@ -75,10 +121,29 @@ impl Encoder {
                 Arc::new(t)
             }
         };
+        let pooled = model.config.hidden_size * model.st.pooling.len();
+        let dimension = match options.truncate_dim {
+            None => pooled,
+            Some(d) if (1..=pooled).contains(&d) => d,
+            Some(d) => {
+                return Err(Error::InvalidArgument(format!(
+                    "truncate dimension {d} is outside 1..={pooled}, this model's dimension"
+                )))
+            }
+        };
+        let default_prompt = match &options.default_prompt {
+            None => model.st.default_prompt_name.as_ref().and_then(|n| model.st.prompts.get(n)).cloned(),
+            Some(Prompt::Named(name)) => Some(named_prompt(&model.st.prompts, name)?.to_string()),
+            Some(Prompt::Literal(text)) => Some(text.clone()),
+        };
         Ok(Self {
-            normalize: options.normalize.unwrap_or(model.st.normalize),
+            module_normalize: model.st.normalize && options.normalize != Some(false),
+            final_normalize: options.normalize == Some(true) && (dimension < pooled || !model.st.normalize),
+            dimension,
             batch_size: options.batch_size,
             batcher: options.micro_batching.then(|| Batcher::new(options.batch_size, MAX_BATCH_TOKENS)),
+            default_prompt: default_prompt.unwrap_or_default(),
+            prompt_lengths: Mutex::default(),
             model,
             tokenizer,
         })
@@ -86,7 +151,28 @@ impl Encoder {
 
     /// Length of every vector this encoder returns.
     pub fn dimension(&self) -> usize {
-        self.model.config.hidden_size * self.model.st.pooling.len()
+        self.dimension
+    }
+
+    /// The model's prompts by name (`config_sentence_transformers.json`).
+    pub fn prompts(&self) -> &BTreeMap<String, String> {
+        &self.model.st.prompts
+    }
+
+    /// The model's prompt of a name, or an error listing the names.
+    pub fn prompt(&self, name: &str) -> Result<&str> {
+        named_prompt(&self.model.st.prompts, name)
+    }
+
+    /// The prompt calls that name none get ("" for none).
+    pub fn default_prompt(&self) -> &str {
+        &self.default_prompt
+    }
+
+    /// How many tokens `text` makes with `prompt` (`None`: the default
+    /// prompt) in front, special tokens included, before truncation.
+    pub fn count_tokens(&self, text: &str, prompt: Option<&str>) -> Result<usize> {
+        self.tokenizer.count(&with_prompt(prompt.unwrap_or(&self.default_prompt), text))
     }
 
     /// Inputs are truncated to this many tokens, special tokens included.
@@ -102,7 +188,11 @@ impl Encoder {
 
     /// Whether vectors are scaled to unit length.
     pub fn normalizes(&self) -> bool {
-        self.normalize
+        self.final_normalize || (self.module_normalize && self.dimension == self.pooled_dimension())
+    }
+
+    fn pooled_dimension(&self) -> usize {
+        self.model.config.hidden_size * self.model.st.pooling.len()
     }
 
     pub fn encode(&self, text: &str) -> Result<Vec<f32>> {
@@ -118,8 +208,19 @@ impl Encoder {
         Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
     }
 
-    /// Encodes `texts` into `out`, row `i` at `out[i * dim..(i + 1) * dim]`.
+    /// Encodes `texts` into `out`, row `i` at `out[i * dim..(i + 1) * dim]`,
+    /// with the default prompt.
     pub fn encode_into<S: AsRef<str> + Sync>(&self, texts: &[S], out: &mut [f32]) -> Result<()> {
+        self.encode_into_with(texts, None, out, None)
+    }
+
+    /// Encodes `texts` with `prompt` in front of each (`None`: the default
+    /// prompt; `Some("")`: none) into `out`, row `i` at
+    /// `out[i * dim..(i + 1) * dim]`; with `info`, also what happened to
+    /// each text.
+    pub fn encode_into_with<S: AsRef<str> + Sync>(
+        &self, texts: &[S], prompt: Option<&str>, out: &mut [f32], info: Option<&mut [TextInfo]>,
+    ) -> Result<()> {
         let dim = self.dimension();
         if out.len() != texts.len() * dim {
             return Err(Error::InvalidArgument(format!(
@@ -129,8 +230,19 @@ impl Encoder {
                 texts.len() * dim
             )));
         }
+        if info.as_ref().is_some_and(|info| info.len() != texts.len()) {
+            return Err(Error::InvalidArgument(format!("info buffer does not hold {} texts", texts.len())));
+        }
+        let prompt = prompt.unwrap_or(&self.default_prompt);
+        let skip = self.pooling_skip(prompt)?;
+        let note = |info: Option<&mut [TextInfo]>, i: usize, t: &Tokens| {
+            if let Some(info) = info {
+                info[i] = TextInfo { tokens: t.len(), truncated: t.truncated };
+            }
+        };
         if let ([text], Some(batcher)) = (texts, &self.batcher) {
-            let tokens = self.tokenize(text.as_ref())?;
+            let tokens = self.tokenize(prompt, text.as_ref(), skip)?;
+            note(info, 0, &tokens);
             let vector = batcher.encode(tokens, |batch| {
                 let flat = self.forward(batch, batcher.crowded())?;
                 Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
@@ -139,7 +251,11 @@ impl Encoder {
             return Ok(());
         }
         // Tokenized on the same (rayon) threads the forward passes use.
-        let tokens = texts.par_iter().map(|t| self.tokenize(t.as_ref())).collect::<Result<Vec<Tokens>>>()?;
+        let tokens =
+            texts.par_iter().map(|t| self.tokenize(prompt, t.as_ref(), skip)).collect::<Result<Vec<Tokens>>>()?;
+        if let Some(info) = info {
+            tokens.iter().enumerate().for_each(|(i, t)| note(Some(&mut *info), i, t));
+        }
         // Longest first, so each batch pads as little as possible.
         let mut order: Vec<usize> = (0..tokens.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
@@ -153,21 +269,56 @@ impl Encoder {
         Ok(())
     }
 
-    /// A text's tokens, prepared (stripped, lower-cased) as
-    /// sentence-transformers prepares it.
-    fn tokenize(&self, text: &str) -> Result<Tokens> {
-        self.tokenizer.encode(&prepare(text, self.model.st.do_lower_case))
+    /// A text's tokens with `prompt` in front, as sentence-transformers 6
+    /// makes them: prompt and text concatenated, not stripped (lower-casing
+    /// is the tokenizer's, see `tokenize.rs`); `skip` leading tokens left
+    /// out of pooling.
+    fn tokenize(&self, prompt: &str, text: &str, skip: usize) -> Result<Tokens> {
+        let mut tokens = self.tokenizer.encode(&with_prompt(prompt, text))?;
+        if tokens.ids.is_empty() {
+            return Err(Error::Tokenization(
+                "the text has no tokens (an empty text, and a tokenizer that adds no special tokens)".into(),
+            ));
+        }
+        tokens.pooling_skip = skip;
+        Ok(tokens)
+    }
+
+    /// How many leading tokens of a text with `prompt` pooling leaves out:
+    /// the prompt's length with `include_prompt: false`, else none.
+    fn pooling_skip(&self, prompt: &str) -> Result<usize> {
+        if self.model.st.include_prompt || prompt.is_empty() {
+            return Ok(0);
+        }
+        if let Some(&n) = self.prompt_lengths.lock().get(prompt) {
+            return Ok(n);
+        }
+        let n = self.tokenizer.prompt_length(prompt)?;
+        let mut lengths = self.prompt_lengths.lock();
+        // Bounded: a caller passing ever new literal prompts must not grow it forever.
+        if lengths.len() >= 256 {
+            lengths.clear();
+        }
+        lengths.insert(prompt.to_string(), n);
+        Ok(n)
     }
 
     /// One forward pass over texts already tokenized; returns the vectors
     /// row after row.
     fn forward(&self, batch: &[&Tokens], others_waiting: bool) -> Result<Vec<f32>> {
-        let (h, dim) = (self.model.config.hidden_size, self.dimension());
+        let (h, dim, pooled) = (self.model.config.hidden_size, self.dimension(), self.pooled_dimension());
         let mut out = vec![0f32; batch.len() * dim];
+        let mut full = vec![0f32; pooled];
+        // sentence-transformers' order: the modules (Pooling, Normalize),
+        // then truncate_dim, then normalize_embeddings.
         let mut emit = |i: usize, tokens: &[f32]| {
+            pool(tokens, h, &self.model.st.pooling, batch[i].pooling_skip, &mut full);
+            if self.module_normalize {
+                normalize(&mut full);
+            }
             let v = &mut out[i * dim..(i + 1) * dim];
-            pool(tokens, h, &self.model.st.pooling, v);
-            if self.normalize {
+            v.copy_from_slice(&full[..dim]);
+            if self.final_normalize {
                 normalize(v);
             }
         };
@@ -213,6 +364,22 @@ impl Encoder {
         let hidden = reference::forward(weights, &ids, &type_ids, padded.then_some(&mask))?;
         Ok((hidden.flatten_all()?.to_vec1()?, seq))
     }
+}
+
+/// `prompt` and `text` as one string, as sentence-transformers prepends.
+fn with_prompt<'a>(prompt: &str, text: &'a str) -> std::borrow::Cow<'a, str> {
+    if prompt.is_empty() {
+        std::borrow::Cow::Borrowed(text)
+    } else {
+        std::borrow::Cow::Owned([prompt, text].concat())
+    }
+}
+
+fn named_prompt<'a>(prompts: &'a BTreeMap<String, String>, name: &str) -> Result<&'a str> {
+    prompts.get(name).map(String::as_str).ok_or_else(|| {
+        let known: Vec<&str> = prompts.keys().map(String::as_str).collect();
+        Error::InvalidArgument(format!("unknown prompt name '{name}'; the model's prompts are: {known:?}"))
+    })
 }
 
 /// Splits `order` (sorted longest first) into batches of at most

@@ -9,10 +9,9 @@ mod model;
 mod pooling;
 mod registry;
 mod st_config;
-mod text;
 mod tokenize;
 
-pub use encoder::{Encoder, EncoderOptions};
+pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
 pub use registry::{loaded_model_count, Engine};

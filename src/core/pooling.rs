@@ -14,19 +14,39 @@ pub enum PoolingMode {
     /// Sum over tokens divided by √(token count)
     /// (`pooling_mode_mean_sqrt_len_tokens`).
     MeanSqrtLen,
+    /// Mean weighted by position, 1 for the first token
+    /// (`pooling_mode_weightedmean_tokens`).
+    WeightedMean,
+    /// The last token's vector (`pooling_mode_lasttoken`).
+    LastToken,
 }
 
-/// Pools `tokens` (token count × `dim`, row-major, at least one token) into
-/// `out` (`dim` × number of modes), the modes concatenated in order.
-pub(crate) fn pool(tokens: &[f32], dim: usize, modes: &[PoolingMode], out: &mut [f32]) {
-    let count = (tokens.len() / dim) as f32;
+/// Pools `tokens` (token count × `dim`, row-major) into `out` (`dim` ×
+/// number of modes), the modes concatenated in order. The first `skip`
+/// tokens (a prompt, with `include_prompt: false`) are masked out exactly
+/// as sentence-transformers masks them (`Pooling._exclude_prompt_from_mask`
+/// on a right-padded batch): they count for no mode, and when no token is
+/// left, mean-like modes give zeros, max gives -inf, cls the first token
+/// and lasttoken zeros, as the masked torch operations do.
+pub(crate) fn pool(tokens: &[f32], dim: usize, modes: &[PoolingMode], skip: usize, out: &mut [f32]) {
+    let len = tokens.len() / dim;
+    if len == 0 {
+        // The encoder refuses texts without tokens; never index an empty row.
+        out.fill(0.0);
+        return;
+    }
+    let skip = skip.min(len);
+    let kept = &tokens[skip * dim..];
+    let count = (len - skip) as f32;
+    let row = |i: usize| &tokens[i * dim..(i + 1) * dim];
     for (mode, out) in modes.iter().zip(out.chunks_exact_mut(dim)) {
-        let rows = tokens.chunks_exact(dim);
         match mode {
-            PoolingMode::Cls => out.copy_from_slice(&tokens[..dim]),
+            PoolingMode::Cls => out.copy_from_slice(row(if skip < len { skip } else { 0 })),
+            PoolingMode::LastToken if skip < len => out.copy_from_slice(row(len - 1)),
+            PoolingMode::LastToken => out.fill(0.0),
             PoolingMode::Max => {
                 out.fill(f32::NEG_INFINITY);
-                for row in rows {
+                for row in kept.chunks_exact(dim) {
                     for (o, v) in out.iter_mut().zip(row) {
                         *o = o.max(*v);
                     }
@@ -34,13 +54,29 @@ pub(crate) fn pool(tokens: &[f32], dim: usize, modes: &[PoolingMode], out: &mut 
             }
             PoolingMode::Mean | PoolingMode::MeanSqrtLen => {
                 out.fill(0.0);
-                for row in rows {
+                for row in kept.chunks_exact(dim) {
                     for (o, v) in out.iter_mut().zip(row) {
                         *o += v;
                     }
                 }
+                let count = count.max(1e-9);
                 let divisor = if *mode == PoolingMode::Mean { count } else { count.sqrt() };
-                out.iter_mut().for_each(|o| *o /= divisor.max(1e-9));
+                out.iter_mut().for_each(|o| *o /= divisor);
+            }
+            PoolingMode::WeightedMean => {
+                out.fill(0.0);
+                let mut total = 0f32;
+                for (i, row) in kept.chunks_exact(dim).enumerate() {
+                    // Weights are positions counted from 1 over the whole
+                    // sequence, prompt included.
+                    let w = (skip + i + 1) as f32;
+                    total += w;
+                    for (o, v) in out.iter_mut().zip(row) {
+                        *o += v * w;
+                    }
+                }
+                let total = total.max(1e-9);
+                out.iter_mut().for_each(|o| *o /= total);
             }
         }
     }
@@ -62,7 +98,13 @@ mod tests {
 
     fn pooled(modes: &[PoolingMode]) -> Vec<f32> {
         let mut out = vec![0.; 2 * modes.len()];
-        pool(&TOKENS, 2, modes, &mut out);
+        pool(&TOKENS, 2, modes, 0, &mut out);
+        out
+    }
+
+    fn pooled_skipping(modes: &[PoolingMode], skip: usize) -> Vec<f32> {
+        let mut out = vec![0.; 2 * modes.len()];
+        pool(&TOKENS, 2, modes, skip, &mut out);
         out
     }
 
@@ -73,6 +115,26 @@ mod tests {
         assert_eq!(pooled(&[PoolingMode::Mean]), vec![3., -4. / 3.]);
         let sqrt = pooled(&[PoolingMode::MeanSqrtLen]);
         assert!((sqrt[0] - 9. / 3f32.sqrt()).abs() < 1e-6 && (sqrt[1] + 4. / 3f32.sqrt()).abs() < 1e-6);
+    }
+
+    #[test]
+    fn weighted_and_last_token() {
+        // weights 1, 2, 3: (1*1 + 2*3 + 3*5) / 6, (1*-2 + 2*4 + 3*-6) / 6
+        assert_eq!(pooled(&[PoolingMode::WeightedMean]), vec![22. / 6., -12. / 6.]);
+        assert_eq!(pooled(&[PoolingMode::LastToken]), vec![5., -6.]);
+    }
+
+    #[test]
+    fn skipped_prompt_tokens_count_for_no_mode() {
+        use PoolingMode::*;
+        assert_eq!(pooled_skipping(&[Cls, Max, Mean, LastToken], 1), vec![3., 4., 5., 4., 4., -1., 5., -6.]);
+        // positions keep their weights: (2*3 + 3*5) / 5
+        assert_eq!(pooled_skipping(&[WeightedMean], 1), vec![21. / 5., (2. * 4. - 3. * 6.) / 5.]);
+        // nothing left: what the masked torch operations give
+        let all = pooled_skipping(&[Cls, Max, Mean, MeanSqrtLen, WeightedMean, LastToken], 3);
+        assert_eq!(&all[..2], &[1., -2.]);
+        assert_eq!(&all[2..4], &[f32::NEG_INFINITY; 2]);
+        assert_eq!(&all[4..], &[0.; 8]);
     }
 
     #[test]

@@ -48,8 +48,16 @@ impl LoadedModel {
         let st = SentenceTransformerConfig::read(dir)?;
         let (weights, config) = model::load(&st.transformer_dir, &Device::Cpu)?;
         let position_limit = weights.position_limit();
-        let max_len = st.max_seq_length.unwrap_or(position_limit).min(position_limit);
-        let tokenizer = TextTokenizer::load(&st.transformer_dir.join("tokenizer.json"), max_len)?;
+        // Where sentence-transformers would truncate later than the position
+        // embeddings reach (it then fails on long texts), truncate there.
+        let max_len = st.max_length.resolve(Some(config.max_position_embeddings)).unwrap_or(position_limit);
+        let max_len = max_len.min(position_limit);
+        let tokenizer = TextTokenizer::load(
+            &st.transformer_dir.join("tokenizer.json"),
+            &st.tokenizer,
+            st.do_lower_case,
+            max_len,
+        )?;
         let engine = match engine {
             Engine::Fast => LoadedEngine::Fast(PackedModel::new(weights)?),
             Engine::Reference => LoadedEngine::Reference(weights),

@@ -1,14 +1,16 @@
-//! Tokenization as sentence-transformers does it: the model's own
-//! `tokenizer.json`, truncated at `max_seq_length` (not the tokenizer file's
-//! own limit) and never padded by the tokenizer (batches are padded to
-//! their longest member by the encoder). Truncation is done here, the way
-//! `tokenizers` does it (ordinary tokens cut to `max_len` minus the special
-//! tokens, then the post-processor adds those), so we also learn how many
-//! tokens were dropped.
+//! Tokenization as sentence-transformers 6 does it: the model's own
+//! `tokenizer.json` as transformers 5 builds it (see
+//! `as_transformers_builds_it`), the text as given (6.x does not strip it),
+//! a Lowercase normalizer in front when the module says `do_lower_case`,
+//! truncated at `max_seq_length` (not the tokenizer file's own limit) and
+//! never padded by the tokenizer (the engines need no padding). Truncation
+//! is done here, the way `tokenizers` does it (ordinary tokens cut to
+//! `max_len` minus the special tokens, then the post-processor adds those),
+//! so we also learn whether tokens were dropped.
 
 use std::path::Path;
 
-use serde::Deserialize;
+use tokenizers::normalizers::{Lowercase, NormalizerWrapper, Sequence as NormalizerSequence};
 use tokenizers::pre_tokenizers::metaspace::{Metaspace, PrependScheme};
 use tokenizers::pre_tokenizers::sequence::Sequence;
 use tokenizers::pre_tokenizers::whitespace::WhitespaceSplit;
@@ -16,7 +18,7 @@ use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::{PostProcessor, Tokenizer, TruncationDirection};
 
 use super::error::{Error, Result};
-use super::st_config::read_json;
+use super::st_config::TokenizerConfig;
 
 /// Texts longer than `max_len × CHARS_PER_TOKEN` characters are cut before
 /// tokenizing (a 10 MB string must not cost a 10 MB tokenization) ...
@@ -31,6 +33,10 @@ const STABLE_MARGIN: usize = 16;
 pub(crate) struct Tokens {
     pub ids: Vec<u32>,
     pub type_ids: Vec<u32>,
+    /// Whether truncation dropped tokens of the text.
+    pub truncated: bool,
+    /// Leading tokens (a prompt) that pooling leaves out.
+    pub pooling_skip: usize,
 }
 
 impl Tokens {
@@ -43,16 +49,28 @@ impl Tokens {
 pub(crate) struct TextTokenizer {
     inner: Tokenizer,
     max_len: usize,
+    /// Ids of the special tokens (transformers' `all_special_ids`).
+    special_ids: Vec<u32>,
 }
 
 impl TextTokenizer {
-    pub fn load(path: &Path, max_len: usize) -> Result<Self> {
+    /// Loads `tokenizer.json` as transformers builds it from `config`
+    /// (`tokenizer_config.json`), lower-casing when `lower_case`.
+    pub fn load(path: &Path, config: &TokenizerConfig, lower_case: bool, max_len: usize) -> Result<Self> {
         if !path.is_file() {
             return Err(Error::model(path, "file not found"));
         }
         let inner = Tokenizer::from_file(path)
             .map_err(|e| Error::model(path, format!("invalid tokenizer: {e}")))?;
-        let mut tokenizer = Self { inner: as_transformers_builds_it(inner, path)?, max_len };
+        let mut inner = as_transformers_builds_it(inner, config);
+        if lower_case {
+            lower_case_first(&mut inner)
+                .map_err(|e| Error::model(path, format!("cannot add do_lower_case's Lowercase: {e}")))?;
+        }
+        let mut special_ids: Vec<u32> =
+            inner.get_added_tokens_decoder().into_iter().filter(|(_, t)| t.special).map(|(id, _)| id).collect();
+        special_ids.sort_unstable();
+        let mut tokenizer = Self { inner, max_len, special_ids };
         tokenizer.inner.with_padding(None);
         tokenizer
             .inner
@@ -87,6 +105,24 @@ impl TextTokenizer {
         }
     }
 
+    /// How many tokens `text` has, special tokens included, before
+    /// truncation (the whole text is tokenized).
+    pub fn count(&self, text: &str) -> Result<usize> {
+        let failed = |e: tokenizers::Error| Error::Tokenization(e.to_string());
+        let enc = self.inner.encode(text, false).map_err(failed)?;
+        let specials = self.inner.get_post_processor().map_or(0, |p| p.added_tokens(false));
+        Ok(enc.len() + specials)
+    }
+
+    /// The length sentence-transformers gives a prompt for pooling
+    /// (`Transformer._get_prompt_length`): the prompt's own tokens,
+    /// truncated, less a trailing special token.
+    pub fn prompt_length(&self, prompt: &str) -> Result<usize> {
+        let tokens = self.encode(prompt)?;
+        let trailing_special = tokens.ids.last().is_some_and(|id| self.special_ids.binary_search(id).is_ok());
+        Ok(tokens.len() - usize::from(trailing_special))
+    }
+
     /// Tokenizes `text` and returns the kept tokens and how many ordinary
     /// (non-special) tokens truncation dropped.
     fn encode_prefix(&self, text: &str) -> Result<(Tokens, usize)> {
@@ -97,17 +133,14 @@ impl TextTokenizer {
         let dropped = enc.len().saturating_sub(keep);
         enc.truncate(keep, 0, TruncationDirection::Right);
         let enc = self.inner.post_process(enc, None, true).map_err(failed)?;
-        let tokens = Tokens { ids: enc.get_ids().to_vec(), type_ids: enc.get_type_ids().to_vec() };
+        let tokens = Tokens {
+            ids: enc.get_ids().to_vec(),
+            type_ids: enc.get_type_ids().to_vec(),
+            truncated: dropped > 0,
+            pooling_skip: 0,
+        };
         Ok((tokens, dropped))
     }
-}
-
-/// `tokenizer_config.json`, beside `tokenizer.json`: the tokenizer class
-/// transformers builds from the file.
-#[derive(Deserialize, Default)]
-struct TokenizerConfig {
-    tokenizer_class: Option<String>,
-    add_prefix_space: Option<bool>,
 }
 
 /// transformers 5 (what sentence-transformers 6 runs on) no longer takes
@@ -116,16 +149,13 @@ struct TokenizerConfig {
 /// tabs or newlines inside a text counts as one space (as SentencePiece
 /// itself does) instead of becoming extra "▁" tokens. The seed's
 /// paraphrase-multilingual models use that tokenizer; we do the same.
-fn as_transformers_builds_it(mut tokenizer: Tokenizer, path: &Path) -> Result<Tokenizer> {
-    let config_path = path.with_file_name("tokenizer_config.json");
-    let config: TokenizerConfig =
-        if config_path.is_file() { read_json(&config_path)? } else { TokenizerConfig::default() };
+fn as_transformers_builds_it(mut tokenizer: Tokenizer, config: &TokenizerConfig) -> Tokenizer {
     let class = config.tokenizer_class.as_deref().unwrap_or_default();
     if !matches!(class, "XLMRobertaTokenizer" | "XLMRobertaTokenizerFast") {
-        return Ok(tokenizer);
+        return tokenizer;
     }
     let Some(PreTokenizerWrapper::Metaspace(file_metaspace)) = tokenizer.get_pre_tokenizer() else {
-        return Ok(tokenizer);
+        return tokenizer;
     };
     let scheme = match config.add_prefix_space {
         Some(true) => PrependScheme::Always,
@@ -137,7 +167,28 @@ fn as_transformers_builds_it(mut tokenizer: Tokenizer, path: &Path) -> Result<To
         PreTokenizerWrapper::WhitespaceSplit(WhitespaceSplit),
         PreTokenizerWrapper::Metaspace(metaspace),
     ]))));
-    Ok(tokenizer)
+    tokenizer
+}
+
+/// `do_lower_case`, as sentence-transformers 6 applies it: a Lowercase
+/// normalizer in front of the tokenizer's own, unless that already is, or
+/// is a sequence holding, a Lowercase.
+fn lower_case_first(tokenizer: &mut Tokenizer) -> tokenizers::Result<()> {
+    let current = tokenizer.get_normalizer().cloned();
+    let mut normalizers = vec![NormalizerWrapper::Lowercase(Lowercase)];
+    match current {
+        Some(NormalizerWrapper::Lowercase(_)) => return Ok(()),
+        Some(NormalizerWrapper::Sequence(seq)) => {
+            if seq.as_ref().iter().any(|n| matches!(n, NormalizerWrapper::Lowercase(_))) {
+                return Ok(());
+            }
+            normalizers.extend(seq);
+        }
+        Some(other) => normalizers.push(other),
+        None => {}
+    }
+    tokenizer.with_normalizer(Some(NormalizerWrapper::Sequence(NormalizerSequence::new(normalizers))))?;
+    Ok(())
 }
 
 /// The first `chars` characters of `text`, moved back to the last

@@ -4,14 +4,15 @@
 //! offsets: one copy for a whole batch, and no modified-UTF-8 surprises.
 //! The Java side encodes with unpaired surrogates replaced by U+FFFD.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use jni::objects::{JByteArray, JFloatArray, JIntArray, JString};
+use jni::objects::{JByteArray, JFloatArray, JIntArray, JObject, JString};
 use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
-use crate::core::EncoderOptions;
+use crate::core::{EncoderOptions, Prompt, TextInfo};
 
 pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
     if s.is_null() {
@@ -21,7 +22,9 @@ pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
 }
 
 /// `-1` means "as the model says" for every number.
-pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint, micro_batching: jboolean) -> BridgeResult<EncoderOptions> {
+pub(crate) fn options(
+    max_seq_length: jint, normalize: jint, batch_size: jint, micro_batching: jboolean, truncate_dim: jint,
+) -> BridgeResult<EncoderOptions> {
     let optional = |v: jint, what: &str| -> BridgeResult<Option<usize>> {
         match v {
             -1 => Ok(None),
@@ -34,8 +37,51 @@ pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint, m
         normalize: optional(normalize, "normalize flag")?.map(|v| v != 0),
         batch_size: optional(batch_size, "batch size")?.unwrap_or(EncoderOptions::default().batch_size),
         micro_batching,
+        truncate_dim: optional(truncate_dim, "truncate dimension")?,
         ..EncoderOptions::default()
     })
+}
+
+/// The default prompt: by name, as a literal, or (both null) the model's.
+pub(crate) fn prompt(env: &Env, name: &JString, literal: &JString) -> BridgeResult<Option<Prompt>> {
+    Ok(match (optional_string(env, name)?, optional_string(env, literal)?) {
+        (Some(name), _) => Some(Prompt::Named(name)),
+        (None, Some(text)) => Some(Prompt::Literal(text)),
+        (None, None) => None,
+    })
+}
+
+/// A string that may be null.
+pub(crate) fn optional_string(env: &Env, s: &JString) -> BridgeResult<Option<String>> {
+    if s.is_null() {
+        Ok(None)
+    } else {
+        string(env, s).map(Some)
+    }
+}
+
+pub(crate) fn new_string<'l>(env: &mut Env<'l>, s: &str) -> BridgeResult<JObject<'l>> {
+    Ok(env.new_string(s)?.into())
+}
+
+/// A map as a `String[]` of its keys and values, alternating.
+pub(crate) fn string_pairs<'l>(env: &mut Env<'l>, map: &BTreeMap<String, String>) -> BridgeResult<JObject<'l>> {
+    let array = env.new_object_array(int(map.len() * 2), jni::jni_str!("java/lang/String"), JObject::null())?;
+    for (i, s) in map.iter().flat_map(|(k, v)| [k, v]).enumerate() {
+        let value = env.new_string(s)?;
+        array.set_element(env, i, &value)?;
+    }
+    Ok(array.into())
+}
+
+/// What happened to each text, as `int` pairs: tokens used, truncated (1) or not (0).
+pub(crate) fn write_infos(env: &Env, out: &JIntArray, infos: &[TextInfo]) -> BridgeResult<()> {
+    let flat: Vec<jint> = infos.iter().flat_map(|i| [int(i.tokens), jint::from(i.truncated)]).collect();
+    if out.len(env)? != flat.len() {
+        return Err(BridgeError::IllegalArgument(format!("info array has length {}, expected {}", out.len(env)?, flat.len())));
+    }
+    out.set_region(env, 0, &flat)?;
+    Ok(())
 }
 
 /// Splits the UTF-8 buffer at the given end offsets into texts. Only the

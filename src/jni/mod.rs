@@ -9,19 +9,23 @@ mod handle;
 use std::cell::Cell;
 use std::time::Instant;
 
-use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JString};
+use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JObject, JString};
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
 
-use crate::core::{self, Encoder, EncoderOptions};
+use crate::core::{self, Encoder, EncoderOptions, TextInfo};
 use errors::{BridgeResult, ThrowMapped};
 
 #[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_open<'l>(
     mut env: EnvUnowned<'l>, _: JClass<'l>, dir: JString<'l>, max_seq_length: jint, normalize: jint, batch_size: jint,
-    micro_batching: jboolean,
+    micro_batching: jboolean, truncate_dim: jint, prompt_name: JString<'l>, prompt: JString<'l>,
 ) -> jlong {
-    env.with_env(|env| open(env, &dir, convert::options(max_seq_length, normalize, batch_size, micro_batching)?)).resolve::<ThrowMapped>()
+    env.with_env(|env| {
+        let options = convert::options(max_seq_length, normalize, batch_size, micro_batching, truncate_dim)?;
+        open(env, &dir, EncoderOptions { default_prompt: convert::prompt(env, &prompt_name, &prompt)?, ..options })
+    })
+    .resolve::<ThrowMapped>()
 }
 
 #[no_mangle]
@@ -47,17 +51,36 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_normalizes<'l>(mut env: Env
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_prompts<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> JObject<'l> {
+    env.with_env(|env| with_encoder(h, |e| convert::string_pairs(env, e.prompts()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_defaultPrompt<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> JObject<'l> {
+    env.with_env(|env| with_encoder(h, |e| convert::new_string(env, e.default_prompt()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_countTokens<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, text: JString<'l>, prompt: JString<'l>,
+) -> jint {
+    env.with_env(|env| with_encoder(h, |e| count_tokens(env, e, &text, &prompt))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_encode<'l>(
-    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, utf8: JByteArray<'l>, ends: JIntArray<'l>, out: JFloatArray<'l>,
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, utf8: JByteArray<'l>, ends: JIntArray<'l>, prompt: JString<'l>,
+    out: JFloatArray<'l>, info: JIntArray<'l>,
 ) {
-    env.with_env(|env| with_encoder(h, |e| encode(env, e, &utf8, &ends, &out))).resolve::<ThrowMapped>()
+    env.with_env(|env| with_encoder(h, |e| encode(env, e, &utf8, &ends, &prompt, &out, &info))).resolve::<ThrowMapped>()
 }
 
 #[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_encodeOne<'l>(
-    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, text: JString<'l>, out: JFloatArray<'l>,
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, text: JString<'l>, prompt: JString<'l>, out: JFloatArray<'l>,
+    info: JIntArray<'l>,
 ) {
-    env.with_env(|env| with_encoder(h, |e| encode_one(env, e, &text, &out))).resolve::<ThrowMapped>()
+    env.with_env(|env| with_encoder(h, |e| encode_one(env, e, &text, &prompt, &out, &info))).resolve::<ThrowMapped>()
 }
 
 #[no_mangle]
@@ -93,22 +116,41 @@ thread_local! {
     static CORE_NANOS: Cell<u64> = const { Cell::new(0) };
 }
 
-fn encode(env: &Env, encoder: &Encoder, utf8: &JByteArray, ends: &JIntArray, out: &JFloatArray) -> BridgeResult<()> {
+fn count_tokens(env: &Env, encoder: &Encoder, text: &JString, prompt: &JString) -> BridgeResult<jint> {
+    let prompt = convert::optional_string(env, prompt)?;
+    Ok(convert::int(encoder.count_tokens(&convert::string(env, text)?, prompt.as_deref())?))
+}
+
+fn encode(
+    env: &Env, encoder: &Encoder, utf8: &JByteArray, ends: &JIntArray, prompt: &JString, out: &JFloatArray,
+    info: &JIntArray,
+) -> BridgeResult<()> {
     let (bytes, ranges) = convert::texts(env, utf8, ends)?;
     let texts: Vec<_> = ranges.into_iter().map(|r| convert::text(&bytes[r])).collect();
-    encode_timed(env, encoder, &texts, out)
+    encode_timed(env, encoder, &texts, prompt, out, info)
 }
 
-fn encode_one(env: &Env, encoder: &Encoder, text: &JString, out: &JFloatArray) -> BridgeResult<()> {
-    encode_timed(env, encoder, &[convert::string(env, text)?], out)
+fn encode_one(
+    env: &Env, encoder: &Encoder, text: &JString, prompt: &JString, out: &JFloatArray, info: &JIntArray,
+) -> BridgeResult<()> {
+    encode_timed(env, encoder, &[convert::string(env, text)?], prompt, out, info)
 }
 
-/// Encodes into `out`, noting the core's own time in `CORE_NANOS`.
-fn encode_timed<S: AsRef<str> + Sync>(env: &Env, encoder: &Encoder, texts: &[S], out: &JFloatArray) -> BridgeResult<()> {
+/// Encodes into `out` (and, when `info` is not null, what happened to each
+/// text into `info`), noting the core's own time in `CORE_NANOS`.
+fn encode_timed<S: AsRef<str> + Sync>(
+    env: &Env, encoder: &Encoder, texts: &[S], prompt: &JString, out: &JFloatArray, info: &JIntArray,
+) -> BridgeResult<()> {
+    let prompt = convert::optional_string(env, prompt)?;
     let mut vectors = vec![0f32; texts.len() * encoder.dimension()];
+    let mut infos = (!info.is_null()).then(|| vec![TextInfo::default(); texts.len()]);
     let started = Instant::now();
-    let encoded = encoder.encode_into(texts, &mut vectors);
+    let encoded = encoder.encode_into_with(texts, prompt.as_deref(), &mut vectors, infos.as_deref_mut());
     CORE_NANOS.set(u64::try_from(started.elapsed().as_nanos()).unwrap_or(u64::MAX));
     encoded?;
-    convert::write_floats(env, out, &vectors)
+    convert::write_floats(env, out, &vectors)?;
+    match infos {
+        Some(infos) => convert::write_infos(env, info, &infos),
+        None => Ok(()),
+    }
 }

@@ -23,6 +23,9 @@ pub fn default_model() -> PathBuf {
 
 #[derive(Deserialize)]
 pub struct Fixture {
+    /// The truncation length sentence-transformers resolved (newer fixtures).
+    #[serde(default)]
+    pub max_seq_length: Option<usize>,
     pub cases: Vec<Case>,
 }
 
@@ -31,8 +34,29 @@ pub struct Case {
     pub name: String,
     /// Files that differ from the shipped model directory.
     pub files: serde_json::Map<String, serde_json::Value>,
+    /// The `encode` arguments the case was computed with.
+    #[serde(default)]
+    pub options: CaseOptions,
     pub texts: Vec<String>,
     pub vectors: Vec<Vec<f32>>,
+    /// Per text: tokens that went through the model (newer fixtures) ...
+    #[serde(default)]
+    pub tokens: Vec<usize>,
+    /// ... tokens before truncation, by the `tokenizers` library ...
+    #[serde(default)]
+    pub token_counts: Vec<usize>,
+    /// ... and whether the text was truncated.
+    #[serde(default)]
+    pub truncated: Vec<bool>,
+}
+
+/// `SentenceTransformer.encode` arguments of a case.
+#[derive(Deserialize, Default, Debug)]
+pub struct CaseOptions {
+    pub prompt_name: Option<String>,
+    pub prompt: Option<String>,
+    pub truncate_dim: Option<usize>,
+    pub normalize_embeddings: Option<bool>,
 }
 
 pub fn fixture(name: &str) -> Fixture {

@@ -7,8 +7,12 @@ package org.sbert4j;
 final class NativeBridge {
     private NativeBridge() {}
 
-    /** Opens an encoder; {@code -1} in an int option means "as the model says". */
-    static native long open(String modelDir, int maxSequenceLength, int normalize, int batchSize, boolean microBatching);
+    /**
+     * Opens an encoder; {@code -1} in an int option means "as the model says". The default prompt is
+     * {@code promptName} (one of the model's) if not null, else {@code prompt} if not null, else the model's.
+     */
+    static native long open(String modelDir, int maxSequenceLength, int normalize, int batchSize, boolean microBatching,
+            int truncateDim, String promptName, String prompt);
 
     static native void release(long handle);
 
@@ -18,14 +22,24 @@ final class NativeBridge {
 
     static native boolean normalizes(long handle);
 
-    /**
-     * Encodes the texts packed in {@code utf8} (text i ends at {@code ends[i]})
-     * into {@code out}, {@code dimension} floats per text.
-     */
-    static native void encode(long handle, byte[] utf8, int[] ends, float[] out);
+    /** The model's prompts: names and texts, alternating. */
+    static native String[] prompts(long handle);
 
-    /** Encodes one text into {@code out} ({@code dimension} floats). */
-    static native void encodeOne(long handle, String text, float[] out);
+    /** The prompt of calls that give none ({@code ""} for none). */
+    static native String defaultPrompt(long handle);
+
+    /** Tokens of {@code prompt + text} ({@code prompt} null: the default), special tokens included, untruncated. */
+    static native int countTokens(long handle, String text, String prompt);
+
+    /**
+     * Encodes the texts packed in {@code utf8} (text i ends at {@code ends[i]}), each with {@code prompt} in
+     * front (null: the default prompt), into {@code out}, {@code dimension} floats per text; if {@code info}
+     * is not null, also writes per text the tokens used and 1 if it was truncated, else 0.
+     */
+    static native void encode(long handle, byte[] utf8, int[] ends, String prompt, float[] out, int[] info);
+
+    /** Encodes one text into {@code out} ({@code dimension} floats), as {@link #encode}. */
+    static native void encodeOne(long handle, String text, String prompt, float[] out, int[] info);
 
     static native int loadedModelCount();
 

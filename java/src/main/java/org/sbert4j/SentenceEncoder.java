@@ -2,7 +2,11 @@ package org.sbert4j;
 
 import java.lang.ref.Cleaner;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 
 /**
@@ -33,6 +37,8 @@ public final class SentenceEncoder implements AutoCloseable {
     private final int dimension;
     private final int maxSequenceLength;
     private final boolean normalizes;
+    private final Map<String, String> prompts;
+    private final String defaultPrompt;
 
     private SentenceEncoder(NativeEncoder nativeEncoder) {
         this.nativeEncoder = nativeEncoder;
@@ -40,6 +46,13 @@ public final class SentenceEncoder implements AutoCloseable {
         this.dimension = nativeEncoder.call(NativeBridge::dimension);
         this.maxSequenceLength = nativeEncoder.call(NativeBridge::maxSequenceLength);
         this.normalizes = nativeEncoder.call(NativeBridge::normalizes);
+        String[] pairs = nativeEncoder.call(NativeBridge::prompts);
+        Map<String, String> prompts = new LinkedHashMap<>();
+        for (int i = 0; i + 1 < pairs.length; i += 2) {
+            prompts.put(pairs[i], pairs[i + 1]);
+        }
+        this.prompts = Collections.unmodifiableMap(prompts);
+        this.defaultPrompt = nativeEncoder.call(NativeBridge::defaultPrompt);
     }
 
     /** Opens the sentence-transformers model in {@code modelDir} with the options it declares. */
@@ -52,7 +65,7 @@ public final class SentenceEncoder implements AutoCloseable {
         return new Builder(modelDir);
     }
 
-    /** Length of every vector this encoder returns. */
+    /** Length of every vector this encoder returns (after {@link Builder#truncateDim}, if set). */
     public int dimension() {
         return dimension;
     }
@@ -62,13 +75,50 @@ public final class SentenceEncoder implements AutoCloseable {
         return maxSequenceLength;
     }
 
-    /** Whether vectors are scaled to unit length (the model's Normalize module, unless overridden). */
+    /**
+     * Whether returned vectors have unit length: the model's Normalize module (unless overridden), and not
+     * cut by {@link Builder#truncateDim} afterwards (sentence-transformers truncates after its modules).
+     */
     public boolean normalizes() {
         return normalizes;
     }
 
-    /** The embedding of one text. */
+    /** The model's prompts by name, from {@code config_sentence_transformers.json} (empty if it has none). */
+    public Map<String, String> prompts() {
+        return prompts;
+    }
+
+    /**
+     * The prompt put in front of texts when a call names none: {@link Builder#defaultPrompt} if set, else the
+     * model's {@code default_prompt_name}; {@code ""} for none.
+     */
+    public String defaultPrompt() {
+        return defaultPrompt;
+    }
+
+    /** The embedding of one text, with the {@linkplain #defaultPrompt() default prompt}. */
     public float[] encode(String text) {
+        return encodeOne(text, null, null);
+    }
+
+    /** The embedding of one text with {@code prompt} in front of it. */
+    public float[] encode(String text, Prompt prompt) {
+        return encodeOne(text, promptText(prompt), null);
+    }
+
+    /** The embedding of one text and its token facts, with the default prompt. */
+    public Encoding encodeWithInfo(String text) {
+        return encodeWithInfo(text, null);
+    }
+
+    /** The embedding of one text and its token facts, with {@code prompt} in front of it (null: the default). */
+    public Encoding encodeWithInfo(String text, Prompt prompt) {
+        int[] info = new int[2];
+        float[] vector = encodeOne(text, prompt == null ? null : promptText(prompt), info);
+        return new Encoding(vector, info[0], info[1] != 0);
+    }
+
+    private float[] encodeOne(String text, String prompt, int[] info) {
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
@@ -77,7 +127,7 @@ public final class SentenceEncoder implements AutoCloseable {
         float[] vector = new float[dimension];
         long handle = nativeEncoder.enter();
         try {
-            NativeBridge.encodeOne(handle, text, vector);
+            NativeBridge.encodeOne(handle, text, prompt, vector, info);
         } finally {
             nativeEncoder.leave();
         }
@@ -85,10 +135,38 @@ public final class SentenceEncoder implements AutoCloseable {
     }
 
     /**
-     * The embeddings of {@code texts}, in order; each equal to what
+     * The embeddings of {@code texts}, in order, with the default prompt; each equal to what
      * {@link #encode} returns for the same text.
      */
     public float[][] encodeBatch(List<String> texts) {
+        return encodeBatch(texts, null, null);
+    }
+
+    /** The embeddings of {@code texts}, in order, each with {@code prompt} in front of it. */
+    public float[][] encodeBatch(List<String> texts, Prompt prompt) {
+        return encodeBatch(texts, promptText(prompt), null);
+    }
+
+    /** The embeddings of {@code texts} and their token facts, in order, with the default prompt. */
+    public List<Encoding> encodeBatchWithInfo(List<String> texts) {
+        return encodeBatchWithInfo(texts, null);
+    }
+
+    /**
+     * The embeddings of {@code texts} and their token facts, in order, each with {@code prompt} in front
+     * (null: the default prompt). A pipeline flags truncated records with {@link Encoding#truncated()}.
+     */
+    public List<Encoding> encodeBatchWithInfo(List<String> texts, Prompt prompt) {
+        int[] info = new int[2 * (texts == null ? 0 : texts.size())];
+        float[][] vectors = encodeBatch(texts, prompt == null ? null : promptText(prompt), info);
+        List<Encoding> result = new ArrayList<>(vectors.length);
+        for (int i = 0; i < vectors.length; i++) {
+            result.add(new Encoding(vectors[i], info[2 * i], info[2 * i + 1] != 0));
+        }
+        return result;
+    }
+
+    private float[][] encodeBatch(List<String> texts, String prompt, int[] info) {
         if (texts == null) {
             throw new IllegalArgumentException("texts is null");
         }
@@ -101,20 +179,55 @@ public final class SentenceEncoder implements AutoCloseable {
         for (int from = 0; from < texts.size(); from += TEXTS_PER_CALL) {
             int to = Math.min(texts.size(), from + TEXTS_PER_CALL);
             float[] flat = new float[(to - from) * dimension];
-            encodeInto(Utf8.pack(texts, from, to), flat);
+            int[] chunkInfo = info == null ? null : new int[2 * (to - from)];
+            Utf8.Packed packed = Utf8.pack(texts, from, to);
+            nativeEncoder.call(h -> {
+                NativeBridge.encode(h, packed.bytes, packed.ends, prompt, flat, chunkInfo);
+                return null;
+            });
             for (int i = from; i < to; i++) {
                 result[i] = new float[dimension];
                 System.arraycopy(flat, (i - from) * dimension, result[i], 0, dimension);
+            }
+            if (chunkInfo != null) {
+                System.arraycopy(chunkInfo, 0, info, 2 * from, chunkInfo.length);
             }
         }
         return result;
     }
 
-    private void encodeInto(Utf8.Packed packed, float[] out) {
-        nativeEncoder.call(h -> {
-            NativeBridge.encode(h, packed.bytes, packed.ends, out);
-            return null;
-        });
+    /**
+     * How many tokens {@code text} makes with the default prompt in front: special tokens included, before
+     * truncation (so more than {@link #maxSequenceLength()} means {@link #encode} will truncate it). This
+     * tokenizes the whole text.
+     */
+    public int countTokens(String text) {
+        return countTokens(text, null);
+    }
+
+    /** As {@link #countTokens(String)}, with {@code prompt} in front (null: the default prompt). */
+    public int countTokens(String text, Prompt prompt) {
+        if (text == null) {
+            throw new IllegalArgumentException("text is null");
+        }
+        String promptText = prompt == null ? null : promptText(prompt);
+        return nativeEncoder.call(h -> NativeBridge.countTokens(h, text, promptText));
+    }
+
+    /** The literal text of {@code prompt}, a named one looked up in the model's prompts. */
+    private String promptText(Prompt prompt) {
+        if (prompt == null) {
+            throw new IllegalArgumentException("prompt is null (use Prompt.none() for no prompt)");
+        }
+        if (prompt.name() == null) {
+            return prompt.text();
+        }
+        String text = prompts.get(prompt.name());
+        if (text == null) {
+            throw new IllegalArgumentException("unknown prompt name '" + prompt.name() + "'; the model's prompts are: "
+                    + prompts.keySet());
+        }
+        return text;
     }
 
     /**
@@ -160,6 +273,8 @@ public final class SentenceEncoder implements AutoCloseable {
         private int normalize = -1;
         private int batchSize = -1;
         private boolean microBatching = true;
+        private int truncateDim = -1;
+        private Prompt defaultPrompt;
 
         private Builder(Path modelDir) {
             this.modelDir = modelDir;
@@ -199,6 +314,34 @@ public final class SentenceEncoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Keep only the first {@code dimensions} components of every vector, as sentence-transformers'
+         * {@code truncate_dim} does for Matryoshka models: after the model's modules (its Normalize included,
+         * so truncated vectors are not unit length unless {@link #normalize normalize(true)} is also set,
+         * which normalizes after truncating, as {@code normalize_embeddings=True} does). Must be within
+         * 1..the model's dimension (checked at {@link #open}).
+         */
+        public Builder truncateDim(int dimensions) {
+            if (dimensions < 1) {
+                throw new IllegalArgumentException("truncateDim must be at least 1, got " + dimensions);
+            }
+            this.truncateDim = dimensions;
+            return this;
+        }
+
+        /**
+         * The prompt for calls that name none, instead of the model's {@code default_prompt_name}
+         * ({@link Prompt#none()} for none). A name the model lacks fails {@link #open} with an
+         * {@link IllegalArgumentException} listing the model's prompts.
+         */
+        public Builder defaultPrompt(Prompt prompt) {
+            if (prompt == null) {
+                throw new IllegalArgumentException("prompt is null (use Prompt.none() for no prompt)");
+            }
+            this.defaultPrompt = prompt;
+            return this;
+        }
+
         /** Loads the model (or shares one already loaded) and returns a new encoder. */
         public SentenceEncoder open() {
             if (modelDir == null) {
@@ -206,7 +349,10 @@ public final class SentenceEncoder implements AutoCloseable {
             }
             NativeLoader.ensureLoaded();
             String dir = Objects.toString(modelDir.toAbsolutePath());
-            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching);
+            String promptName = defaultPrompt == null ? null : defaultPrompt.name();
+            String promptText = defaultPrompt == null ? null : defaultPrompt.text();
+            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching, truncateDim,
+                    promptName, promptText);
             return new SentenceEncoder(new NativeEncoder(handle));
         }
     }

@@ -22,12 +22,26 @@ final class Fixtures {
     static final class Case {
         String name;
         Map<String, JsonElement> files;
+        /** The {@code SentenceTransformer.encode} arguments (newer fixtures). */
+        Options options;
         List<String> texts;
         List<float[]> vectors;
+        /** Per text (newer fixtures): tokens used, tokens before truncation, truncated. */
+        List<Integer> tokens;
+        List<Integer> token_counts;
+        List<Boolean> truncated;
+    }
+
+    static final class Options {
+        String prompt_name;
+        String prompt;
+        Integer truncate_dim;
+        Boolean normalize_embeddings;
     }
 
     static final class Reference {
         String model;
+        Integer max_seq_length;
         List<Case> cases;
     }
 

@@ -171,9 +171,9 @@ public class SentenceEncoderTest {
         Files.write(dir.resolve("modules.json"), ("[{\"path\":\"\",\"type\":\"sentence_transformers.models.Transformer\"},"
                 + "{\"path\":\"1_Pooling\",\"type\":\"sentence_transformers.models.Pooling\"}]").getBytes(StandardCharsets.UTF_8));
         Files.write(dir.resolve("1_Pooling/config.json"),
-                "{\"pooling_mode_lasttoken\": true}".getBytes(StandardCharsets.UTF_8));
+                "{\"pooling_mode\": \"median\"}".getBytes(StandardCharsets.UTF_8));
         e = assertThrows(SentenceEncoderException.class, () -> SentenceEncoder.open(dir));
-        assertTrue(e.getMessage(), e.getMessage().contains("1_Pooling/config.json") && e.getMessage().contains("lasttoken"));
+        assertTrue(e.getMessage(), e.getMessage().contains("1_Pooling/config.json") && e.getMessage().contains("median"));
 
         // The JVM lives on and a good model still opens.
         try (SentenceEncoder enc = openDefault()) {

@@ -15,16 +15,22 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
 
+import org.sbert4j.Encoding;
+import org.sbert4j.Prompt;
 import org.sbert4j.SentenceEncoder;
 
 /**
  * The main job: one text per line in, one JSON object per line out,
- * {@code {"text": "...", "embedding": [...]}}. Reads a file or standard
- * input; writes a file or standard output; reports progress on standard
- * error when reading a file.
+ * {@code {"text": "...", "tokens": N, "truncated": false, "embedding": [...]}}
+ * ({@code tokens}: tokens that went through the model; {@code truncated}:
+ * whether the text was cut at the model's maximum sequence length). Reads a
+ * file or standard input; writes a file or standard output; reports
+ * progress on standard error when reading a file, and a summary line (how
+ * many texts, how many truncated) at the end.
  *
  * <pre>
  * usage: EncodeCommand [--model DIR] [--input FILE] [--output FILE] [--batch-size N]
+ *                      [--prompt-name NAME | --prompt TEXT] [--truncate-dim N]
  * </pre>
  */
 public final class EncodeCommand {
@@ -38,6 +44,8 @@ public final class EncodeCommand {
         Path input = null;
         Path output = null;
         int batchSize = 32;
+        Prompt prompt = null;
+        int truncateDim = -1;
         for (int i = 0; i < args.length; i++) {
             String value = i + 1 < args.length ? args[i + 1] : null;
             switch (args[i]) {
@@ -45,50 +53,66 @@ public final class EncodeCommand {
                 case "--input": input = blankToNull(require(value, args[i])); i++; break;
                 case "--output": output = blankToNull(require(value, args[i])); i++; break;
                 case "--batch-size": batchSize = Integer.parseInt(require(value, args[i])); i++; break;
+                case "--prompt-name": prompt = Prompt.named(require(value, args[i])); i++; break;
+                case "--prompt": prompt = Prompt.literal(require(value, args[i])); i++; break;
+                case "--truncate-dim": truncateDim = Integer.parseInt(require(value, args[i])); i++; break;
                 default: usage("unknown argument " + args[i]);
             }
         }
         long total = input == null ? -1 : countLines(input);
-        try (SentenceEncoder encoder = SentenceEncoder.builder(model).batchSize(batchSize).open();
+        SentenceEncoder.Builder builder = SentenceEncoder.builder(model).batchSize(batchSize);
+        if (prompt != null) {
+            builder.defaultPrompt(prompt);
+        }
+        if (truncateDim > 0) {
+            builder.truncateDim(truncateDim);
+        }
+        try (SentenceEncoder encoder = builder.open();
              BufferedReader in = input == null
                      ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
                      : Files.newBufferedReader(input, StandardCharsets.UTF_8);
              Writer out = new BufferedWriter(new OutputStreamWriter(
                      output == null ? nonClosing(System.out) : Files.newOutputStream(output), StandardCharsets.UTF_8))) {
             List<String> chunk = new ArrayList<>(CHUNK);
-            long done = 0;
+            long[] counts = new long[2]; // texts, truncated texts
             long started = System.nanoTime();
             String line;
             while ((line = in.readLine()) != null) {
                 chunk.add(line);
                 if (chunk.size() == CHUNK) {
-                    done += write(encoder, chunk, out);
-                    progress(done, total, started);
+                    write(encoder, chunk, out, counts);
+                    progress(counts[0], total, started);
                 }
             }
-            done += write(encoder, chunk, out);
-            progress(done, total, started);
+            write(encoder, chunk, out, counts);
+            progress(counts[0], total, started);
+            System.err.printf("encoded %d texts, %d truncated at %d tokens%n",
+                    counts[0], counts[1], encoder.maxSequenceLength());
         }
     }
 
-    private static int write(SentenceEncoder encoder, List<String> texts, Writer out) throws IOException {
+    private static void write(SentenceEncoder encoder, List<String> texts, Writer out, long[] counts)
+            throws IOException {
         if (texts.isEmpty()) {
-            return 0;
+            return;
         }
-        float[][] vectors = encoder.encodeBatch(texts);
+        List<Encoding> encodings = encoder.encodeBatchWithInfo(texts);
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < texts.size(); i++) {
+            Encoding e = encodings.get(i);
             sb.setLength(0);
             sb.append("{\"text\":");
             Json.string(sb, texts.get(i));
+            sb.append(",\"tokens\":").append(e.tokens());
+            sb.append(",\"truncated\":").append(e.truncated());
             sb.append(",\"embedding\":");
-            Json.floats(sb, vectors[i]);
+            Json.floats(sb, e.vector());
             sb.append("}\n");
             out.write(sb.toString());
+            counts[1] += e.truncated() ? 1 : 0;
         }
-        int n = texts.size();
+        counts[0] += texts.size();
         texts.clear();
-        return n;
     }
 
     private static void progress(long done, long total, long started) {
@@ -128,7 +152,8 @@ public final class EncodeCommand {
 
     private static void usage(String problem) {
         System.err.println(problem);
-        System.err.println("usage: EncodeCommand [--model DIR] [--input FILE|-] [--output FILE|-] [--batch-size N]");
+        System.err.println("usage: EncodeCommand [--model DIR] [--input FILE|-] [--output FILE|-] [--batch-size N]"
+                + " [--prompt-name NAME | --prompt TEXT] [--truncate-dim N]");
         System.exit(2);
     }
 }
