@@ -151,3 +151,79 @@ fn invalid_options_are_invalid_arguments() {
     let msg = open(EncoderOptions { batch_size: 0, ..Default::default() }).unwrap();
     assert!(msg.contains("batch size"), "{msg}");
 }
+
+/// A copy of a fixture model whose tokenizer adds no special tokens, so the
+/// empty text has no tokens at all: the one text that cannot be encoded.
+fn without_special_tokens(into: &Path) -> PathBuf {
+    let base = root().join("tests/fixtures/models/bert-mean-sqrt-len-st6");
+    let mut files = serde_json::Map::new();
+    let mut tokenizer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(base.join("tokenizer.json")).unwrap()).unwrap();
+    tokenizer["post_processor"] = serde_json::Value::Null;
+    files.insert("tokenizer.json".into(), tokenizer);
+    let pooling = serde_json::json!({"embedding_dimension": 24, "pooling_mode": "cls", "include_prompt": true});
+    files.insert("1_Pooling/config.json".into(), pooling);
+    let case = Case { name: String::new(), files, options: Default::default(), texts: vec![], vectors: vec![],
+                      tokens: vec![], token_counts: vec![], truncated: vec![] };
+    materialize(&base, &case, into)
+}
+
+#[test]
+fn a_text_that_cannot_be_encoded_fails_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = without_special_tokens(tmp.path());
+    let encoder = Encoder::open(&dir, EncoderOptions::default()).unwrap();
+    let reference = Encoder::open(&dir, EncoderOptions { micro_batching: false, ..Default::default() }).unwrap();
+    let err = encoder.encode("").unwrap_err().to_string();
+    assert!(err.contains("no tokens"), "{err}");
+
+    // 16 threads at once, one of them with the bad text now and then:
+    // only its calls fail, with the real message; the rest get their vectors.
+    let start = std::sync::Barrier::new(16);
+    std::thread::scope(|s| {
+        for t in 0..16 {
+            let (encoder, reference, start) = (&encoder, &reference, &start);
+            s.spawn(move || {
+                start.wait();
+                for round in 0..12 {
+                    let text = if t == 5 && round % 3 == 0 { String::new() } else { format!("text {t} {round}") };
+                    match encoder.encode(&text) {
+                        Ok(v) => assert_eq!(v, reference.encode(&text).unwrap(), "{text:?}"),
+                        Err(e) => assert!(text.is_empty() && e.to_string().contains("no tokens"), "{text:?}: {e}"),
+                    }
+                }
+            });
+        }
+    });
+
+    // A batch is all or nothing, and names the text.
+    let err = encoder.encode_batch(&["good", "also good", "", "fine"]).unwrap_err();
+    assert!(err.to_string().starts_with("text at index 2: ") && err.to_string().contains("no tokens"), "{err}");
+    assert_eq!(encoder.encode_batch(&["good"]).unwrap()[0], reference.encode("good").unwrap());
+}
+
+#[test]
+fn every_pooling_mode_of_every_fixture_takes_the_shortest_inputs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let models = std::fs::read_dir(root().join("tests/fixtures/models")).unwrap();
+    let mut checked = 0;
+    for model in models.map(|e| e.unwrap().path()) {
+        for mode in ["cls", "max", "mean", "mean_sqrt_len_tokens", "weightedmean", "lasttoken"] {
+            let mut files = serde_json::Map::new();
+            files.insert("1_Pooling/config.json".into(), serde_json::json!({"pooling_mode": mode}));
+            let case = Case { name: String::new(), files, options: Default::default(), texts: vec![], vectors: vec![],
+                              tokens: vec![], token_counts: vec![], truncated: vec![] };
+            let name = model.file_name().unwrap().to_string_lossy().to_string();
+            let into = tmp.path().join(format!("{name}-{mode}"));
+            std::fs::create_dir_all(&into).unwrap();
+            let dir = materialize(&model, &case, &into);
+            let encoder = Encoder::open(&dir, EncoderOptions::default()).unwrap();
+            for text in ["", " ", "a", "\u{0}"] {
+                let v = encoder.encode(text).unwrap_or_else(|e| panic!("{name}, {mode}, {text:?}: {e}"));
+                assert!(v.iter().all(|x| x.is_finite()), "{name}, {mode}, {text:?}: {v:?}");
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= 13 * 6, "only {checked} model and mode pairs");
+}

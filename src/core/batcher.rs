@@ -4,11 +4,23 @@
 //! There is no batching thread and no timer. A caller queues its (already
 //! tokenized) text; if no forward pass is running it becomes the leader:
 //! it takes the queue's oldest texts, up to the batch size and the token
-//! budget, runs them, hands every waiting caller its vector and wakes them.
-//! Callers that arrive while a pass runs wait for the next one, which the
-//! first of them to wake up leads. A lone caller therefore never waits for
-//! anyone (its latency is a plain forward pass plus one uncontended lock),
-//! and under load the batch grows by itself with the number of callers.
+//! budget, runs them, and hands each caller of the pass its result. Callers
+//! that arrive while a pass runs wait for the next one, which the oldest of
+//! them leads. A lone caller therefore never waits for anyone (its latency
+//! is a plain forward pass plus one uncontended lock), and under load the
+//! batch grows by itself with the number of callers.
+//!
+//! Locks: the queue's lock is held only to push, take a batch, or hand on
+//! the lead, never during a pass; each request has its own lock and
+//! condition variable, taken to store its result (or its turn to lead) and
+//! to wait for it. So a pass wakes exactly the callers it has results for,
+//! plus the one caller that leads next, and new callers can queue while a
+//! pass runs. Lock order: the queue, then a request; a waiter holds only
+//! its own request's lock.
+//!
+//! Failures stay per text: when a pass fails or panics, each of its texts is
+//! run again alone, so the text that fails gets its own error and the other
+//! callers their vectors.
 
 use std::collections::VecDeque;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -20,41 +32,64 @@ use parking_lot::{Condvar, Mutex};
 use super::error::{Error, Result};
 use super::tokenize::Tokens;
 
-/// One queued text and, once its pass has run, its vector.
+/// One queued text, and what its caller waits for.
 struct Request {
     tokens: Tokens,
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct State {
     result: Option<Result<Vec<f32>>>,
+    /// The previous leader handed this caller the lead.
+    lead: bool,
+}
+
+impl Request {
+    fn new(tokens: Tokens) -> Arc<Self> {
+        Arc::new(Self { tokens, state: Mutex::default(), changed: Condvar::new() })
+    }
+
+    fn set(&self, update: impl FnOnce(&mut State)) {
+        update(&mut self.state.lock());
+        self.changed.notify_one();
+    }
 }
 
 #[derive(Default)]
 struct Queue {
-    waiting: VecDeque<Arc<Mutex<Request>>>,
+    waiting: VecDeque<Arc<Request>>,
     /// Whether a leader is running a forward pass now.
     running: bool,
 }
 
 pub(crate) struct Batcher {
     queue: Mutex<Queue>,
-    done: Condvar,
     max_texts: usize,
     max_tokens: usize,
     passes: AtomicU64,
     texts: AtomicU64,
     /// Callers inside `encode` now.
     callers: AtomicUsize,
+    /// Times a waiting caller was woken (for its result or the lead).
+    wakeups: AtomicU64,
 }
+
+/// A forward pass: a batch of texts to one vector per text, in order.
+pub(crate) type Forward<'a> = dyn Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>> + 'a;
 
 impl Batcher {
     /// Batches hold at most `max_texts` texts and `max_tokens` tokens.
     pub fn new(max_texts: usize, max_tokens: usize) -> Self {
         Self {
             queue: Mutex::default(),
-            done: Condvar::new(),
             max_texts: max_texts.max(1),
             max_tokens,
             passes: AtomicU64::new(0),
             texts: AtomicU64::new(0),
             callers: AtomicUsize::new(0),
+            wakeups: AtomicU64::new(0),
         }
     }
 
@@ -81,33 +116,47 @@ impl Batcher {
         }
         self.callers.fetch_add(1, Ordering::Relaxed);
         let _inside = Inside(&self.callers);
-        let mine = Arc::new(Mutex::new(Request { tokens, result: None }));
+        let mine = Request::new(tokens);
         let mut queue = self.queue.lock();
         queue.waiting.push_back(mine.clone());
         loop {
-            if let Some(result) = mine.lock().result.take() {
-                return result;
+            if !queue.running {
+                queue.running = true;
+                let batch = self.take_batch(&mut queue.waiting);
+                drop(queue);
+                self.run(&batch, &forward);
+                queue = self.queue.lock();
+                queue.running = false;
+                // The oldest caller still queued leads the next pass.
+                if let Some(next) = queue.waiting.front() {
+                    next.set(|s| s.lead = true);
+                }
             }
-            if queue.running {
-                self.done.wait(&mut queue);
-                continue;
-            }
-            queue.running = true;
-            let batch = self.take_batch(&mut queue.waiting);
             drop(queue);
-            self.run(&batch, &forward);
+            {
+                let mut state = mine.state.lock();
+                while state.result.is_none() && !state.lead {
+                    mine.changed.wait(&mut state);
+                    self.wakeups.fetch_add(1, Ordering::Relaxed);
+                }
+                if let Some(result) = state.result.take() {
+                    return result;
+                }
+                state.lead = false;
+            }
+            // Handed the lead: unless a newcomer took it meanwhile (then
+            // this caller is handed it again when that pass ends), run the
+            // next pass.
             queue = self.queue.lock();
-            queue.running = false;
-            self.done.notify_all();
         }
     }
 
     /// The oldest queued requests that fit one pass (always at least one).
-    fn take_batch(&self, waiting: &mut VecDeque<Arc<Mutex<Request>>>) -> Vec<Arc<Mutex<Request>>> {
+    fn take_batch(&self, waiting: &mut VecDeque<Arc<Request>>) -> Vec<Arc<Request>> {
         let mut batch = Vec::new();
         let mut tokens = 0;
         while let Some(next) = waiting.front() {
-            let len = next.lock().tokens.len();
+            let len = next.tokens.len();
             if !batch.is_empty() && (batch.len() == self.max_texts || tokens + len > self.max_tokens) {
                 break;
             }
@@ -117,37 +166,39 @@ impl Batcher {
         batch
     }
 
-    /// Runs one pass and stores each request's result. A failure or a
-    /// panic in the pass becomes an error for every text in it, so no
-    /// caller is left waiting and the queue stays usable.
-    fn run(&self, batch: &[Arc<Mutex<Request>>], forward: &impl Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>>) {
-        let mut requests: Vec<_> = batch.iter().map(|r| r.lock()).collect();
+    /// Runs one pass and hands each request its result.
+    fn run(&self, batch: &[Arc<Request>], forward: &Forward) {
         self.passes.fetch_add(1, Ordering::Relaxed);
-        self.texts.fetch_add(requests.len() as u64, Ordering::Relaxed);
-        let outcome = {
-            let tokens: Vec<&Tokens> = requests.iter().map(|r| &r.tokens).collect();
-            catch_unwind(AssertUnwindSafe(|| forward(&tokens)))
-        };
-        let failure = |message: String| Err(Error::Internal(message));
-        match outcome {
-            Ok(Ok(vectors)) if vectors.len() == requests.len() => {
-                for (request, vector) in requests.iter_mut().zip(vectors) {
-                    request.result = Some(Ok(vector));
-                }
-            }
-            Ok(Ok(vectors)) => {
-                let message = format!("a batch of {} texts gave {} vectors", requests.len(), vectors.len());
-                requests.iter_mut().for_each(|r| r.result = Some(failure(message.clone())));
-            }
-            Ok(Err(e)) => {
-                let message = e.to_string();
-                requests.iter_mut().for_each(|r| r.result = Some(failure(message.clone())));
-            }
-            Err(panic) => {
-                let message = format!("panic in a batched forward pass: {}", panic_message(&*panic));
-                requests.iter_mut().for_each(|r| r.result = Some(failure(message.clone())));
-            }
+        self.texts.fetch_add(batch.len() as u64, Ordering::Relaxed);
+        let tokens: Vec<&Tokens> = batch.iter().map(|r| &r.tokens).collect();
+        for (request, result) in batch.iter().zip(forward_each(&tokens, forward)) {
+            request.set(|s| s.result = Some(result));
         }
+    }
+}
+
+/// One result per text of `batch`: the pass's vectors, or, when the pass
+/// fails or panics, each text's own outcome run alone (so one bad text
+/// costs only its own caller).
+pub(crate) fn forward_each(batch: &[&Tokens], forward: &Forward) -> Vec<Result<Vec<f32>>> {
+    match guarded(batch, forward) {
+        Ok(vectors) => vectors.into_iter().map(Ok).collect(),
+        Err(_) if batch.len() > 1 => {
+            batch.iter().map(|t| guarded(std::slice::from_ref(t), forward).map(|mut v| v.remove(0))).collect()
+        }
+        Err(e) => vec![Err(e)],
+    }
+}
+
+/// `forward`, with a panic turned into an error and the vector count checked.
+fn guarded(batch: &[&Tokens], forward: &Forward) -> Result<Vec<Vec<f32>>> {
+    match catch_unwind(AssertUnwindSafe(|| forward(batch))) {
+        Ok(Ok(vectors)) if vectors.len() == batch.len() => Ok(vectors),
+        Ok(Ok(vectors)) => {
+            Err(Error::Internal(format!("a batch of {} texts gave {} vectors", batch.len(), vectors.len())))
+        }
+        Ok(Err(e)) => Err(e),
+        Err(panic) => Err(Error::Internal(format!("panic in a forward pass: {}", panic_message(&*panic)))),
     }
 }
 
@@ -215,7 +266,7 @@ mod tests {
         let batcher = Batcher::new(64, 10);
         let mut queue = VecDeque::new();
         for len in [4, 4, 4, 30] {
-            queue.push_back(Arc::new(Mutex::new(Request { tokens: tokens(1, len), result: None })));
+            queue.push_back(Request::new(tokens(1, len)));
         }
         assert_eq!(batcher.take_batch(&mut queue).len(), 2, "4 + 4 fit 10 tokens, a third does not");
         assert_eq!(batcher.take_batch(&mut queue).len(), 1);
@@ -224,7 +275,7 @@ mod tests {
     }
 
     #[test]
-    fn errors_and_panics_reach_every_caller_of_the_pass_and_the_queue_lives_on() {
+    fn errors_and_panics_reach_their_caller_and_the_queue_lives_on() {
         let batcher = Batcher::new(8, 1000);
         let calls = AtomicUsize::new(0);
         let flaky = |batch: &[&Tokens]| -> Result<Vec<Vec<f32>>> {
@@ -236,7 +287,70 @@ mod tests {
         };
         let err = batcher.encode(tokens(1, 2), &flaky).unwrap_err().to_string();
         assert!(err.contains("panic") && err.contains("boom"), "{err}");
-        assert!(batcher.encode(tokens(1, 2), &flaky).unwrap_err().to_string().contains("bad"));
+        let err = batcher.encode(tokens(1, 2), &flaky).unwrap_err();
+        assert!(matches!(err, Error::InvalidArgument(ref m) if m == "bad"), "the error itself, not flattened: {err:?}");
         assert_eq!(batcher.encode(tokens(1, 2), &flaky).unwrap(), vec![1.0]);
+    }
+
+    /// A forward pass that fails (or panics) for any batch holding id 666.
+    fn poisoned(batch: &[&Tokens]) -> Result<Vec<Vec<f32>>> {
+        std::thread::sleep(std::time::Duration::from_millis(3));
+        match batch.iter().position(|t| t.ids[0] == 666) {
+            Some(_) if batch.len() % 2 == 0 => panic!("poisoned text in a batch of {}", batch.len()),
+            Some(i) => Err(Error::Tokenization(format!("text {i} is poisoned"))),
+            None => Ok(batch.iter().map(|t| vec![t.ids[0] as f32]).collect()),
+        }
+    }
+
+    #[test]
+    fn a_failing_text_fails_alone_and_its_pass_mates_get_their_vectors() {
+        let batcher = Batcher::new(8, 1000);
+        let start = Barrier::new(16);
+        let failures = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for id in 0..16u32 {
+                let (batcher, start, failures) = (&batcher, &start, &failures);
+                s.spawn(move || {
+                    start.wait();
+                    for round in 0..20u32 {
+                        let text = if id == 3 && round % 4 == 0 { 666 } else { id * 100 + round + 1 };
+                        match batcher.encode(tokens(text, 2), poisoned) {
+                            Ok(v) => assert_eq!(v, vec![text as f32]),
+                            Err(e) => {
+                                assert_eq!(text, 666, "a good text failed: {e}");
+                                assert!(e.to_string().contains("poisoned"), "the real message: {e}");
+                                failures.fetch_add(1, Ordering::SeqCst);
+                            }
+                        }
+                    }
+                });
+            }
+        });
+        assert_eq!(failures.load(Ordering::SeqCst), 5, "exactly the poisoned texts failed");
+        let (passes, texts) = batcher.stats();
+        assert!(texts < 2 * 320 && passes < 320, "still batched: {passes} passes, {texts} texts");
+    }
+
+    #[test]
+    fn a_pass_wakes_only_its_own_callers_and_the_next_leader() {
+        // 64 callers, batches of 4: were every waiter woken by every pass,
+        // each caller would wake about 16 times; here each wakes for its
+        // result, and at most once more for the lead it is handed.
+        let batcher = Batcher::new(4, 1000);
+        let start = Barrier::new(64);
+        let sizes = Mutex::new(vec![]);
+        std::thread::scope(|s| {
+            for id in 0..64u32 {
+                let (batcher, start, sizes) = (&batcher, &start, &sizes);
+                s.spawn(move || {
+                    start.wait();
+                    assert_eq!(batcher.encode(tokens(id, 2), fake(sizes)).unwrap(), vec![id as f32]);
+                });
+            }
+        });
+        assert_eq!(sizes.lock().iter().sum::<usize>(), 64);
+        assert!(batcher.queue.lock().waiting.is_empty());
+        let (passes, wakeups) = (batcher.stats().0, batcher.wakeups.load(Ordering::Relaxed));
+        assert!(wakeups <= 64 + passes, "{wakeups} wake-ups for 64 callers in {passes} passes");
     }
 }

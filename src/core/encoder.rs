@@ -11,7 +11,7 @@ use parking_lot::Mutex;
 use candle_core::Tensor;
 use rayon::prelude::*;
 
-use super::batcher::Batcher;
+use super::batcher::{forward_each, Batcher};
 use super::error::{Error, Result};
 use super::model::reference;
 use super::pooling::{normalize, pool};
@@ -251,19 +251,26 @@ impl Encoder {
             return Ok(());
         }
         // Tokenized on the same (rayon) threads the forward passes use.
-        let tokens =
-            texts.par_iter().map(|t| self.tokenize(prompt, t.as_ref(), skip)).collect::<Result<Vec<Tokens>>>()?;
+        let tokens = texts
+            .par_iter()
+            .enumerate()
+            .map(|(i, t)| self.tokenize(prompt, t.as_ref(), skip).map_err(Error::at(i)))
+            .collect::<Result<Vec<Tokens>>>()?;
         if let Some(info) = info {
             tokens.iter().enumerate().for_each(|(i, t)| note(Some(&mut *info), i, t));
         }
         // Longest first, so each batch pads as little as possible.
         let mut order: Vec<usize> = (0..tokens.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
+        // All or nothing: a text that fails fails the call, named by its
+        // index (a failed pass is run again text by text to find it).
+        let forward = |batch: &[&Tokens]| -> Result<Vec<Vec<f32>>> {
+            Ok(self.forward(batch, false)?.chunks_exact(dim).map(<[f32]>::to_vec).collect())
+        };
         for chunk in batches(&order, |i| tokens[i].len(), self.batch_size) {
             let batch: Vec<&Tokens> = chunk.iter().map(|&i| &tokens[i]).collect();
-            let vectors = self.forward(&batch, false)?;
-            for (row, &i) in vectors.chunks_exact(dim).zip(chunk) {
-                out[i * dim..(i + 1) * dim].copy_from_slice(row);
+            for (result, &i) in forward_each(&batch, &forward).into_iter().zip(chunk) {
+                out[i * dim..(i + 1) * dim].copy_from_slice(&result.map_err(Error::at(i))?);
             }
         }
         Ok(())

@@ -36,9 +36,34 @@ pub enum Error {
     /// inside the core, for instance).
     #[error("internal error: {0}")]
     Internal(String),
+
+    /// One text of a batch failed (the whole call fails, naming it).
+    #[error("text at index {index}: {source}")]
+    Text { index: usize, source: Box<Error> },
 }
 
 impl Error {
+    /// The failure itself, whichever text of a batch it came from.
+    pub fn kind(&self) -> &Error {
+        match self {
+            Error::Text { source, .. } => source.kind(),
+            other => other,
+        }
+    }
+
+    /// The same failure with the index of its text moved by `offset` (a
+    /// caller that split a list into chunks names the index in the list).
+    pub fn offset_index(self, offset: usize) -> Self {
+        match self {
+            Error::Text { index, source } => Error::Text { index: index + offset, source },
+            other => other,
+        }
+    }
+
+    pub(crate) fn at(index: usize) -> impl FnOnce(Error) -> Error {
+        move |source| Error::Text { index, source: Box::new(source) }
+    }
+
     pub(crate) fn model(path: impl AsRef<Path>, message: impl Into<String>) -> Self {
         Error::Model {
             path: path.as_ref().to_path_buf(),

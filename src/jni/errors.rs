@@ -34,7 +34,8 @@ pub(crate) enum BridgeError {
 impl BridgeError {
     fn java_class(&self) -> &'static str {
         match self {
-            BridgeError::Core(core::Error::InvalidArgument(_)) | BridgeError::IllegalArgument(_) => ILLEGAL_ARGUMENT,
+            BridgeError::Core(e) if matches!(e.kind(), core::Error::InvalidArgument(_)) => ILLEGAL_ARGUMENT,
+            BridgeError::IllegalArgument(_) => ILLEGAL_ARGUMENT,
             BridgeError::IllegalState(_) => ILLEGAL_STATE,
             BridgeError::Core(_) | BridgeError::Jni(_) => ENCODER_EXCEPTION,
         }

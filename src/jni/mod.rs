@@ -14,7 +14,7 @@ use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
 
 use crate::core::{self, Encoder, EncoderOptions, TextInfo};
-use errors::{BridgeResult, ThrowMapped};
+use errors::{BridgeError, BridgeResult, ThrowMapped};
 
 #[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_open<'l>(
@@ -69,10 +69,11 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_countTokens<'l>(
 
 #[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_encode<'l>(
-    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, utf8: JByteArray<'l>, ends: JIntArray<'l>, prompt: JString<'l>,
-    out: JFloatArray<'l>, info: JIntArray<'l>,
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, utf8: JByteArray<'l>, ends: JIntArray<'l>, first_index: jint,
+    prompt: JString<'l>, out: JFloatArray<'l>, info: JIntArray<'l>,
 ) {
-    env.with_env(|env| with_encoder(h, |e| encode(env, e, &utf8, &ends, &prompt, &out, &info))).resolve::<ThrowMapped>()
+    env.with_env(|env| with_encoder(h, |e| encode(env, e, &utf8, &ends, first_index, &prompt, &out, &info)))
+        .resolve::<ThrowMapped>()
 }
 
 #[no_mangle]
@@ -121,13 +122,19 @@ fn count_tokens(env: &Env, encoder: &Encoder, text: &JString, prompt: &JString) 
     Ok(convert::int(encoder.count_tokens(&convert::string(env, text)?, prompt.as_deref())?))
 }
 
+/// Encodes a chunk of a Java list; `first_index` is the chunk's first
+/// text's index in the list, so that errors name the list's index.
+#[allow(clippy::too_many_arguments)]
 fn encode(
-    env: &Env, encoder: &Encoder, utf8: &JByteArray, ends: &JIntArray, prompt: &JString, out: &JFloatArray,
-    info: &JIntArray,
+    env: &Env, encoder: &Encoder, utf8: &JByteArray, ends: &JIntArray, first_index: jint, prompt: &JString,
+    out: &JFloatArray, info: &JIntArray,
 ) -> BridgeResult<()> {
     let (bytes, ranges) = convert::texts(env, utf8, ends)?;
     let texts: Vec<_> = ranges.into_iter().map(|r| convert::text(&bytes[r])).collect();
-    encode_timed(env, encoder, &texts, prompt, out, info)
+    encode_timed(env, encoder, &texts, prompt, out, info).map_err(|e| match e {
+        BridgeError::Core(e) => BridgeError::Core(e.offset_index(usize::try_from(first_index).unwrap_or(0))),
+        other => other,
+    })
 }
 
 fn encode_one(

@@ -34,9 +34,11 @@ final class NativeBridge {
     /**
      * Encodes the texts packed in {@code utf8} (text i ends at {@code ends[i]}), each with {@code prompt} in
      * front (null: the default prompt), into {@code out}, {@code dimension} floats per text; if {@code info}
-     * is not null, also writes per text the tokens used and 1 if it was truncated, else 0.
+     * is not null, also writes per text the tokens used and 1 if it was truncated, else 0. The texts are a
+     * chunk of a list starting at {@code firstIndex}, the index errors are reported with.
      */
-    static native void encode(long handle, byte[] utf8, int[] ends, String prompt, float[] out, int[] info);
+    static native void encode(long handle, byte[] utf8, int[] ends, int firstIndex, String prompt, float[] out,
+            int[] info);
 
     /** Encodes one text into {@code out} ({@code dimension} floats), as {@link #encode}. */
     static native void encodeOne(long handle, String text, String prompt, float[] out, int[] info);

@@ -181,8 +181,9 @@ public final class SentenceEncoder implements AutoCloseable {
             float[] flat = new float[(to - from) * dimension];
             int[] chunkInfo = info == null ? null : new int[2 * (to - from)];
             Utf8.Packed packed = Utf8.pack(texts, from, to);
+            int first = from;
             nativeEncoder.call(h -> {
-                NativeBridge.encode(h, packed.bytes, packed.ends, prompt, flat, chunkInfo);
+                NativeBridge.encode(h, packed.bytes, packed.ends, first, prompt, flat, chunkInfo);
                 return null;
             });
             for (int i = from; i < to; i++) {
