@@ -34,7 +34,10 @@ import org.w3c.dom.NodeList;
 public class PublishedArtifactsTest {
     private static final Path REPO = Paths.get(System.getProperty("sbert4j.test.repo"));
     private static final String VERSION = System.getProperty("sbert4j.test.version");
-    /** The artifacts the build publishes with Maven Central's metadata. */
+    /**
+     * The artifacts the build publishes with Maven Central's metadata (through
+     * gradle/maven-artifact.gradle); sbert4j-spark joins when spark/build.gradle applies it.
+     */
     private static final List<String> ARTIFACTS = List.of("sbert4j", "sbert4j-cli", "sbert4j-langchain4j", "sbert4j-spring-ai");
 
     private static Path file(String artifact, String suffix) {
