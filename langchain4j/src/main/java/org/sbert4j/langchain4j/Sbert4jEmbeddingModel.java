@@ -10,6 +10,7 @@ import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.output.Response;
 import dev.langchain4j.model.output.TokenUsage;
+import org.sbert4j.Encoding;
 import org.sbert4j.SentenceEncoder;
 
 /**
@@ -29,8 +30,9 @@ import org.sbert4j.SentenceEncoder;
  * {@link #open} or {@link #builder} owns its encoder, and {@link #close()}
  * closes it; one made by {@link #wrap} leaves the encoder to its owner.
  *
- * <p>Token usage is not reported ({@link Response#tokenUsage()} is null):
- * the core does not yet expose a token count.
+ * <p>Token usage ({@link Response#tokenUsage()}) is the input token count:
+ * the tokens that went through the model, special tokens included, after
+ * truncation, taken from the same tokenization as the vectors.
  */
 public final class Sbert4jEmbeddingModel implements EmbeddingModel, AutoCloseable {
     private final SentenceEncoder encoder;
@@ -71,7 +73,8 @@ public final class Sbert4jEmbeddingModel implements EmbeddingModel, AutoCloseabl
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
-        return Response.from(Embedding.from(encoder.encode(text)), tokenUsage(List.of(text)));
+        Encoding encoding = encoder.encodeWithInfo(text);
+        return Response.from(Embedding.from(encoding.vector()), new TokenUsage(encoding.tokens()));
     }
 
     @Override
@@ -95,21 +98,14 @@ public final class Sbert4jEmbeddingModel implements EmbeddingModel, AutoCloseabl
             }
             texts.add(segment.text());
         }
-        float[][] vectors = encoder.encodeBatch(texts);
-        List<Embedding> embeddings = new ArrayList<>(vectors.length);
-        for (float[] vector : vectors) {
-            embeddings.add(Embedding.from(vector));
+        List<Encoding> encodings = encoder.encodeBatchWithInfo(texts);
+        List<Embedding> embeddings = new ArrayList<>(encodings.size());
+        int tokens = 0;
+        for (Encoding encoding : encodings) {
+            embeddings.add(Embedding.from(encoding.vector()));
+            tokens += encoding.tokens();
         }
-        return Response.from(embeddings, tokenUsage(texts));
-    }
-
-    /**
-     * Token usage of a call. Null until the core can count tokens without
-     * encoding; LangChain4j's in-process models report the input token
-     * count, and this is the one place to compute it.
-     */
-    private TokenUsage tokenUsage(List<String> texts) {
-        return null;
+        return Response.from(embeddings, new TokenUsage(tokens));
     }
 
     /** Length of every vector (384 for all-MiniLM-L6-v2). */

@@ -103,7 +103,13 @@ public class Sbert4jEmbeddingModelTest {
                 assertArrayEquals("text " + i, expected, sbert.embed(TextSegment.from(texts.get(i))).content().vector(), 0f);
             }
         }
-        assertNull("no token count from the core yet", response.tokenUsage());
+        int tokens = 0;
+        try (SentenceEncoder encoder = SentenceEncoder.open(MODEL)) {
+            for (String text : texts) {
+                tokens += Math.min(encoder.countTokens(text), encoder.maxSequenceLength());
+            }
+        }
+        assertEquals("input tokens: the texts' tokens, truncated", tokens, (int) response.tokenUsage().inputTokenCount());
     }
 
     @Test

@@ -4,12 +4,14 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 
+import org.sbert4j.Encoding;
 import org.sbert4j.SentenceEncoder;
 import org.springframework.ai.document.Document;
 import org.springframework.ai.embedding.Embedding;
 import org.springframework.ai.embedding.EmbeddingModel;
 import org.springframework.ai.embedding.EmbeddingRequest;
 import org.springframework.ai.embedding.EmbeddingResponse;
+import org.springframework.ai.chat.metadata.DefaultUsage;
 import org.springframework.ai.embedding.EmbeddingResponseMetadata;
 
 /**
@@ -29,9 +31,10 @@ import org.springframework.ai.embedding.EmbeddingResponseMetadata;
  * <p>{@link #call} encodes all of a request's texts with
  * {@link SentenceEncoder#encodeBatch}: one native call per chunk of texts,
  * not one per text. Request options are not used: the model and its vector
- * length are fixed when the encoder is opened. Usage (token counts) is not
- * reported: the core does not yet expose a token count. Thread-safe, like
- * the encoder.
+ * length are fixed when the encoder is opened. Usage reports the prompt
+ * tokens: the tokens that went through the model, special tokens included,
+ * after truncation, from the same tokenization as the vectors. Thread-safe,
+ * like the encoder.
  */
 public final class Sbert4jEmbeddingModel implements EmbeddingModel, AutoCloseable {
     private final SentenceEncoder encoder;
@@ -54,22 +57,14 @@ public final class Sbert4jEmbeddingModel implements EmbeddingModel, AutoCloseabl
         if (request == null || request.getInstructions() == null) {
             throw new IllegalArgumentException("request or its texts are null");
         }
-        float[][] vectors = encoder.encodeBatch(request.getInstructions());
-        List<Embedding> embeddings = new ArrayList<>(vectors.length);
-        for (int i = 0; i < vectors.length; i++) {
-            embeddings.add(new Embedding(vectors[i], i));
+        List<Encoding> encodings = encoder.encodeBatchWithInfo(request.getInstructions());
+        List<Embedding> embeddings = new ArrayList<>(encodings.size());
+        int tokens = 0;
+        for (int i = 0; i < encodings.size(); i++) {
+            embeddings.add(new Embedding(encodings.get(i).vector(), i));
+            tokens += encodings.get(i).tokens();
         }
-        return new EmbeddingResponse(embeddings, metadata(request.getInstructions()));
-    }
-
-    /**
-     * A response's metadata: the model name. This is the place to report
-     * usage (prompt tokens) once the core can count tokens without encoding.
-     */
-    private EmbeddingResponseMetadata metadata(List<String> texts) {
-        EmbeddingResponseMetadata metadata = new EmbeddingResponseMetadata();
-        metadata.setModel(modelName);
-        return metadata;
+        return new EmbeddingResponse(embeddings, new EmbeddingResponseMetadata(modelName, new DefaultUsage(tokens, 0)));
     }
 
     @Override

@@ -84,6 +84,12 @@ public class Sbert4jAutoConfigurationTest {
                 assertArrayEquals(encoder.encode(TEXTS.get(i)), response.getResults().get(i).getOutput(), 1e-6f);
             }
             assertEquals("all-MiniLM-L6-v2", response.getMetadata().getModel());
+            int tokens = 0;
+            for (String text : TEXTS) {
+                tokens += Math.min(encoder.countTokens(text), encoder.maxSequenceLength());
+            }
+            assertEquals("prompt tokens: the texts' tokens, truncated", Integer.valueOf(tokens),
+                    response.getMetadata().getUsage().getPromptTokens());
 
             List<float[]> vectors = bean.embed(TEXTS);
             assertEquals(TEXTS.size(), vectors.size());
