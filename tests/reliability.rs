@@ -227,3 +227,48 @@ fn every_pooling_mode_of_every_fixture_takes_the_shortest_inputs() {
     }
     assert!(checked >= 13 * 6, "only {checked} model and mode pairs");
 }
+
+/// A load that takes long (here: `modules.json` is a named pipe nobody has
+/// written yet) blocks neither opening another model nor
+/// `loaded_model_count`; a second open of the same directory waits for
+/// that one load and shares it.
+#[test]
+fn a_slow_load_blocks_no_other_model() {
+    let tmp = tempfile::tempdir().unwrap();
+    let slow = tmp.path().join("slow");
+    std::fs::create_dir(&slow).unwrap();
+    let base = root().join("tests/fixtures/models/distilbert-max");
+    for entry in std::fs::read_dir(&base).unwrap() {
+        let path = entry.unwrap().path();
+        if path.file_name().unwrap() != "modules.json" {
+            std::os::unix::fs::symlink(&path, slow.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    let fifo = slow.join("modules.json");
+    let status = std::process::Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(status.success(), "mkfifo failed");
+
+    std::thread::scope(|s| {
+        let first = s.spawn(|| Encoder::open(&slow, EncoderOptions::default()));
+        let second = s.spawn(|| Encoder::open(&slow, EncoderOptions::default()));
+        std::thread::sleep(Duration::from_millis(300)); // both are inside the slow load (or waiting for it)
+        let other = s.spawn(|| {
+            let encoder = Encoder::open(root().join("tests/fixtures/models/bert-mean-sqrt-len"), EncoderOptions::default());
+            (encoder.is_ok(), sbert4j::core::loaded_model_count())
+        });
+        let started = Instant::now();
+        while !other.is_finished() && started.elapsed() < Duration::from_secs(20) {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let blocked = !other.is_finished();
+        let slow_done_early = first.is_finished() || second.is_finished();
+        // Let the slow load finish (also when the check failed, so nothing hangs).
+        std::fs::write(&fifo, std::fs::read(base.join("modules.json")).unwrap()).unwrap();
+        assert!(!blocked, "opening another model waited for the slow load");
+        assert!(!slow_done_early, "the slow load finished before its modules.json was written");
+        let (opened, count) = other.join().unwrap();
+        assert!(opened && count >= 1);
+        let (a, b) = (first.join().unwrap().unwrap(), second.join().unwrap().unwrap());
+        assert_eq!(a.encode("同一个模型").unwrap(), b.encode("同一个模型").unwrap());
+    });
+}

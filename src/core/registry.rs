@@ -68,28 +68,52 @@ impl LoadedModel {
 
 type Key = (PathBuf, Engine);
 
-static LOADED: Lazy<Mutex<HashMap<Key, Weak<LoadedModel>>>> = Lazy::new(Default::default);
+/// One model directory's place in the registry: a lock that serialises
+/// loading it (so it is loaded once however many threads open it), and the
+/// loaded model, held weakly (the encoders own it).
+#[derive(Default)]
+struct Slot {
+    loading: Mutex<()>,
+    model: Mutex<Weak<LoadedModel>>,
+}
+
+impl Slot {
+    fn get(&self) -> Option<Arc<LoadedModel>> {
+        self.model.lock().upgrade()
+    }
+}
+
+/// The registry's own lock is held only to find or add a slot, never
+/// during a load: opening one model never waits for another's load, nor
+/// does [`loaded_model_count`].
+static LOADED: Lazy<Mutex<HashMap<Key, Arc<Slot>>>> = Lazy::new(Default::default);
 
 /// Returns the loaded model of `dir`, loading it unless some encoder
-/// already holds it.
+/// already holds it. Concurrent opens of one directory wait for a single
+/// load; opens of different directories load in parallel.
 pub(crate) fn get_or_load(dir: &Path, engine: Engine) -> Result<Arc<LoadedModel>> {
     let path = dir
         .canonicalize()
         .map_err(|e| Error::model(dir, format!("model directory does not exist or cannot be read: {e}")))?;
-    let key = (path, engine);
-    // The lock is held while loading so two threads opening the same
-    // directory load it once.
-    let mut loaded = LOADED.lock();
-    loaded.retain(|_, weak| weak.strong_count() > 0);
-    if let Some(model) = loaded.get(&key).and_then(Weak::upgrade) {
+    let slot = {
+        let mut slots = LOADED.lock();
+        // Forget directories nobody holds or is loading.
+        slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot.get().is_some());
+        slots.entry((path.clone(), engine)).or_default().clone()
+    };
+    if let Some(model) = slot.get() {
         return Ok(model);
     }
-    let model = Arc::new(LoadedModel::load(&key.0, engine)?);
-    loaded.insert(key, Arc::downgrade(&model));
+    let _loading = slot.loading.lock();
+    if let Some(model) = slot.get() {
+        return Ok(model); // loaded by the thread this one waited for
+    }
+    let model = Arc::new(LoadedModel::load(&path, engine)?);
+    *slot.model.lock() = Arc::downgrade(&model);
     Ok(model)
 }
 
 /// How many distinct models are in memory now.
 pub fn loaded_model_count() -> usize {
-    LOADED.lock().values().filter(|weak| weak.strong_count() > 0).count()
+    LOADED.lock().values().filter(|slot| slot.get().is_some()).count()
 }

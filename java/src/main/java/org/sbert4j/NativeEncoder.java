@@ -26,6 +26,8 @@ final class NativeEncoder implements Runnable {
     /** Calls in progress; {@link #CLOSING} added once release starts. */
     private final AtomicLong calls = new AtomicLong();
     private boolean released; // guarded by this
+    /** A timed release gave up waiting: the last call out releases. Guarded by this. */
+    private boolean abandoned;
 
     NativeEncoder(long handle) {
         this.handle = handle;
@@ -55,9 +57,59 @@ final class NativeEncoder implements Runnable {
     void leave() {
         if (calls.decrementAndGet() == CLOSING) {
             synchronized (this) {
+                if (abandoned) {
+                    releaseNow(); // a timed release stopped waiting: the last call out releases
+                }
                 notifyAll(); // the last call out wakes a waiting release
             }
         }
+    }
+
+    /** Frees the native encoder once; the caller holds this monitor and no call is left. */
+    private void releaseNow() {
+        if (!released) {
+            released = true;
+            NativeBridge.release(handle);
+        }
+    }
+
+    private void markClosing() {
+        long now;
+        do {
+            now = calls.get();
+        } while (now >= 0 && !calls.compareAndSet(now, now + CLOSING));
+    }
+
+    /**
+     * Marks the encoder closed and waits up to {@code nanos} for the calls in progress to end, then frees
+     * it. Returns false if calls were still running (or the wait was interrupted, the interrupt status kept):
+     * then the last of them frees it.
+     */
+    boolean releaseWithin(long nanos) {
+        markClosing();
+        long deadline = System.nanoTime() + nanos;
+        synchronized (this) {
+            while (!released) {
+                if (calls.get() == CLOSING) {
+                    releaseNow();
+                    notifyAll();
+                    break;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    abandoned = true;
+                    return false;
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    abandoned = true;
+                    Thread.currentThread().interrupt();
+                    return false;
+                }
+            }
+        }
+        return true;
     }
 
     boolean isReleased() {
@@ -67,16 +119,12 @@ final class NativeEncoder implements Runnable {
     /** Releases the native encoder once running calls are done; later calls do nothing. */
     @Override
     public void run() {
-        long now;
-        do {
-            now = calls.get();
-        } while (now >= 0 && !calls.compareAndSet(now, now + CLOSING));
+        markClosing();
         boolean interrupted = false;
         synchronized (this) {
             while (!released) {
                 if (calls.get() == CLOSING) {
-                    released = true;
-                    NativeBridge.release(handle);
+                    releaseNow();
                     notifyAll();
                 } else {
                     try {

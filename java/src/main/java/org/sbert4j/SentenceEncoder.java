@@ -8,6 +8,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.CancellationException;
 
 /**
  * Turns texts into sentence embeddings with a sentence-transformers model,
@@ -28,8 +29,13 @@ import java.util.Objects;
  * An encoder that is never closed is released when it becomes unreachable.
  */
 public final class SentenceEncoder implements AutoCloseable {
-    /** Texts per native call in {@link #encodeBatch}: bounds the native working memory. */
-    private static final int TEXTS_PER_CALL = 1024;
+    /**
+     * Texts per native call in {@link #encodeBatch}: bounds the native working memory, and how long an
+     * interrupt or a {@link #close()} waits for the call in progress.
+     */
+    private static final int TEXTS_PER_CALL = 256;
+    /** System property that makes the test hooks (a deliberate native panic) callable. */
+    static final String TEST_HOOKS_PROPERTY = "sbert4j.testHooks";
     private static final Cleaner CLEANER = Cleaner.create();
 
     private final NativeEncoder nativeEncoder;
@@ -177,6 +183,11 @@ public final class SentenceEncoder implements AutoCloseable {
         }
         float[][] result = new float[texts.size()][];
         for (int from = 0; from < texts.size(); from += TEXTS_PER_CALL) {
+            if (Thread.currentThread().isInterrupted()) {
+                // The interrupt status stays set for the caller's own handling.
+                throw new CancellationException("encodeBatch interrupted after " + from + " of " + texts.size()
+                        + " texts");
+            }
             int to = Math.min(texts.size(), from + TEXTS_PER_CALL);
             float[] flat = new float[(to - from) * dimension];
             int[] chunkInfo = info == null ? null : new int[2 * (to - from)];
@@ -253,8 +264,37 @@ public final class SentenceEncoder implements AutoCloseable {
         cleanable.clean();
     }
 
-    /** Test hook: makes the native side panic inside a call on this encoder. */
+    /**
+     * Releases this encoder, waiting at most {@code timeout} for calls in progress on other threads. New
+     * calls throw {@link IllegalStateException} at once either way. Returns true if the encoder was released;
+     * false if calls were still running when the time was up (or this thread was interrupted while waiting,
+     * its interrupt status kept): the last of those calls then releases it.
+     */
+    public boolean close(java.time.Duration timeout) {
+        if (timeout == null) {
+            throw new IllegalArgumentException("timeout is null");
+        }
+        long nanos;
+        try {
+            nanos = Math.max(0, timeout.toNanos());
+        } catch (ArithmeticException tooLong) {
+            nanos = Long.MAX_VALUE;
+        }
+        if (!nativeEncoder.releaseWithin(nanos)) {
+            return false;
+        }
+        cleanable.clean(); // released already: this only deregisters the cleaner
+        return true;
+    }
+
+    /**
+     * Test hook: makes the native side panic inside a call on this encoder. Refused unless the system
+     * property {@value #TEST_HOOKS_PROPERTY} is {@code true}, so released code cannot trigger it by accident.
+     */
     void panicForTesting() {
+        if (!Boolean.getBoolean(TEST_HOOKS_PROPERTY)) {
+            throw new UnsupportedOperationException("test hooks are off (set -D" + TEST_HOOKS_PROPERTY + "=true)");
+        }
         nativeEncoder.call(h -> {
             NativeBridge.panicForTesting(h);
             return null;

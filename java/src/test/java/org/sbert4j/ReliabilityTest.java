@@ -21,10 +21,141 @@ public class ReliabilityTest {
     public void aRustPanicBecomesASentenceEncoderExceptionAndTheEncoderStaysUsable() {
         try (SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel())) {
             float[] before = enc.encode("before the panic");
-            SentenceEncoderException e = assertThrows(SentenceEncoderException.class, enc::panicForTesting);
-            assertTrue(e.getMessage(), e.getMessage().contains("panic"));
+            // The panic hook is off unless its system property is set.
+            assertThrows(UnsupportedOperationException.class, enc::panicForTesting);
+            System.setProperty(SentenceEncoder.TEST_HOOKS_PROPERTY, "true");
+            try {
+                SentenceEncoderException e = assertThrows(SentenceEncoderException.class, enc::panicForTesting);
+                assertTrue(e.getMessage(), e.getMessage().contains("panic"));
+            } finally {
+                System.clearProperty(SentenceEncoder.TEST_HOOKS_PROPERTY);
+            }
             org.junit.Assert.assertArrayEquals(before, enc.encode("before the panic"), 0f);
         }
+    }
+
+    /** A fixture model's copy whose tokenizer adds no special tokens: the empty text then has no tokens. */
+    private Path withoutSpecialTokens() throws Exception {
+        Path base = ArchitecturesTest.model("bert-mean-sqrt-len-st6");
+        Path dir = tmp.newFolder("no-specials").toPath();
+        Files.createDirectories(dir.resolve("1_Pooling"));
+        for (String f : new String[] {"config.json", "model.safetensors", "modules.json", "sentence_bert_config.json",
+                "tokenizer_config.json", "1_Pooling/config.json"}) {
+            Files.copy(base.resolve(f), dir.resolve(f));
+        }
+        com.google.gson.JsonObject tokenizer = com.google.gson.JsonParser.parseString(
+                new String(Files.readAllBytes(base.resolve("tokenizer.json")), StandardCharsets.UTF_8)).getAsJsonObject();
+        tokenizer.add("post_processor", com.google.gson.JsonNull.INSTANCE);
+        Files.write(dir.resolve("tokenizer.json"), tokenizer.toString().getBytes(StandardCharsets.UTF_8));
+        return dir;
+    }
+
+    @Test
+    public void aTextThatCannotBeEncodedFailsAloneAmongManyThreads() throws Exception {
+        Path dir = withoutSpecialTokens();
+        try (SentenceEncoder enc = SentenceEncoder.open(dir);
+             SentenceEncoder plain = SentenceEncoder.builder(dir).microBatching(false).open()) {
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(16);
+            java.util.concurrent.atomic.AtomicInteger failures = new java.util.concurrent.atomic.AtomicInteger();
+            java.util.List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+            for (int t = 0; t < 16; t++) {
+                int thread = t;
+                done.add(pool.submit(() -> {
+                    for (int round = 0; round < 10; round++) {
+                        String text = thread == 3 && round % 2 == 0 ? "" : "text " + thread + " " + round;
+                        try {
+                            org.junit.Assert.assertArrayEquals(text, plain.encode(text), enc.encode(text), 0f);
+                        } catch (SentenceEncoderException e) {
+                            assertTrue(text + ": " + e.getMessage(), text.isEmpty() && e.getMessage().contains("no tokens"));
+                            failures.incrementAndGet();
+                        }
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : done) {
+                f.get();
+            }
+            pool.shutdown();
+            assertEquals("only the bad text's calls failed", 5, failures.get());
+
+            // encodeBatch is all or nothing, naming the index in the caller's list (past the first native chunk).
+            java.util.List<String> texts = new java.util.ArrayList<>();
+            for (int i = 0; i < 700; i++) {
+                texts.add(i == 612 ? "" : "record " + i);
+            }
+            SentenceEncoderException e = assertThrows(SentenceEncoderException.class, () -> enc.encodeBatch(texts));
+            assertTrue(e.getMessage(), e.getMessage().startsWith("text at index 612: ") && e.getMessage().contains("no tokens"));
+            assertEquals(3, enc.encodeBatch(texts.subList(0, 3)).length);
+        }
+    }
+
+    @Test
+    public void encodeBatchHonoursInterruptsBetweenChunks() throws Exception {
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        for (int i = 0; i < 20_000; i++) {
+            texts.add("a record of the pipeline, number " + i);
+        }
+        try (SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel())) {
+            // Interrupted before the call: nothing is encoded, the status is kept.
+            Thread.currentThread().interrupt();
+            java.util.concurrent.CancellationException e = assertThrows(java.util.concurrent.CancellationException.class,
+                    () -> enc.encodeBatch(texts));
+            assertTrue(e.getMessage(), e.getMessage().contains("after 0 of 20000"));
+            assertTrue("interrupt status kept", Thread.interrupted());
+
+            // Interrupted during the call: it stops at the next chunk, long before the end.
+            java.util.concurrent.atomic.AtomicReference<Throwable> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+            java.util.concurrent.atomic.AtomicBoolean stillInterrupted = new java.util.concurrent.atomic.AtomicBoolean();
+            Thread worker = new Thread(() -> {
+                try {
+                    enc.encodeBatch(texts);
+                } catch (Throwable t) {
+                    outcome.set(t);
+                    stillInterrupted.set(Thread.currentThread().isInterrupted());
+                }
+            });
+            worker.start();
+            Thread.sleep(300);
+            long interrupted = System.nanoTime();
+            worker.interrupt();
+            worker.join(60_000);
+            double seconds = (System.nanoTime() - interrupted) / 1e9;
+            assertTrue("stopped after " + seconds + " s", !worker.isAlive());
+            assertTrue(String.valueOf(outcome.get()), outcome.get() instanceof java.util.concurrent.CancellationException);
+            assertTrue(stillInterrupted.get());
+            assertEquals(384, enc.encode("the encoder is still usable").length);
+        }
+    }
+
+    @Test
+    public void closeWithATimeoutReturnsWhileACallRunsAndTheLastCallReleases() throws Exception {
+        StringBuilder longText = new StringBuilder();
+        for (int i = 0; i < 300; i++) {
+            longText.append("word").append(i).append(' ');
+        }
+        java.util.List<String> texts = java.util.Collections.nCopies(256, longText.toString());
+        SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel());
+        java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
+        Thread worker = new Thread(() -> {
+            started.countDown();
+            try {
+                outcome.set(enc.encodeBatch(texts)); // one native chunk of 256 texts of 256 tokens
+            } catch (Throwable t) {
+                outcome.set(t);
+            }
+        });
+        worker.start();
+        started.await();
+        Thread.sleep(50);
+        assertEquals("the call is still running", false, enc.close(java.time.Duration.ofMillis(1)));
+        assertTrue(enc.isClosed());
+        assertThrows(IllegalStateException.class, () -> enc.encode("after close"));
+        worker.join(120_000);
+        assertTrue(String.valueOf(outcome.get()), outcome.get() instanceof float[][]);
+        assertTrue("released by the last call, so a later close has nothing to wait for",
+                enc.close(java.time.Duration.ZERO));
     }
 
     @Test
