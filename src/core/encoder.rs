@@ -240,15 +240,10 @@ impl Encoder {
                 info[i] = TextInfo { tokens: t.len(), truncated: t.truncated };
             }
         };
-        if let ([text], Some(batcher)) = (texts, &self.batcher) {
+        if let ([text], Some(_)) = (texts, &self.batcher) {
             let tokens = self.tokenize(prompt, text.as_ref(), skip)?;
             note(info, 0, &tokens);
-            let vector = batcher.encode(tokens, |batch| {
-                let flat = self.forward(batch, batcher.crowded())?;
-                Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
-            })?;
-            out.copy_from_slice(&vector);
-            return Ok(());
+            return self.encode_tokens_one(tokens, out);
         }
         // Tokenized on the same (rayon) threads the forward passes use.
         let tokens = texts
@@ -276,17 +271,59 @@ impl Encoder {
         Ok(())
     }
 
+    /// How many characters of a huge text to hand to [`Self::encode_start_into`]
+    /// first (the prompt not counted).
+    pub fn first_cut_chars(&self) -> usize {
+        self.tokenizer.first_cut_chars()
+    }
+
+    /// Encodes one text given by its beginning `start`, the whole text when
+    /// `complete`: a caller holding a huge text (a JVM string of hundreds of
+    /// MB) passes [`Self::first_cut_chars`] characters and, when this
+    /// returns `Ok(false)` (the beginning does not settle the kept tokens),
+    /// four times more, and so on. Otherwise as [`Self::encode_into_with`].
+    pub fn encode_start_into(
+        &self, start: &str, complete: bool, prompt: Option<&str>, out: &mut [f32], info: Option<&mut TextInfo>,
+    ) -> Result<bool> {
+        if out.len() != self.dimension() {
+            return Err(Error::InvalidArgument(format!("output buffer holds {} floats, not {}", out.len(), self.dimension())));
+        }
+        let prompt = prompt.unwrap_or(&self.default_prompt);
+        let skip = self.pooling_skip(prompt)?;
+        let Some(mut tokens) = self.tokenizer.encode_start(&with_prompt(prompt, start), complete)? else {
+            return Ok(false);
+        };
+        check_not_empty(&tokens)?;
+        tokens.pooling_skip = skip;
+        if let Some(info) = info {
+            *info = TextInfo { tokens: tokens.len(), truncated: tokens.truncated };
+        }
+        self.encode_tokens_one(tokens, out)?;
+        Ok(true)
+    }
+
+    /// One tokenized text into `out`: through the micro-batching queue when
+    /// it is on, else a pass of its own.
+    fn encode_tokens_one(&self, tokens: Tokens, out: &mut [f32]) -> Result<()> {
+        let dim = self.dimension();
+        let vector = match &self.batcher {
+            Some(batcher) => batcher.encode(tokens, |batch| {
+                let flat = self.forward(batch, batcher.crowded())?;
+                Ok(flat.chunks_exact(dim).map(<[f32]>::to_vec).collect())
+            })?,
+            None => self.forward(&[&tokens], false)?,
+        };
+        out.copy_from_slice(&vector);
+        Ok(())
+    }
+
     /// A text's tokens with `prompt` in front, as sentence-transformers 6
     /// makes them: prompt and text concatenated, not stripped (lower-casing
     /// is the tokenizer's, see `tokenize.rs`); `skip` leading tokens left
     /// out of pooling.
     fn tokenize(&self, prompt: &str, text: &str, skip: usize) -> Result<Tokens> {
         let mut tokens = self.tokenizer.encode(&with_prompt(prompt, text))?;
-        if tokens.ids.is_empty() {
-            return Err(Error::Tokenization(
-                "the text has no tokens (an empty text, and a tokenizer that adds no special tokens)".into(),
-            ));
-        }
+        check_not_empty(&tokens)?;
         tokens.pooling_skip = skip;
         Ok(tokens)
     }
@@ -371,6 +408,16 @@ impl Encoder {
         let hidden = reference::forward(weights, &ids, &type_ids, padded.then_some(&mask))?;
         Ok((hidden.flatten_all()?.to_vec1()?, seq))
     }
+}
+
+/// A text without tokens cannot be pooled: it is this text's error.
+fn check_not_empty(tokens: &Tokens) -> Result<()> {
+    if tokens.ids.is_empty() {
+        return Err(Error::Tokenization(
+            "the text has no tokens (an empty text, and a tokenizer that adds no special tokens)".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// `prompt` and `text` as one string, as sentence-transformers prepends.

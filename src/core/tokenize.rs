@@ -92,14 +92,35 @@ impl TextTokenizer {
     /// The token ids of `text`, truncated at `max_len` tokens: the same ids
     /// as tokenizing the whole text, however long it is.
     pub fn encode(&self, text: &str) -> Result<Tokens> {
-        let mut chars = (self.max_len * CHARS_PER_TOKEN).max(4096);
+        self.encode_start(text, true)?
+            .ok_or_else(|| Error::Internal("a whole text did not settle its tokens".into()))
+    }
+
+    /// How many characters of a text the first try reads: a caller holding
+    /// a huge text hands over this much (see [`Self::encode_start`]).
+    pub fn first_cut_chars(&self) -> usize {
+        (self.max_len * CHARS_PER_TOKEN).max(4096)
+    }
+
+    /// The tokens of a text of which `start` is the whole (`complete`) or
+    /// only the beginning. For a beginning, `None` means it does not settle
+    /// which tokens are kept: ask again with a longer one.
+    pub fn encode_start(&self, start: &str, complete: bool) -> Result<Option<Tokens>> {
+        let mut chars = self.first_cut_chars();
         loop {
-            let Some(prefix) = cut(text, chars) else {
-                return self.encode_prefix(text).map(|(tokens, _)| tokens);
+            let (prefix, last_try) = match cut(start, chars) {
+                Some(prefix) => (prefix, false),
+                None if complete => return self.encode_prefix(start).map(|(tokens, _)| Some(tokens)),
+                // Shorter than the cut, yet not the whole text: its last
+                // word may be split, so it ends at a word boundary too.
+                None => (cut_at_word(start), true),
             };
             let (tokens, dropped) = self.encode_prefix(prefix)?;
             if dropped >= STABLE_MARGIN {
-                return Ok(tokens);
+                return Ok(Some(tokens));
+            }
+            if last_try {
+                return Ok(None);
             }
             chars = chars.saturating_mul(4);
         }
@@ -196,9 +217,13 @@ fn lower_case_first(tokenizer: &mut Tokenizer) -> tokenizers::Result<()> {
 /// text is no longer than that.
 fn cut(text: &str, chars: usize) -> Option<&str> {
     let (end, _) = text.char_indices().nth(chars)?;
-    let prefix = &text[..end];
-    let word_start = prefix.rfind(char::is_whitespace).filter(|&i| i >= end / 2);
-    Some(word_start.map_or(prefix, |i| &prefix[..i]))
+    Some(cut_at_word(&text[..end]))
+}
+
+/// `prefix` moved back to the last whitespace in its second half, if any.
+fn cut_at_word(prefix: &str) -> &str {
+    let word_start = prefix.rfind(char::is_whitespace).filter(|&i| i >= prefix.len() / 2);
+    word_start.map_or(prefix, |i| &prefix[..i])
 }
 
 #[cfg(test)]
@@ -211,5 +236,6 @@ mod tests {
         assert_eq!(cut("aaaa bbbb cccc", 12), Some("aaaa bbbb"));
         assert_eq!(cut("xxxxxxxxxxxx", 5), Some("xxxxx"));
         assert_eq!(cut("今天天气很好我们", 3), Some("今天天"));
+        assert_eq!(cut_at_word("aaaa bbbb cc"), "aaaa bbbb");
     }
 }

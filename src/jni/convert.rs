@@ -100,7 +100,11 @@ pub(crate) fn texts(env: &Env, utf8: &JByteArray, ends: &JIntArray) -> BridgeRes
         ranges.push(start..end);
         start = end;
     }
-    let mut signed = vec![0 as jbyte; start];
+    let mut signed: Vec<jbyte> = Vec::new();
+    signed
+        .try_reserve_exact(start)
+        .map_err(|_| BridgeError::OutOfMemory(format!("cannot hold {start} bytes of texts")))?;
+    signed.resize(start, 0);
     utf8.get_region(env, 0, &mut signed)?;
     let bytes = signed.into_iter().map(|b| b as u8).collect();
     Ok((bytes, ranges))
@@ -109,22 +113,41 @@ pub(crate) fn texts(env: &Env, utf8: &JByteArray, ends: &JIntArray) -> BridgeRes
 /// One Java string as Rust text, read as its UTF-16 code units: an
 /// unpaired surrogate becomes U+FFFD, exactly as `Utf8.java` packs it.
 pub(crate) fn string(env: &Env, s: &JString) -> BridgeResult<String> {
+    string_start(env, s, usize::MAX)
+}
+
+/// The length of a Java string in UTF-16 code units.
+pub(crate) fn string_len(env: &Env, s: &JString) -> BridgeResult<usize> {
     if s.is_null() {
         return Err(BridgeError::IllegalArgument("text is null".into()));
     }
     let raw = env.get_raw();
     // SAFETY: `raw` is the live env of this native call and `s` a non-null
-    // local reference to a java.lang.String; GetStringLength and
-    // GetStringRegion (JNI 1.2) throw nothing for an in-range region, and
-    // `units` holds exactly `len` code units.
-    let units = unsafe {
-        let interface = *raw;
-        let len = ((*interface).v1_1.GetStringLength)(raw, s.as_raw()).max(0);
-        let mut units = vec![0u16; len as usize];
-        ((*interface).v1_2.GetStringRegion)(raw, s.as_raw(), 0, len, units.as_mut_ptr());
-        units
-    };
-    Ok(String::from_utf16_lossy(&units))
+    // local reference to a java.lang.String; GetStringLength throws nothing.
+    let len = unsafe { ((**raw).v1_1.GetStringLength)(raw, s.as_raw()) };
+    Ok(usize::try_from(len).unwrap_or(0))
+}
+
+/// The first `units` UTF-16 code units of a Java string (all of it if it
+/// is shorter) as Rust text, as [`string`] reads it; only that much is
+/// copied, and memory that cannot be had is an error, not an abort.
+pub(crate) fn string_start(env: &Env, s: &JString, units: usize) -> BridgeResult<String> {
+    let n = string_len(env, s)?.min(units);
+    let out_of_memory = |_| BridgeError::OutOfMemory(format!("cannot hold a text of {n} UTF-16 code units"));
+    let mut buffer: Vec<u16> = Vec::new();
+    buffer.try_reserve_exact(n).map_err(out_of_memory)?;
+    buffer.resize(n, 0);
+    let raw = env.get_raw();
+    // SAFETY: as in `string_len`; 0..n is within the string (n is at most
+    // its length, which fits a jsize), so GetStringRegion throws nothing,
+    // and `buffer` holds exactly n code units.
+    unsafe {
+        ((**raw).v1_2.GetStringRegion)(raw, s.as_raw(), 0, n as jint, buffer.as_mut_ptr());
+    }
+    let mut text = String::new();
+    text.try_reserve(n.saturating_mul(3)).map_err(out_of_memory)?; // at most 3 UTF-8 bytes per code unit
+    text.extend(char::decode_utf16(buffer).map(|c| c.unwrap_or(char::REPLACEMENT_CHARACTER)));
+    Ok(text)
 }
 
 /// Decodes one text; invalid UTF-8 (which the Java side never sends)

@@ -6,6 +6,7 @@
 //! | use of a closed or unknown handle        | `java.lang.IllegalStateException`       |
 //! | model loading, tokenization, inference   | `org.sbert4j.SentenceEncoderException`  |
 //! | a Rust panic                             | `org.sbert4j.SentenceEncoderException`  |
+//! | no memory for a value from Java          | `org.sbert4j.SentenceEncoderException`  |
 //! | a JNI call failed (exception pending)    | the pending Java exception, unchanged   |
 
 use jni::errors::ErrorPolicy;
@@ -29,6 +30,9 @@ pub(crate) enum BridgeError {
     IllegalArgument(String),
     #[error("{0}")]
     IllegalState(String),
+    /// Memory for a value from Java could not be had (reported, never an abort).
+    #[error("out of memory: {0}")]
+    OutOfMemory(String),
 }
 
 impl BridgeError {
@@ -37,7 +41,7 @@ impl BridgeError {
             BridgeError::Core(e) if matches!(e.kind(), core::Error::InvalidArgument(_)) => ILLEGAL_ARGUMENT,
             BridgeError::IllegalArgument(_) => ILLEGAL_ARGUMENT,
             BridgeError::IllegalState(_) => ILLEGAL_STATE,
-            BridgeError::Core(_) | BridgeError::Jni(_) => ENCODER_EXCEPTION,
+            BridgeError::Core(_) | BridgeError::Jni(_) | BridgeError::OutOfMemory(_) => ENCODER_EXCEPTION,
         }
     }
 }

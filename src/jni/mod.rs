@@ -137,10 +137,40 @@ fn encode(
     })
 }
 
+/// Encodes one string, reading only as much of it as truncation can keep:
+/// its first `first_cut_chars` characters, and four times more while that
+/// does not settle the kept tokens (a 500 MB string costs a few KB here).
 fn encode_one(
     env: &Env, encoder: &Encoder, text: &JString, prompt: &JString, out: &JFloatArray, info: &JIntArray,
 ) -> BridgeResult<()> {
-    encode_timed(env, encoder, &[convert::string(env, text)?], prompt, out, info)
+    let prompt = convert::optional_string(env, prompt)?;
+    let len = convert::string_len(env, text)?;
+    let mut units = encoder.first_cut_chars().saturating_mul(2); // a character is at most 2 code units
+    let mut vector = vec![0f32; encoder.dimension()];
+    let mut text_info = TextInfo::default();
+    let mut core = std::time::Duration::ZERO;
+    let encoded = loop {
+        let start = convert::string_start(env, text, units)?;
+        let started = Instant::now();
+        let done = encoder.encode_start_into(&start, units >= len, prompt.as_deref(), &mut vector, Some(&mut text_info));
+        core += started.elapsed();
+        match done {
+            Ok(false) => units = units.saturating_mul(4),
+            other => break other,
+        }
+    };
+    CORE_NANOS.set(u64::try_from(core.as_nanos()).unwrap_or(u64::MAX));
+    encoded?;
+    convert::write_floats(env, out, &vector)?;
+    if info.is_null() {
+        return Ok(());
+    }
+    convert::write_infos(env, info, &[text_info])
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_firstCutChars<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> jint {
+    env.with_env(|_| with_encoder(h, |e| Ok(convert::int(e.first_cut_chars())))).resolve::<ThrowMapped>()
 }
 
 /// Encodes into `out` (and, when `info` is not null, what happened to each

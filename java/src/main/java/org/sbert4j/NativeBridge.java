@@ -22,6 +22,9 @@ final class NativeBridge {
 
     static native boolean normalizes(long handle);
 
+    /** Characters of a huge text the native side reads first; longer texts go to {@link #encodeOne} alone. */
+    static native int firstCutChars(long handle);
+
     /** The model's prompts: names and texts, alternating. */
     static native String[] prompts(long handle);
 

@@ -45,6 +45,11 @@ public final class SentenceEncoder implements AutoCloseable {
     private final boolean normalizes;
     private final Map<String, String> prompts;
     private final String defaultPrompt;
+    /**
+     * Texts longer than this (UTF-16 code units) are never copied whole: {@link #encodeBatch} hands them to
+     * the native side one by one, which reads only the beginning truncation can keep.
+     */
+    private final int longText;
 
     private SentenceEncoder(NativeEncoder nativeEncoder) {
         this.nativeEncoder = nativeEncoder;
@@ -59,6 +64,7 @@ public final class SentenceEncoder implements AutoCloseable {
         }
         this.prompts = Collections.unmodifiableMap(prompts);
         this.defaultPrompt = nativeEncoder.call(NativeBridge::defaultPrompt);
+        this.longText = 2 * nativeEncoder.call(NativeBridge::firstCutChars);
     }
 
     /** Opens the sentence-transformers model in {@code modelDir} with the options it declares. */
@@ -189,23 +195,48 @@ public final class SentenceEncoder implements AutoCloseable {
                         + " texts");
             }
             int to = Math.min(texts.size(), from + TEXTS_PER_CALL);
-            float[] flat = new float[(to - from) * dimension];
-            int[] chunkInfo = info == null ? null : new int[2 * (to - from)];
-            Utf8.Packed packed = Utf8.pack(texts, from, to);
-            int first = from;
-            nativeEncoder.call(h -> {
-                NativeBridge.encode(h, packed.bytes, packed.ends, first, prompt, flat, chunkInfo);
-                return null;
-            });
-            for (int i = from; i < to; i++) {
-                result[i] = new float[dimension];
-                System.arraycopy(flat, (i - from) * dimension, result[i], 0, dimension);
-            }
-            if (chunkInfo != null) {
-                System.arraycopy(chunkInfo, 0, info, 2 * from, chunkInfo.length);
+            // Runs of ordinary texts go across packed, one native call each; a huge text goes alone.
+            int runStart = from;
+            for (int i = from; i <= to; i++) {
+                if (i < to && texts.get(i).length() <= longText) {
+                    continue;
+                }
+                if (i > runStart) {
+                    encodeRun(texts, runStart, i, prompt, result, info);
+                }
+                if (i < to) {
+                    int[] one = info == null ? null : new int[2];
+                    try {
+                        result[i] = encodeOne(texts.get(i), prompt, one);
+                    } catch (SentenceEncoderException e) {
+                        throw new SentenceEncoderException("text at index " + i + ": " + e.getMessage(), e);
+                    }
+                    if (one != null) {
+                        System.arraycopy(one, 0, info, 2 * i, 2);
+                    }
+                }
+                runStart = i + 1;
             }
         }
         return result;
+    }
+
+    /** Encodes {@code texts[from, to)} with one native call into {@code result} (and {@code info}). */
+    private void encodeRun(List<String> texts, int from, int to, String prompt, float[][] result, int[] info) {
+        float[] flat = new float[(to - from) * dimension];
+        int[] runInfo = info == null ? null : new int[2 * (to - from)];
+        Utf8.Packed packed = Utf8.pack(texts, from, to);
+        nativeEncoder.call(h -> {
+            NativeBridge.encode(h, packed.bytes, packed.ends, from, prompt, flat, runInfo);
+            return null;
+        });
+        for (int i = from; i < to; i++) {
+            result[i] = new float[dimension];
+            System.arraycopy(flat, (i - from) * dimension, result[i], 0, dimension);
+        }
+        if (runInfo != null) {
+            System.arraycopy(runInfo, 0, info, 2 * from, runInfo.length);
+        }
     }
 
     /**
