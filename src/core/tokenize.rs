@@ -228,7 +228,7 @@ fn cut_at_word(prefix: &str) -> &str {
 
 #[cfg(test)]
 mod tests {
-    use super::cut;
+    use super::{cut, cut_at_word};
 
     #[test]
     fn cut_keeps_whole_words_and_short_texts() {
