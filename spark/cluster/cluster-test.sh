@@ -39,6 +39,8 @@ SPARK_HOME=$(bash "$here/spark-home.sh" "$version")
 # Loopback only, for every daemon, executor and the driver.
 export SPARK_LOCAL_IP=127.0.0.1 SPARK_MASTER_HOST=127.0.0.1
 export SPARK_DAEMON_MEMORY=256m
+# No REST submission server (it would take the fixed port 6066).
+export SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=false"
 export SPARK_CONF_DIR="$work/conf"     # empty: no site configuration leaks in
 export SPARK_LOG_DIR="$work/logs" SPARK_PID_DIR="$work"
 export SPARK_LOCAL_DIRS="$work/local"
@@ -132,15 +134,16 @@ started=$(date +%s)
     --host 127.0.0.1 --port "$master_port" --webui-port 0 \
     > "$work/logs/master.log" 2>&1 &
 pids+=($!)
-wait_for "$work/logs/master.log" "I have been elected leader" 60 "the master"
+# The workers start alongside (they retry until the master is up).
 for n in 1 2; do
     "$SPARK_HOME/bin/spark-class" org.apache.spark.deploy.worker.Worker \
         --host 127.0.0.1 --cores 1 --memory 1536m --webui-port 0 --work-dir "$work/worker-$n" \
         "$master_url" > "$work/logs/worker-$n.log" 2>&1 &
     pids+=($!)
 done
+wait_for "$work/logs/master.log" "I have been elected leader" 120 "the master"
 for n in 1 2; do
-    wait_for "$work/logs/worker-$n.log" "Successfully registered with master" 60 "worker $n"
+    wait_for "$work/logs/worker-$n.log" "Successfully registered with master" 120 "worker $n"
 done
 echo "cluster-test: Spark $version standalone cluster at $master_url (master pid ${pids[0]}, workers ${pids[1]} ${pids[2]}) up in $(( $(date +%s) - started ))s"
 
@@ -156,6 +159,7 @@ set +e
     --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
     --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
     --conf spark.executorEnv.RAYON_NUM_THREADS=1 \
+    --conf spark.hadoop.fs.sbert4jtest.impl=org.sbert4j.spark.LoopbackFileSystem \
     --conf "spark.executorEnv.SPARK_LOCAL_IP=127.0.0.1" \
     --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=file:$log4j -Dsbert4j.cache.dir=$work/sbert4j-cache" \
     --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=file:$log4j -Dsbert4j.cache.dir=$work/sbert4j-cache" \

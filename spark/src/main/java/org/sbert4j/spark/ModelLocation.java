@@ -10,6 +10,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Set;
 import org.apache.spark.SparkConf;
@@ -41,9 +42,10 @@ import scala.collection.Seq;
  *     {@code SparkContext.addFile}/{@code addArchive} called from driver code
  *     add to the context's set instead, which such jobs do not ship at all:
  *     {@link #prepare} therefore adds each context file or archive of that
- *     name to the session as well ({@code ADD FILE}/{@code ADD ARCHIVE}; on
- *     Spark 3.5, or with isolation off, that is a no-op: the path is already
- *     added) and records the session's UUID for the executor;</li>
+ *     name to the session as well ({@code ADD FILE}/{@code ADD ARCHIVE},
+ *     except those spark-submit shipped: every executor fetches those at
+ *     start) and records the session's UUID for the executor (on Spark 3.5,
+ *     or with isolation off, it does neither);</li>
  * <li>{@code SparkFiles.get(name)}: the context's set, fetched by RDD jobs,
  *     by every job on Spark 3.5, and by every executor at start for
  *     {@code spark-submit --archives/--files};</li>
@@ -84,6 +86,10 @@ final class ModelLocation implements Serializable {
             return of(options);
         }
         String name = options.sparkFile();
+        if (!sessionIsolated(spark)) {
+            // Spark 3.5, or isolation off: every job ships the context's files and archives.
+            return of(options);
+        }
         SparkContext sc = spark.sparkContext();
         Set<String> submitted = submittedNames(sc.getConf());
         for (String archive : list(sc.listArchives())) {
@@ -170,6 +176,19 @@ final class ModelLocation implements Serializable {
         }
         SparkEnv env = SparkEnv.get();
         return "host " + host + (env != null ? " (executor " + env.executorId() + ")" : "");
+    }
+
+    /**
+     * Whether {@code spark} runs its jobs with an artifact set of its own:
+     * Spark 4's {@code spark.sql.artifact.isolation.enabled} (default true;
+     * false for Hive sessions). Spark 3.5 has no such setting.
+     */
+    private static boolean sessionIsolated(SparkSession spark) {
+        try {
+            return Boolean.parseBoolean(spark.conf().get("spark.sql.artifact.isolation.enabled"));
+        } catch (NoSuchElementException e) {
+            return false;
+        }
     }
 
     /** The SparkSession's UUID (Spark 3.5 and 4 have it, not as public API): null where it cannot be read. */

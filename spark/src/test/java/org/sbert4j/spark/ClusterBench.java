@@ -44,7 +44,7 @@ public final class ClusterBench {
         if (model == null) {
             throw new IllegalArgumentException("usage: ClusterBench --model DIR [--rounds N] [--partitions N] [--batch-size N]");
         }
-        List<String> corpus = SentenceEmbeddingsTest.readCorpus();
+        List<String> corpus = TestCorpus.read();
         SparkSession spark = SparkSession.builder().appName("sbert4j-cluster-bench").getOrCreate();
         try {
             JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());

@@ -35,7 +35,8 @@ import org.sbert4j.SentenceEncoder;
  * The cluster test's job, run by spark/cluster/cluster-test.sh with
  * spark-submit on a standalone cluster of two one-core workers (each executor
  * its own JVM). It encodes the 1000-sentence corpus (with null texts mixed
- * in) in several partitions with the model shipped each way there is, and
+ * in) in several partitions with the model shipped each way there is (the
+ * whole corpus with addArchive, every fourth row for the other ways), and
  * checks every row against {@link SentenceEncoder#encode} on the driver, the
  * row order, the nulls, and, through a column each executor adds to the rows
  * it encoded, that every executor opened the model exactly once. Last, it
@@ -55,6 +56,8 @@ public final class ClusterJob {
     private final Path model;
     private final Path zip;
     private final List<String> texts;
+    /** Every fourth row of {@link #texts} (255 rows, nulls included): the other shipping ways, to keep the test short. */
+    private final List<String> sample = new ArrayList<>();
     private final Map<String, float[]> expected = new LinkedHashMap<>();
     /** Executor id to its JVM's process id, as the executors reported them. */
     private final Map<String, Long> pids = new TreeMap<>();
@@ -65,6 +68,9 @@ public final class ClusterJob {
         this.model = model;
         this.zip = zip;
         this.texts = texts;
+        for (int i = 0; i < texts.size(); i += 4) {
+            sample.add(texts.get(i));
+        }
     }
 
     public static void main(String[] args) throws Exception {
@@ -84,7 +90,7 @@ public final class ClusterJob {
         }
         // The corpus with a null text after every 50 sentences: 1020 rows.
         List<String> texts = new ArrayList<>();
-        List<String> corpus = SentenceEmbeddingsTest.readCorpus();
+        List<String> corpus = TestCorpus.read();
         for (int i = 0; i < corpus.size(); i++) {
             texts.add(corpus.get(i));
             if (i % 50 == 49) {
@@ -106,6 +112,7 @@ public final class ClusterJob {
                     new Check("SparkContext.addArchive at run time, SQL function", job::runtimeArchiveSqlFunction),
                     new Check("spark-submit --archives, withColumn", job::submittedArchiveWithColumn),
                     new Check("spark-submit --archives, SQL function", job::submittedArchiveSqlFunction),
+                    new Check("SparkContext.addFile(directory on a Hadoop file system, true), withColumn", job::runtimeFileWithColumn),
                     new Check("a path on every node, withColumn", job::pathOnEveryNode),
                     new Check("a model shipped nowhere fails naming path, host, executor and the ways to ship", job::missingModel),
                     new Check("an executor's JVM killed while a job encodes", job::executorKilledMidJob));
@@ -187,28 +194,36 @@ public final class ClusterJob {
     private void runtimeArchiveSqlFunction() {
         EncoderOptions options = EncoderOptions.sparkFile("minilm");
         SentenceEmbeddings.register(spark, "embed_archive", options);
-        frame(texts, 6).createOrReplaceTempView("texts_archive");
+        frame(sample, 4).createOrReplaceTempView("texts_archive");
         encodeAndVerify("addArchive/SQL", spark.sql("SELECT id, text, embed_archive(text) AS v FROM texts_archive"),
-                options, texts, true);
+                options, sample, true);
     }
 
     private void submittedArchiveWithColumn() {
         EncoderOptions options = EncoderOptions.sparkFile("minilm-submitted").batchSize(64);
-        encodeAndVerify("--archives/withColumn", SentenceEmbeddings.withColumn(frame(texts, 7), "text", "v", options),
-                options, texts, true);
+        encodeAndVerify("--archives/withColumn", SentenceEmbeddings.withColumn(frame(sample, 5), "text", "v", options),
+                options, sample, true);
     }
 
     private void submittedArchiveSqlFunction() {
         EncoderOptions options = EncoderOptions.sparkFile("minilm-submitted");
-        Dataset<Row> df = frame(texts, 5);
+        Dataset<Row> df = frame(sample, 4);
         encodeAndVerify("--archives/SQL", df.select(df.col("id"), df.col("text"),
-                SentenceEmbeddings.udf(options).apply(functions.col("text")).as("v")), options, texts, true);
+                SentenceEmbeddings.udf(options).apply(functions.col("text")).as("v")), options, sample, true);
+    }
+
+    private void runtimeFileWithColumn() {
+        // As with a directory on HDFS or S3 (a local directory is refused outside local mode).
+        spark.sparkContext().addFile(LoopbackFileSystem.SCHEME + "://" + model, true);
+        EncoderOptions options = EncoderOptions.sparkFile(model.getFileName().toString()).batchSize(40);
+        encodeAndVerify("addFile/withColumn", SentenceEmbeddings.withColumn(frame(sample, 4), "text", "v", options),
+                options, sample, true);
     }
 
     private void pathOnEveryNode() {
         EncoderOptions options = EncoderOptions.modelDir(model).batchSize(50);
-        encodeAndVerify("path/withColumn", SentenceEmbeddings.withColumn(frame(texts, 9), "text", "v", options),
-                options, texts, true);
+        encodeAndVerify("path/withColumn", SentenceEmbeddings.withColumn(frame(sample, 5), "text", "v", options),
+                options, sample, true);
     }
 
     private void missingModel() {
@@ -242,10 +257,7 @@ public final class ClusterJob {
         // Options of their own (normalize(true) is what the model does anyway),
         // so the executors' opens for them count this job's loads only.
         EncoderOptions options = EncoderOptions.sparkFile("minilm").normalize(true).batchSize(16);
-        List<String> many = new ArrayList<>();
-        for (int round = 0; round < 3; round++) {
-            many.addAll(texts);
-        }
+        List<String> many = texts;
         AtomicReference<String> killed = new AtomicReference<>();
         AtomicInteger lostTasks = new AtomicInteger();
         AtomicInteger tasksAfterKill = new AtomicInteger();
@@ -273,7 +285,7 @@ public final class ClusterJob {
         sc.addSparkListener(listener);
         long start = System.nanoTime();
         try {
-            encodeAndVerify("executor killed", SentenceEmbeddings.withColumn(frame(many, 30), "text", "v", options),
+            encodeAndVerify("executor killed", SentenceEmbeddings.withColumn(frame(many, 24), "text", "v", options),
                     options, many, false);
         } finally {
             sc.removeSparkListener(listener);
