@@ -50,7 +50,10 @@ public final class SentenceEmbeddings {
      * partition are kept. An existing column named {@code vectorColumn} is
      * replaced in place, as {@link Dataset#withColumn} does; otherwise the
      * column is appended. Lazy, like any transformation: nothing is encoded
-     * (and no model loaded) before an action runs.
+     * (and no model loaded) before an action runs. A model shipped with the
+     * job ({@link EncoderOptions#sparkFile}) must have been added by then: on
+     * Spark 4 this adds it to {@code df}'s session as well ({@code ADD ARCHIVE}
+     * / {@code ADD FILE}), since that session's jobs ship only its own artifacts.
      */
     public static Dataset<Row> withColumn(Dataset<Row> df, String textColumn, String vectorColumn, EncoderOptions options) {
         Objects.requireNonNull(df, "df");
