@@ -63,6 +63,15 @@ logger.nativecode.name = org.apache.hadoop.util.NativeCodeLoader
 logger.nativecode.level = error
 EOF
 
+# The child processes of $1 (from /proc: no procps needed).
+children_of() {
+    local stat
+    for stat in /proc/[0-9]*/stat; do
+        [ "$(awk '{print $4}' "$stat" 2>/dev/null)" = "$1" ] && { stat=${stat#/proc/}; echo "${stat%/stat}"; }
+    done
+    return 0
+}
+
 # The pids of what this script started; stopped on any exit.
 pids=()
 stop_all() {
@@ -72,7 +81,7 @@ stop_all() {
     # but one that is killed outright would leave them): children of our workers.
     local children=()
     for pid in "${pids[@]}"; do
-        for child in $(pgrep -P "$pid" 2>/dev/null); do children+=("$child"); done
+        for child in $(children_of "$pid"); do children+=("$child"); done
     done
     for pid in "${children[@]}" "${pids[@]}"; do
         kill -TERM "$pid" 2>/dev/null
