@@ -34,11 +34,9 @@ import org.w3c.dom.NodeList;
 public class PublishedArtifactsTest {
     private static final Path REPO = Paths.get(System.getProperty("sbert4j.test.repo"));
     private static final String VERSION = System.getProperty("sbert4j.test.version");
-    /**
-     * The artifacts the build publishes with Maven Central's metadata (through
-     * gradle/maven-artifact.gradle); sbert4j-spark joins when spark/build.gradle applies it.
-     */
-    private static final List<String> ARTIFACTS = List.of("sbert4j", "sbert4j-cli", "sbert4j-langchain4j", "sbert4j-spring-ai");
+    /** Every artifact the build publishes, each with Maven Central's metadata (gradle/maven-artifact.gradle). */
+    private static final List<String> ARTIFACTS = List.of("sbert4j", "sbert4j-cli", "sbert4j-langchain4j", "sbert4j-spring-ai",
+            "sbert4j-spark_2.12", "sbert4j-spark_2.13");
 
     private static Path file(String artifact, String suffix) {
         return REPO.resolve("org/sbert4j/" + artifact + "/" + VERSION + "/" + artifact + "-" + VERSION + suffix);

@@ -59,11 +59,14 @@ public final class EncoderOptions implements Serializable {
     }
 
     /**
-     * The model directory shipped to every node with
+     * The model directory shipped with the job under the SparkFiles name
+     * {@code name}: {@code spark-submit --archives model.zip#name},
+     * {@code SparkContext.addArchive("model.zip#name")}, or
      * {@code SparkContext.addFile(dir, true)} (a directory on a Hadoop file
-     * system; a local directory only in local mode) or
-     * {@code SparkContext.addArchive("model.zip#name")}; {@code name} is what
-     * {@code SparkFiles.get(name)} takes on the executors.
+     * system; a local directory only in local mode). Add it before calling
+     * {@code SentenceEmbeddings.withColumn/udf/register}: on Spark 4 they add
+     * it to the session's artifacts too, so that Dataset and SQL jobs ship it
+     * (see {@code ModelLocation}).
      */
     public static EncoderOptions sparkFile(String name) {
         if (name == null || name.isEmpty()) {

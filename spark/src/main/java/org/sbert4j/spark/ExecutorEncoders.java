@@ -1,9 +1,6 @@
 package org.sbert4j.spark;
 
-import java.net.InetAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
@@ -11,8 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.SparkFiles;
 import org.sbert4j.SentenceEncoder;
 import org.sbert4j.SentenceEncoderException;
 
@@ -48,8 +43,12 @@ public final class ExecutorEncoders {
      */
     public static Lease acquire(EncoderOptions options) {
         Objects.requireNonNull(options, "options");
-        Path dir = resolve(options);
-        Key key = new Key(dir.toString(), options.normalize(), options.maxSequenceLength());
+        return acquire(ModelLocation.of(options), options);
+    }
+
+    /** As {@link #acquire(EncoderOptions)}, with the model looked for where {@code location} says. */
+    static Lease acquire(ModelLocation location, EncoderOptions options) {
+        Key key = key(location, options);
         Entry entry;
         synchronized (ENTRIES) {
             installShutdownHook();
@@ -57,7 +56,7 @@ public final class ExecutorEncoders {
             entry.leases++; // before loading, so closeIdle leaves the entry alone meanwhile
         }
         try {
-            return new Lease(entry, entry.encoder(key, options));
+            return new Lease(entry, entry.encoder(key, location, options));
         } catch (RuntimeException | Error e) {
             synchronized (ENTRIES) {
                 entry.leases--;
@@ -67,12 +66,20 @@ public final class ExecutorEncoders {
     }
 
     /**
+     * One encoder per model and options: the model is its absolute path, or
+     * its SparkFiles name (a shipped model is one model in an application,
+     * whichever of SparkFiles' places a task finds it in).
+     */
+    private static Key key(ModelLocation location, EncoderOptions options) {
+        return new Key(location.key(), options.normalize(), options.maxSequenceLength());
+    }
+
+    /**
      * How many times this JVM has opened a model for {@code options} through
      * this class (1 after any number of tasks, unless it was closed in between).
      */
     public static int opens(EncoderOptions options) {
-        Path dir = resolve(options);
-        Key key = new Key(dir.toString(), options.normalize(), options.maxSequenceLength());
+        Key key = key(ModelLocation.of(options), options);
         synchronized (ENTRIES) {
             return OPENS_BY_KEY.getOrDefault(key, 0);
         }
@@ -119,8 +126,7 @@ public final class ExecutorEncoders {
      * its own until it ends.
      */
     public static boolean closeIdle(EncoderOptions options) {
-        Path dir = resolve(options);
-        Key key = new Key(dir.toString(), options.normalize(), options.maxSequenceLength());
+        Key key = key(ModelLocation.of(options), options);
         Entry entry;
         synchronized (ENTRIES) {
             entry = ENTRIES.get(key);
@@ -154,48 +160,12 @@ public final class ExecutorEncoders {
         }
     }
 
-    /** The model directory {@code options} names, on this node; a clear error if it is not there. */
+    /**
+     * The model directory {@code options} names, on this node (a shipped
+     * model: where SparkFiles has it); a clear error if it is not there.
+     */
     static Path resolve(EncoderOptions options) {
-        Path dir;
-        if (options.sparkFile() != null) {
-            String shipped;
-            try {
-                shipped = SparkFiles.get(options.sparkFile());
-            } catch (RuntimeException e) {
-                throw new SentenceEncoderException("sbert4j: cannot look up '" + options.sparkFile()
-                        + "' in SparkFiles on " + where() + " (is this running inside a Spark application?): " + e, e);
-            }
-            dir = Paths.get(shipped).toAbsolutePath().normalize();
-            if (!Files.isDirectory(dir)) {
-                throw new SentenceEncoderException("sbert4j: the model directory '" + options.sparkFile()
-                        + "' is not in SparkFiles on " + where() + ": " + dir
-                        + (Files.exists(dir) ? " is not a directory" : " does not exist")
-                        + ". Ship it under that name with SparkContext.addFile(dir, true) (a directory on a "
-                        + "Hadoop file system such as HDFS or S3; a local directory only in local mode) or "
-                        + "SparkContext.addArchive(\"model.zip#" + options.sparkFile() + "\"), before the job runs.");
-            }
-        } else {
-            dir = Paths.get(options.modelDir()).toAbsolutePath().normalize();
-            if (!Files.isDirectory(dir)) {
-                throw new SentenceEncoderException("sbert4j: the model directory " + dir
-                        + (Files.exists(dir) ? " is not a directory" : " does not exist") + " on " + where()
-                        + ". EncoderOptions.modelDir needs the directory at that path on every node that runs "
-                        + "tasks; or ship it with SparkContext.addFile/addArchive and use EncoderOptions.sparkFile(name).");
-            }
-        }
-        return dir;
-    }
-
-    /** "host H (executor E)", for error messages. */
-    static String where() {
-        String host;
-        try {
-            host = InetAddress.getLocalHost().getHostName();
-        } catch (Exception e) {
-            host = Objects.toString(System.getenv("HOSTNAME"), "unknown");
-        }
-        SparkEnv env = SparkEnv.get();
-        return "host " + host + (env != null ? " (executor " + env.executorId() + ")" : "");
+        return ModelLocation.of(options).resolve();
     }
 
     /** A task's use of a shared encoder; {@link #close()} gives it back (idempotent). */
@@ -230,9 +200,10 @@ public final class ExecutorEncoders {
         private SentenceEncoder encoder; // guarded by this
 
         /** Opens the model once; concurrent first tasks wait for that one load. */
-        synchronized SentenceEncoder encoder(Key key, EncoderOptions options) {
+        synchronized SentenceEncoder encoder(Key key, ModelLocation location, EncoderOptions options) {
             if (encoder == null || encoder.isClosed()) {
-                SentenceEncoder.Builder builder = SentenceEncoder.builder(Paths.get(key.dir));
+                Path dir = location.resolve();
+                SentenceEncoder.Builder builder = SentenceEncoder.builder(dir);
                 if (options.normalize() != null) {
                     builder.normalize(options.normalize());
                 }
@@ -242,8 +213,8 @@ public final class ExecutorEncoders {
                 try {
                     encoder = builder.open();
                 } catch (SentenceEncoderException e) {
-                    throw new SentenceEncoderException("sbert4j: cannot load the model in " + key.dir + " on "
-                            + where() + ": " + e.getMessage(), e);
+                    throw new SentenceEncoderException("sbert4j: cannot load the model in " + dir + " on "
+                            + ModelLocation.where() + ": " + e.getMessage(), e);
                 }
                 OPENS.incrementAndGet();
                 synchronized (ENTRIES) {
@@ -263,12 +234,12 @@ public final class ExecutorEncoders {
     }
 
     private static final class Key {
-        final String dir;
+        final String model;
         final Boolean normalize;
         final Integer maxSequenceLength;
 
-        Key(String dir, Boolean normalize, Integer maxSequenceLength) {
-            this.dir = dir;
+        Key(String model, Boolean normalize, Integer maxSequenceLength) {
+            this.model = model;
             this.normalize = normalize;
             this.maxSequenceLength = maxSequenceLength;
         }
@@ -279,13 +250,13 @@ public final class ExecutorEncoders {
                 return false;
             }
             Key other = (Key) o;
-            return dir.equals(other.dir) && Objects.equals(normalize, other.normalize)
+            return model.equals(other.model) && Objects.equals(normalize, other.normalize)
                     && Objects.equals(maxSequenceLength, other.maxSequenceLength);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(dir, normalize, maxSequenceLength);
+            return Objects.hash(model, normalize, maxSequenceLength);
         }
     }
 }

@@ -50,7 +50,10 @@ public final class SentenceEmbeddings {
      * partition are kept. An existing column named {@code vectorColumn} is
      * replaced in place, as {@link Dataset#withColumn} does; otherwise the
      * column is appended. Lazy, like any transformation: nothing is encoded
-     * (and no model loaded) before an action runs.
+     * (and no model loaded) before an action runs. A model shipped with the
+     * job ({@link EncoderOptions#sparkFile}) must have been added by then: on
+     * Spark 4 this adds it to {@code df}'s session as well ({@code ADD ARCHIVE}
+     * / {@code ADD FILE}), since that session's jobs ship only its own artifacts.
      */
     public static Dataset<Row> withColumn(Dataset<Row> df, String textColumn, String vectorColumn, EncoderOptions options) {
         Objects.requireNonNull(df, "df");
@@ -80,24 +83,34 @@ public final class SentenceEmbeddings {
             outFields[vectorIndex] = vectorField;
         }
         StructType outSchema = DataTypes.createStructType(outFields);
-        return df.mapPartitions(new EncodePartition(options, textIndex, vectorIndex, outFields.length),
+        ModelLocation location = ModelLocation.prepare(df.sparkSession(), options);
+        return df.mapPartitions(new EncodePartition(options, location, textIndex, vectorIndex, outFields.length),
                 Encoders.row(outSchema));
     }
 
     /**
      * A UDF {@code string -> array<float>} (null for null) with the model
      * loaded once per executor JVM. It encodes one text per call: for large
-     * columns prefer {@link #withColumn}, which batches.
+     * columns prefer {@link #withColumn}, which batches. A model shipped
+     * with the job ({@link EncoderOptions#sparkFile}) is prepared for the
+     * active session (see {@link #register}, which names the session).
      */
     public static UserDefinedFunction udf(EncoderOptions options) {
         Objects.requireNonNull(options, "options");
-        return functions.udf(new EncodeText(options), VECTOR_TYPE);
+        SparkSession active = SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession().get()
+                : SparkSession.getDefaultSession().isDefined() ? SparkSession.getDefaultSession().get() : null;
+        return udf(active, options);
     }
 
     /** Registers {@link #udf} as {@code name} for SQL: {@code SELECT name(text) FROM ...}. */
     public static UserDefinedFunction register(SparkSession spark, String name, EncoderOptions options) {
         Objects.requireNonNull(spark, "spark");
-        return spark.udf().register(name, udf(options));
+        Objects.requireNonNull(options, "options");
+        return spark.udf().register(name, udf(spark, options));
+    }
+
+    private static UserDefinedFunction udf(SparkSession spark, EncoderOptions options) {
+        return functions.udf(new EncodeText(options, ModelLocation.prepare(spark, options)), VECTOR_TYPE);
     }
 
     /** Exact (case-sensitive) match first, then Spark's default case-insensitive resolution. */
@@ -120,12 +133,14 @@ public final class SentenceEmbeddings {
     static final class EncodePartition implements MapPartitionsFunction<Row, Row> {
         private static final long serialVersionUID = 1L;
         private final EncoderOptions options;
+        private final ModelLocation location;
         private final int textIndex;
         private final int vectorIndex;
         private final int width;
 
-        EncodePartition(EncoderOptions options, int textIndex, int vectorIndex, int width) {
+        EncodePartition(EncoderOptions options, ModelLocation location, int textIndex, int vectorIndex, int width) {
             this.options = options;
+            this.location = location;
             this.textIndex = textIndex;
             this.vectorIndex = vectorIndex;
             this.width = width;
@@ -200,7 +215,7 @@ public final class SentenceEmbeddings {
 
         private ExecutorEncoders.Lease leaseEncoder() {
             if (lease == null) {
-                lease = ExecutorEncoders.acquire(spec.options);
+                lease = ExecutorEncoders.acquire(spec.location, spec.options);
                 TaskContext task = TaskContext.get();
                 if (task != null) {
                     task.addTaskCompletionListener(new TaskCompletionListener() {
@@ -225,9 +240,11 @@ public final class SentenceEmbeddings {
     static final class EncodeText implements UDF1<String, float[]> {
         private static final long serialVersionUID = 1L;
         private final EncoderOptions options;
+        private final ModelLocation location;
 
-        EncodeText(EncoderOptions options) {
+        EncodeText(EncoderOptions options, ModelLocation location) {
             this.options = options;
+            this.location = location;
         }
 
         @Override
@@ -235,7 +252,7 @@ public final class SentenceEmbeddings {
             if (text == null) {
                 return null;
             }
-            try (ExecutorEncoders.Lease lease = ExecutorEncoders.acquire(options)) {
+            try (ExecutorEncoders.Lease lease = ExecutorEncoders.acquire(location, options)) {
                 return lease.encoder().encode(text);
             }
         }

@@ -8,18 +8,13 @@ import static org.junit.Assert.assertNull;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.zip.Deflater;
 import java.util.zip.ZipEntry;
@@ -90,11 +85,7 @@ public class SentenceEmbeddingsTest {
     }
 
     static List<String> readCorpus() throws IOException {
-        try (InputStream in = SentenceEmbeddingsTest.class.getResourceAsStream("/sentences.txt")) {
-            assertNotNull("sentences.txt is not on the test class path", in);
-            BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
-            return reader.lines().filter(line -> !line.isEmpty()).collect(Collectors.toList());
-        }
+        return TestCorpus.read();
     }
 
     private static Dataset<Row> frame(List<String> texts, int partitions) {
@@ -233,6 +224,7 @@ public class SentenceEmbeddingsTest {
             }
             String all = messages.toString();
             assertTrue(all, all.contains("the model directory " + missing + " does not exist on host "));
+            assertTrue(all, all.contains("spark-submit --archives model.zip#name"));
             assertTrue(all, all.contains("(executor driver)")); // local mode: the driver is the executor
         }
         assertEquals(0, ExecutorEncoders.leasesHeld());
@@ -289,8 +281,29 @@ public class SentenceEmbeddingsTest {
             ExecutorEncoders.resolve(EncoderOptions.sparkFile("never-added"));
             fail("an unknown SparkFiles name was accepted");
         } catch (RuntimeException e) {
-            assertTrue(e.getMessage(), e.getMessage().contains("'never-added' is not in SparkFiles on host "));
+            String message = e.getMessage();
+            assertTrue(message, message.contains("the model directory 'never-added' (EncoderOptions.sparkFile) was not shipped to host "));
+            assertTrue(message, message.contains("(executor driver): looked in "));
+            assertTrue(message, message.contains("spark-submit --archives model.zip#never-added"));
+            assertTrue(message, message.contains("SparkContext.addArchive(\"model.zip#never-added\")"));
+            assertTrue(message, message.contains("SparkContext.addFile(dir, true)"));
+            assertTrue(message, message.contains("EncoderOptions.modelDir(path)"));
         }
+    }
+
+    @Test
+    public void shippedNamesAreWhatSparkFilesCallsThem() {
+        assertEquals("minilm", ModelLocation.archiveName("spark://127.0.0.1:40123/files/model.zip#minilm"));
+        assertEquals("model.zip", ModelLocation.archiveName("hdfs://nn:8020/models/model.zip"));
+        assertEquals("minilm", ModelLocation.archiveName("/opt/models/model.zip#minilm"));
+        assertEquals("all-MiniLM-L6-v2", ModelLocation.fileName("hdfs://nn:8020/models/all-MiniLM-L6-v2"));
+        assertEquals("all-MiniLM-L6-v2", ModelLocation.fileName("s3a://bucket/models/all-MiniLM-L6-v2/"));
+        assertEquals("all-MiniLM-L6-v2", ModelLocation.fileName("file:/opt/models/all-MiniLM-L6-v2"));
+        // One model per SparkFiles name in a JVM, whichever copy a task finds.
+        assertEquals(ModelLocation.of(EncoderOptions.sparkFile("m")).key(),
+                ModelLocation.prepare(null, EncoderOptions.sparkFile("m")).key());
+        assertEquals(ModelLocation.of(EncoderOptions.modelDir(model)).key(),
+                ModelLocation.of(EncoderOptions.modelDir(model.resolve("..").resolve(model.getFileName()))).key());
     }
 
     @Test

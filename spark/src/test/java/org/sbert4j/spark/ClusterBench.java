@@ -1,0 +1,92 @@
+package org.sbert4j.spark;
+
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+/**
+ * sparkBench's Spark job on a standalone cluster (spark/cluster/cluster-test.sh
+ * --mode bench: two executors of one core each, each its own JVM): the corpus
+ * in several partitions through {@link SentenceEmbeddings#withColumn} and
+ * collected on the driver. The first job (model loads on the executors
+ * included), then medians of {@code --rounds} timed jobs after a warm-up job.
+ */
+public final class ClusterBench {
+    private ClusterBench() {}
+
+    public static void main(String[] args) throws Exception {
+        Path model = null;
+        int rounds = 3;
+        int partitions = 4;
+        int batchSize = EncoderOptions.DEFAULT_BATCH_SIZE;
+        String version = "?";
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--model": model = Paths.get(args[i + 1]).toAbsolutePath(); break;
+                case "--zip": break; // the cluster script passes it; the benchmark uses the path on every node
+                case "--spark-version": version = args[i + 1]; break;
+                case "--rounds": rounds = Integer.parseInt(args[i + 1]); break;
+                case "--partitions": partitions = Integer.parseInt(args[i + 1]); break;
+                case "--batch-size": batchSize = Integer.parseInt(args[i + 1]); break;
+                default: throw new IllegalArgumentException("unknown option " + args[i]);
+            }
+        }
+        if (model == null) {
+            throw new IllegalArgumentException("usage: ClusterBench --model DIR [--rounds N] [--partitions N] [--batch-size N]");
+        }
+        List<String> corpus = TestCorpus.read();
+        SparkSession spark = SparkSession.builder().appName("sbert4j-cluster-bench").getOrCreate();
+        try {
+            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+            long deadline = System.nanoTime() + 120_000_000_000L;
+            while (jsc.sc().statusTracker().getExecutorInfos().length < 3) { // two executors and the driver
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("two executors did not register within 120 s");
+                }
+                Thread.sleep(200);
+            }
+            StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
+            List<Row> rows = new ArrayList<>();
+            for (int i = 0; i < corpus.size(); i++) {
+                rows.add(RowFactory.create(i, corpus.get(i)));
+            }
+            Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, partitions), schema);
+            EncoderOptions options = EncoderOptions.modelDir(model).batchSize(batchSize);
+            double first = round(df, options, corpus.size());
+            round(df, options, corpus.size());
+            double[] timed = new double[rounds];
+            for (int r = 0; r < rounds; r++) {
+                timed[r] = round(df, options, corpus.size());
+            }
+            double[] sorted = timed.clone();
+            Arrays.sort(sorted);
+            double median = rounds % 2 == 1 ? sorted[rounds / 2] : (sorted[rounds / 2 - 1] + sorted[rounds / 2]) / 2;
+            System.out.printf("Spark %s standalone cluster, 2 executors x 1 core (separate JVMs), %d partitions, batch %d, "
+                            + "withColumn + collect: %.0f sentences/s (median; rounds %s; first job, model loads included: %.0f)%n",
+                    version, partitions, batchSize, median,
+                    Arrays.stream(timed).mapToObj(v -> String.format("%.0f", v)).collect(Collectors.joining(", ")), first);
+        } finally {
+            spark.stop();
+        }
+    }
+
+    private static double round(Dataset<Row> df, EncoderOptions options, int expected) {
+        long start = System.nanoTime();
+        List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
+        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
+        if (out.size() != expected) {
+            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
+        }
+        return rate;
+    }
+}
