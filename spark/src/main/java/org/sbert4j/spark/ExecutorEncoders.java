@@ -30,6 +30,8 @@ public final class ExecutorEncoders {
     private static final Map<Key, Entry> ENTRIES = new HashMap<>(); // guarded by itself
     private static final Map<Key, Integer> OPENS_BY_KEY = new HashMap<>(); // guarded by ENTRIES
     private static final AtomicInteger OPENS = new AtomicInteger();
+    /** Leases taken in this JVM (diagnostics: a task takes one, not one per row). */
+    private static final java.util.concurrent.atomic.AtomicLong ACQUIRES = new java.util.concurrent.atomic.AtomicLong();
     private static boolean hookInstalled; // guarded by ENTRIES
 
     private ExecutorEncoders() {}
@@ -49,6 +51,7 @@ public final class ExecutorEncoders {
     /** As {@link #acquire(EncoderOptions)}, with the model looked for where {@code location} says. */
     static Lease acquire(ModelLocation location, EncoderOptions options) {
         Key key = key(location, options);
+        ACQUIRES.incrementAndGet();
         Entry entry;
         synchronized (ENTRIES) {
             installShutdownHook();
@@ -83,6 +86,11 @@ public final class ExecutorEncoders {
         synchronized (ENTRIES) {
             return OPENS_BY_KEY.getOrDefault(key, 0);
         }
+    }
+
+    /** How many leases this JVM has taken so far (all models). */
+    static long acquires() {
+        return ACQUIRES.get();
     }
 
     /** How many times this JVM has opened a model through this class, all options together. */

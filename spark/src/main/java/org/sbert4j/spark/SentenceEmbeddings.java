@@ -236,11 +236,19 @@ public final class SentenceEmbeddings {
         }
     }
 
-    /** The UDF's function: one text, the shared encoder. */
+    /**
+     * The UDF's function: one text, the shared encoder. A task takes one lease on the executor's encoder at
+     * its first row (finding the model directory then) and keeps it until the task completes, rather than
+     * one lease and one directory check per row. Outside a task (evaluated on the driver), each call takes
+     * and returns its own.
+     */
     static final class EncodeText implements UDF1<String, float[]> {
         private static final long serialVersionUID = 1L;
         private final EncoderOptions options;
         private final ModelLocation location;
+        /** The lease of the task running this copy, and that task's attempt id; guarded by this. */
+        private transient ExecutorEncoders.Lease lease;
+        private transient long leaseTask = -1;
 
         EncodeText(EncoderOptions options, ModelLocation location) {
             this.options = options;
@@ -252,8 +260,35 @@ public final class SentenceEmbeddings {
             if (text == null) {
                 return null;
             }
-            try (ExecutorEncoders.Lease lease = ExecutorEncoders.acquire(location, options)) {
-                return lease.encoder().encode(text);
+            TaskContext task = TaskContext.get();
+            if (task == null) {
+                try (ExecutorEncoders.Lease own = ExecutorEncoders.acquire(location, options)) {
+                    return own.encoder().encode(text);
+                }
+            }
+            return leaseFor(task).encoder().encode(text);
+        }
+
+        private synchronized ExecutorEncoders.Lease leaseFor(TaskContext task) {
+            if (lease == null || leaseTask != task.taskAttemptId()) {
+                ExecutorEncoders.Lease taken = ExecutorEncoders.acquire(location, options);
+                task.addTaskCompletionListener(new TaskCompletionListener() {
+                    @Override
+                    public void onTaskCompletion(TaskContext context) {
+                        release(taken);
+                    }
+                });
+                lease = taken;
+                leaseTask = task.taskAttemptId();
+            }
+            return lease;
+        }
+
+        private synchronized void release(ExecutorEncoders.Lease taken) {
+            taken.close();
+            if (lease == taken) {
+                lease = null;
+                leaseTask = -1;
             }
         }
     }

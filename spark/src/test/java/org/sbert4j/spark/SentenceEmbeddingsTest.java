@@ -245,6 +245,27 @@ public class SentenceEmbeddingsTest {
     }
 
     @Test
+    public void theUdfTakesOneLeasePerTaskNotPerRow() {
+        List<String> texts = new java.util.ArrayList<>();
+        for (int i = 0; i < 300; i++) {
+            texts.add(i % 10 == 0 ? null : "row number " + i);
+        }
+        long before = ExecutorEncoders.acquires();
+        org.apache.spark.sql.Column text = org.apache.spark.sql.functions.col("text");
+        // No orderBy: its sampling job would run the UDF's tasks a second time.
+        List<Row> rows = frame(texts, 3).withColumn("v", SentenceEmbeddings.udf(EncoderOptions.modelDir(model)).apply(text))
+                .collectAsList();
+        long taken = ExecutorEncoders.acquires() - before;
+        assertTrue("leases taken for 270 rows in 3 partitions: " + taken, taken >= 1 && taken <= 3);
+        assertEquals(300, rows.size());
+        rows = new java.util.ArrayList<>(rows);
+        rows.sort(java.util.Comparator.comparingInt(r -> r.getInt(r.fieldIndex("id"))));
+        assertTrue(rows.get(0).isNullAt(rows.get(0).fieldIndex("v")));
+        assertTrue(maxDiff(vector(rows.get(7), "v"), reference.encode("row number 7"), "udf 7") <= TOL);
+        assertEquals(0, ExecutorEncoders.leasesHeld());
+    }
+
+    @Test
     public void optionsReachTheExecutorEncoder() {
         EncoderOptions options = EncoderOptions.modelDir(model).normalize(false).maxSequenceLength(8);
         String text = "A sentence long enough to be cut at eight tokens by the option.";

@@ -72,6 +72,7 @@ public final class SparkBench {
             // weights the executor side loaded.
             double[] single = new double[rounds];
             double[] timed = new double[rounds];
+            double[] viaUdf = new double[rounds];
             try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
                 encoder.encodeBatch(corpus);
                 sparkRound(df, options, corpus.size());
@@ -80,6 +81,7 @@ public final class SparkBench {
                     encoder.encodeBatch(corpus);
                     single[r] = corpus.size() / ((System.nanoTime() - start) / 1e9);
                     timed[r] = sparkRound(df, options, corpus.size());
+                    viaUdf[r] = udfRound(df, options, corpus.size());
                 }
             }
             System.out.printf("single JVM, encodeBatch(corpus): %.0f sentences/s (median; rounds %s)%n",
@@ -87,6 +89,9 @@ public final class SparkBench {
             System.out.printf("Spark %s, %d partitions, batch %d, withColumn + collect: %.0f sentences/s "
                             + "(median; rounds %s; first job, model load included: %.0f); models opened: %d%n",
                     master, partitions, batchSize, median(timed), format(timed), first, ExecutorEncoders.opens(options));
+            System.out.printf("Spark %s, %d partitions, the UDF (one text a call) + collect: %.0f sentences/s "
+                            + "(median; rounds %s): withColumn is %.2fx the UDF%n",
+                    master, partitions, median(viaUdf), format(viaUdf), median(timed) / median(viaUdf));
         } finally {
             spark.stop();
         }
@@ -96,6 +101,18 @@ public final class SparkBench {
     private static double sparkRound(Dataset<Row> df, EncoderOptions options, int expected) {
         long start = System.nanoTime();
         List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
+        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
+        if (out.size() != expected) {
+            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
+        }
+        return rate;
+    }
+
+    /** One job over the corpus through the UDF: sentences per second. */
+    private static double udfRound(Dataset<Row> df, EncoderOptions options, int expected) {
+        long start = System.nanoTime();
+        List<Row> out = df.withColumn("embedding", SentenceEmbeddings.udf(options)
+                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList();
         double rate = out.size() / ((System.nanoTime() - start) / 1e9);
         if (out.size() != expected) {
             throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
