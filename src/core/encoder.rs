@@ -6,9 +6,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 use candle_core::Tensor;
-use rayon::prelude::*;
 
 use super::batcher::Batcher;
+use super::cpu::parallel_map;
 use super::error::{Error, Result};
 use super::model::reference;
 use super::pooling::{normalize, pool};
@@ -35,11 +35,14 @@ pub struct EncoderOptions {
     /// Coalesce single texts encoded concurrently by several threads into
     /// one forward pass (see `batcher.rs`); up to `batch_size` texts a pass.
     pub micro_batching: bool,
+    /// The most threads this encoder's forward passes keep busy (at most
+    /// the process's thread budget, `cpu::config`); `None`: the budget.
+    pub threads: Option<usize>,
 }
 
 impl Default for EncoderOptions {
     fn default() -> Self {
-        Self { max_seq_length: None, normalize: None, batch_size: 32, engine: Engine::Fast, micro_batching: true }
+        Self { max_seq_length: None, normalize: None, batch_size: 32, engine: Engine::Fast, micro_batching: true, threads: None }
     }
 }
 
@@ -52,10 +55,14 @@ pub struct Encoder {
     normalize: bool,
     batch_size: usize,
     batcher: Option<Batcher>,
+    threads: Option<usize>,
 }
 
 impl Encoder {
     pub fn open(dir: impl AsRef<Path>, options: EncoderOptions) -> Result<Self> {
+        if options.threads == Some(0) {
+            return Err(Error::InvalidArgument("threads must be at least 1".into()));
+        }
         if options.batch_size == 0 {
             return Err(Error::InvalidArgument("batch size must be at least 1".into()));
         }
@@ -78,6 +85,7 @@ impl Encoder {
         Ok(Self {
             normalize: options.normalize.unwrap_or(model.st.normalize),
             batch_size: options.batch_size,
+            threads: options.threads,
             batcher: options.micro_batching.then(|| Batcher::new(options.batch_size, MAX_BATCH_TOKENS)),
             model,
             tokenizer,
@@ -138,8 +146,8 @@ impl Encoder {
             out.copy_from_slice(&vector);
             return Ok(());
         }
-        // Tokenized on the same (rayon) threads the forward passes use.
-        let tokens = texts.par_iter().map(|t| self.tokenize(t.as_ref())).collect::<Result<Vec<Tokens>>>()?;
+        // Tokenized on the threads the forward passes use.
+        let tokens = parallel_map(texts, self.threads, |t| self.tokenize(t.as_ref())).into_iter().collect::<Result<Vec<Tokens>>>()?;
         // Longest first, so each batch pads as little as possible.
         let mut order: Vec<usize> = (0..tokens.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
@@ -173,7 +181,7 @@ impl Encoder {
         };
         match &self.model.engine {
             LoadedEngine::Fast(model) => {
-                let hidden = model.forward(batch, others_waiting);
+                let hidden = model.forward(batch, others_waiting, self.threads);
                 let mut start = 0;
                 for (i, t) in batch.iter().enumerate() {
                     emit(i, &hidden[start * h..(start + t.len()) * h]);

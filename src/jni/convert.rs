@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use jni::objects::{JByteArray, JFloatArray, JIntArray, JString};
+use jni::objects::{JByteArray, JFloatArray, JIntArray, JObject, JString};
 use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
@@ -21,7 +21,7 @@ pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
 }
 
 /// `-1` means "as the model says" for every number.
-pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint, micro_batching: jboolean) -> BridgeResult<EncoderOptions> {
+pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint, micro_batching: jboolean, threads: jint) -> BridgeResult<EncoderOptions> {
     let optional = |v: jint, what: &str| -> BridgeResult<Option<usize>> {
         match v {
             -1 => Ok(None),
@@ -34,6 +34,7 @@ pub(crate) fn options(max_seq_length: jint, normalize: jint, batch_size: jint, m
         normalize: optional(normalize, "normalize flag")?.map(|v| v != 0),
         batch_size: optional(batch_size, "batch size")?.unwrap_or(EncoderOptions::default().batch_size),
         micro_batching,
+        threads: optional(threads, "threads")?,
         ..EncoderOptions::default()
     })
 }
@@ -79,6 +80,19 @@ pub(crate) fn string(env: &Env, s: &JString) -> BridgeResult<String> {
         units
     };
     Ok(String::from_utf16_lossy(&units))
+}
+
+/// A Java string that may be null (`None`).
+pub(crate) fn optional_string(env: &Env, s: &JString) -> BridgeResult<Option<String>> {
+    if s.is_null() {
+        return Ok(None);
+    }
+    Ok(Some(s.try_to_string(env)?))
+}
+
+/// A new Java string, as the `Object` a native method returns.
+pub(crate) fn new_string<'l>(env: &mut Env<'l>, s: &str) -> BridgeResult<JObject<'l>> {
+    Ok(env.new_string(s)?.into())
 }
 
 /// Decodes one text; invalid UTF-8 (which the Java side never sends)

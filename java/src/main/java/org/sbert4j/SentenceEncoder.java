@@ -147,6 +147,21 @@ public final class SentenceEncoder implements AutoCloseable {
         });
     }
 
+    /**
+     * The CPU code path the library runs here: {@code avx512}, {@code avx2} or {@code portable} (the best this CPU
+     * has, unless {@code -Dsbert4j.cpu} / {@code SBERT4J_CPU} forced one). Diagnostics.
+     */
+    public static String cpuPath() {
+        NativeLoader.ensureLoaded();
+        return NativeBridge.cpuPath();
+    }
+
+    /** The thread budget: the most threads one forward pass keeps busy (see {@link Builder#threads}). */
+    public static int threadBudget() {
+        NativeLoader.ensureLoaded();
+        return NativeBridge.threadBudget();
+    }
+
     /** How many distinct models are loaded in this process (shared between encoders). */
     public static int loadedModelCount() {
         NativeLoader.ensureLoaded();
@@ -160,6 +175,7 @@ public final class SentenceEncoder implements AutoCloseable {
         private int normalize = -1;
         private int batchSize = -1;
         private boolean microBatching = true;
+        private int threads = -1;
 
         private Builder(Path modelDir) {
             this.modelDir = modelDir;
@@ -199,6 +215,19 @@ public final class SentenceEncoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The most threads this encoder's forward passes keep busy (default: the process's thread budget,
+         * {@code -Dsbert4j.threads}, itself defaulting to the CPUs this process may use, cgroup quota and CPU set
+         * included). Capped at that budget.
+         */
+        public Builder threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
         /** Loads the model (or shares one already loaded) and returns a new encoder. */
         public SentenceEncoder open() {
             if (modelDir == null) {
@@ -206,7 +235,7 @@ public final class SentenceEncoder implements AutoCloseable {
             }
             NativeLoader.ensureLoaded();
             String dir = Objects.toString(modelDir.toAbsolutePath());
-            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching);
+            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching, threads);
             return new SentenceEncoder(new NativeEncoder(handle));
         }
     }
