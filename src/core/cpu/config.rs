@@ -156,7 +156,11 @@ pub fn current() -> Result<Settings, String> {
 /// environment variable falls back to the defaults here (whatever opens a
 /// model calls `current` first and reports it).
 pub fn settings() -> Settings {
-    *SETTINGS.get_or_init(|| current().unwrap_or(Settings { path: CpuPath::best(), threads: available_cpus() }))
+    // (Not inside SETTINGS.get_or_init: `current` may initialise it itself.)
+    match current() {
+        Ok(s) => s,
+        Err(_) => *SETTINGS.get_or_init(|| Settings { path: CpuPath::best(), threads: available_cpus() }),
+    }
 }
 
 /// The CPU path in use.
