@@ -8,9 +8,11 @@
 //! Blocking for the caches: the input dimension is cut into chunks of at
 //! most `KC` (a panel's chunk, ≤ 24 KiB, stays in L1 while every row tile
 //! of the block passes over it) and the rows into blocks of `x` that stay in
-//! L2 (≤ 128 KiB). Partial sums of a chunk go to the output and are
-//! reloaded by the next; the last chunk adds bias and residual and applies
-//! the activation as the tile is stored.
+//! L2 (≤ 128 KiB). Each block of `x` is first copied into 6-row strips,
+//! element (row r, input i) at `i·6 + r`, so the broadcasts read one
+//! sequential stream instead of six rows far apart. Partial sums of a
+//! chunk go to the output and are reloaded by the next; the last chunk adds
+//! bias and residual and applies the activation as the tile is stored.
 
 use super::packed_linear::{Job, PackedLinear};
 
@@ -49,25 +51,63 @@ mod kernel {
     /// `job`'s pointers address m × inputs (x) and m × outputs (base, out)
     /// floats; the columns of these panels in `out` are written by this
     /// call alone.
-    #[target_feature(enable = "avx2,fma")]
     pub(in super::super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
+        STRIPS.with(|strips| {
+            let mut strips = strips.borrow_mut();
+            panels_with(w, job, first, end, &mut strips)
+        })
+    }
+
+    thread_local! {
+        /// Each thread's copy of the current block of `x`, in strips.
+        static STRIPS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Copies rows `r0..r0 + rows`, inputs `k0..k1` of x (rows k apart) into
+    /// strips of MR rows: strip s, input i, row r at `(s·depth + i)·MR + r`
+    /// (rows past the block are zeros).
+    #[inline]
+    unsafe fn pack_strips(x: *const f32, k: usize, r0: usize, rows: usize, k0: usize, k1: usize, strips: &mut [f32]) {
+        let depth = k1 - k0;
+        for s in 0..rows.div_ceil(MR) {
+            let strip = &mut strips[s * depth * MR..(s + 1) * depth * MR];
+            for r in 0..MR {
+                let row = s * MR + r;
+                if row < rows {
+                    let src = std::slice::from_raw_parts(x.add((r0 + row) * k + k0), depth);
+                    for (i, &v) in src.iter().enumerate() {
+                        strip[i * MR + r] = v;
+                    }
+                } else {
+                    for i in 0..depth {
+                        strip[i * MR + r] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn panels_with(w: &PackedLinear, job: &Job, first: usize, end: usize, strips: &mut Vec<f32>) {
         let (k, n, m) = (w.inputs, w.outputs, job.m);
         let chunks = k.div_ceil(KC);
         let kc_max = k.div_ceil(chunks);
         let mc = (X_BLOCK / kc_max).max(MR) / MR * MR;
+        strips.resize(mc * kc_max, 0.0);
         for m0 in (0..m).step_by(mc) {
             let rows = mc.min(m - m0);
             for chunk in 0..chunks {
                 let (k0, k1) = (chunk * k / chunks, (chunk + 1) * k / chunks);
                 let (first_chunk, last_chunk) = (chunk == 0, chunk + 1 == chunks);
+                let depth = k1 - k0;
+                pack_strips(job.x, k, m0, rows, k0, k1, strips);
                 for p in first..end {
                     let c0 = p * NR;
                     let width = NR.min(n - c0);
                     let tile = Tile {
                         panel: w.panel(p).add(k0 * NR),
                         bias: w.bias.as_ptr().add(c0),
-                        k,
-                        depth: k1 - k0,
+                        depth,
                         ldc: n,
                         width,
                         load: !first_chunk,
@@ -76,7 +116,7 @@ mod kernel {
                     let mut r = m0;
                     while r < m0 + rows {
                         let count = MR.min(m0 + rows - r);
-                        let x = job.x.add(r * k + k0);
+                        let x = strips.as_ptr().add((r - m0) * depth);
                         let out = job.out.add(r * n + c0);
                         let base = if job.base.is_null() { job.base } else { job.base.add(r * n + c0) };
                         match count {
@@ -104,8 +144,6 @@ mod kernel {
         /// The panel's rows for this chunk.
         panel: *const f32,
         bias: *const f32,
-        /// Floats between rows of x.
-        k: usize,
         /// Inputs in this chunk.
         depth: usize,
         ldc: usize,
@@ -137,8 +175,8 @@ mod kernel {
     }
 
     impl Tile {
-        /// `out (R × 16, rows ldc apart, columns < width) (+)= x (R ×
-        /// depth, rows k apart) · panel (+ bias + base)`.
+        /// `out (R × 16, rows ldc apart, columns < width) (+)= x (a strip:
+        /// depth × MR, R rows used) · panel (+ bias + base)`.
         #[inline]
         #[target_feature(enable = "avx2,fma")]
         unsafe fn run<const R: usize>(&self, x: *const f32, base: *const f32, out: *mut f32) {
@@ -151,7 +189,7 @@ mod kernel {
                 // Prefetching never faults, so running past the end is harmless.
                 _mm_prefetch::<_MM_HINT_T0>(panel.wrapping_add(kk * NR + PREFETCH_AHEAD).cast());
                 for r in 0..R {
-                    let xv = _mm256_broadcast_ss(&*x.add(r * self.k + kk));
+                    let xv = _mm256_broadcast_ss(&*x.add(kk * MR + r));
                     lo[r] = _mm256_fmadd_ps(xv, b0, lo[r]);
                     hi[r] = _mm256_fmadd_ps(xv, b1, hi[r]);
                 }
