@@ -224,23 +224,27 @@ multiversion! {
     /// `qkv` holds the text's `len` rows of q | k | v (each `hidden` wide,
     /// rows `3·hidden` apart); the head's `d` columns start at `offset`
     /// within each. `scores` (len × stride, stride ≥ len a multiple of 16)
-    /// and `kt` (d × len) are scratch; the result goes to `out` (len × d).
+    /// and `kt` (d × stride) are scratch; the result goes to `out` (len × d).
     pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
         let row = 3 * hidden;
-        // kᵀ, so that each score row is a sum of whole rows (vector axpys,
-        // no horizontal reductions).
+        // kᵀ, rows padded with zeros to whole vectors (`lp`), so that each
+        // score row is a sum of whole rows: vector axpys with no remainder
+        // loops and no horizontal reductions.
+        let lp = len.next_multiple_of(8).min(stride);
+        let kt = &mut kt[..d * lp];
+        kt.fill(0.0);
         for j in 0..len {
             let k = &qkv[j * row + hidden + offset..][..d];
             for (dd, &v) in k.iter().enumerate() {
-                kt[dd * len + j] = v;
+                kt[dd * lp + j] = v;
             }
         }
         for i in 0..len {
             let q = &qkv[i * row + offset..][..d];
-            let s = &mut scores[i * stride..][..len];
+            let s = &mut scores[i * stride..][..lp];
             s.fill(0.0);
             for (dd, &qv) in q.iter().enumerate() {
-                for (s, &k) in s.iter_mut().zip(&kt[dd * len..][..len]) {
+                for (s, &k) in s.iter_mut().zip(&kt[dd * lp..][..lp]) {
                     *s = M::mul_add(qv, k, *s);
                 }
             }

@@ -249,13 +249,13 @@ impl PackedModel {
         let work = |t: usize| {
             // Scratch sized for the longest text, reused by this thread's tasks.
             let stride = longest.next_multiple_of(16);
-            let (mut scores, mut kt, mut head_out) = (vec![0f32; longest * stride], vec![0f32; d * longest], vec![0f32; longest * d]);
+            let (mut scores, mut kt, mut head_out) = (vec![0f32; longest * stride], vec![0f32; d * stride], vec![0f32; longest * d]);
             for &(text, head) in tasks.iter().skip(t).step_by(threads) {
                 let (start, len) = (starts[text], lens[text]);
                 let block = &qkv[start * 3 * h..(start + len) * 3 * h];
                 // Rows padded to whole vectors, for the softmax's loops.
                 let stride = len.next_multiple_of(16);
-                kernels::attend_head(block, len, h, head * d, d, scale, &mut scores[..len * stride], stride, &mut kt[..d * len], &mut head_out[..len * d]);
+                kernels::attend_head(block, len, h, head * d, d, scale, &mut scores[..len * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
                 for (i, row) in head_out[..len * d].chunks_exact(d).enumerate() {
                     // SAFETY: rows start..start+len, columns head·d..(head+1)·d
                     // of the context are written by this task alone, and
