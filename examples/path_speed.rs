@@ -25,6 +25,15 @@ fn main() {
         std::process::exit(1);
     });
     let settings = cpu_settings().expect("settings");
+    // Tokens per text (as the model truncates them), for the report's FLOP count.
+    let mut tokenizer = tokenizers::Tokenizer::from_file(std::path::Path::new(model).join("tokenizer.json")).expect("tokenizer.json");
+    // The file's own padding and truncation are not what the model runs (see tokenize.rs).
+    tokenizer.with_padding(None).with_truncation(None).expect("no truncation");
+    let max_len = encoder.max_seq_length();
+    let tokens: Vec<String> = texts
+        .iter()
+        .map(|t| tokenizer.encode(t.trim(), true).map_or(0, |e| e.get_ids().len()).min(max_len).to_string())
+        .collect();
     let run = || {
         let t = Instant::now();
         for chunk in texts.chunks(batch) {
@@ -35,12 +44,13 @@ fn main() {
     run();
     let rates: Vec<String> = (0..reps).map(|_| format!("{:.1}", run())).collect();
     let json = format!(
-        "{{\"path\": \"{}\", \"threads\": {}, \"batch\": {batch}, \"texts\": {}, \"sent_per_s\": [{}]}}\n",
+        "{{\"path\": \"{}\", \"threads\": {}, \"batch\": {batch}, \"texts\": {}, \"sent_per_s\": [{}], \"tokens_per_text\": [{}]}}\n",
         settings.path,
         settings.threads,
         texts.len(),
-        rates.join(", ")
+        rates.join(", "),
+        tokens.join(", ")
     );
-    eprint!("{json}");
+    eprintln!("{} path, {} threads: {} sent/s", settings.path, settings.threads, rates.join(", "));
     std::fs::write(out, json).expect("writing the result");
 }
