@@ -1,13 +1,18 @@
-/* The machine's single-precision FMA ceiling: each thread runs independent
- * AVX-512 fused multiply-adds (16 lanes x 2 flops each) on 16 accumulators,
- * enough to cover FMA latency on two FMA pipes, with no memory traffic.
+/* The machine's single-precision ceiling for one CPU path: each thread runs
+ * independent multiply-adds on enough accumulators to cover their latency on
+ * two pipes, with no memory traffic. Built once per path of the fast engine:
  *
- *   gcc -O2 -mavx512f -mfma -pthread bench/fma_peak.c -o fma_peak
- *   ./fma_peak [threads=2] [reps=5]
+ *   gcc -O2 -mavx512f -mfma -pthread bench/fma_peak.c -o fma_peak_avx512  # 16 lanes, FMA
+ *   gcc -O2 -mavx2 -mfma    -pthread bench/fma_peak.c -o fma_peak_avx2    #  8 lanes, FMA
+ *   gcc -O2                 -pthread bench/fma_peak.c -o fma_peak_portable # SSE2: 4 lanes, multiply then add
+ *   ./fma_peak_<path> [threads=2] [reps=5]
  *
- * Prints one JSON object: best and median GFLOP/s over reps, all threads
- * together. Part of bench/run.sh; the figure is the "peak" the benchmark's
- * effective GFLOP/s are divided by. */
+ * (The portable path is plain Rust, which on x86-64 compiles to SSE2 without
+ * FMA: its ceiling is separate multiplies and adds on 4 lanes.)
+ *
+ * Prints one JSON object: the path, best and median GFLOP/s over reps, all
+ * threads together. Part of bench/run.sh; each path's figure is the "peak"
+ * that path's effective GFLOP/s are divided by. */
 #define _GNU_SOURCE
 #include <immintrin.h>
 #include <pthread.h>
@@ -15,7 +20,36 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define ITERS 50000000L /* x 16 FMAs x 32 flops = 25.6 GFLOP per thread */
+#if defined(__AVX512F__) && defined(__FMA__)
+#define PATH "avx512"
+#define LANES 16
+#define ACC 16 /* of 32 registers */
+typedef __m512 vec;
+#define SET1 _mm512_set1_ps
+#define MADD(c, a, b) _mm512_fmadd_ps(c, a, b)
+#define ADD _mm512_add_ps
+#define STORE _mm512_storeu_ps
+#elif defined(__AVX2__) && defined(__FMA__)
+#define PATH "avx2"
+#define LANES 8
+#define ACC 12 /* of 16 registers: 12 accumulators, a and b */
+typedef __m256 vec;
+#define SET1 _mm256_set1_ps
+#define MADD(c, a, b) _mm256_fmadd_ps(c, a, b)
+#define ADD _mm256_add_ps
+#define STORE _mm256_storeu_ps
+#else
+#define PATH "portable"
+#define LANES 4
+#define ACC 12
+typedef __m128 vec;
+#define SET1 _mm_set1_ps
+#define MADD(c, a, b) _mm_add_ps(_mm_mul_ps(c, a), b)
+#define ADD _mm_add_ps
+#define STORE _mm_storeu_ps
+#endif
+
+#define ITERS 50000000L /* x ACC multiply-adds x LANES x 2 flops per thread */
 
 static pthread_barrier_t start;
 static volatile float sink;
@@ -28,27 +62,21 @@ static double now(void) {
 
 static void *worker(void *arg) {
     (void)arg;
-    __m512 a = _mm512_set1_ps(0.999999f), b = _mm512_set1_ps(1e-7f);
-    __m512 c0 = _mm512_set1_ps(0.0f), c1 = _mm512_set1_ps(0.1f), c2 = _mm512_set1_ps(0.2f), c3 = _mm512_set1_ps(0.3f);
-    __m512 c4 = _mm512_set1_ps(0.4f), c5 = _mm512_set1_ps(0.5f), c6 = _mm512_set1_ps(0.6f), c7 = _mm512_set1_ps(0.7f);
-    __m512 c8 = _mm512_set1_ps(0.8f), c9 = _mm512_set1_ps(0.9f), ca = _mm512_set1_ps(1.0f), cb = _mm512_set1_ps(1.1f);
-    __m512 cc = _mm512_set1_ps(1.2f), cd = _mm512_set1_ps(1.3f), ce = _mm512_set1_ps(1.4f), cf = _mm512_set1_ps(1.5f);
+    vec a = SET1(0.999999f), b = SET1(1e-7f);
+    vec c[ACC];
+    for (int j = 0; j < ACC; j++) c[j] = SET1(0.1f * j);
     pthread_barrier_wait(&start);
     for (long i = 0; i < ITERS; i++) {
-        c0 = _mm512_fmadd_ps(c0, a, b); c1 = _mm512_fmadd_ps(c1, a, b);
-        c2 = _mm512_fmadd_ps(c2, a, b); c3 = _mm512_fmadd_ps(c3, a, b);
-        c4 = _mm512_fmadd_ps(c4, a, b); c5 = _mm512_fmadd_ps(c5, a, b);
-        c6 = _mm512_fmadd_ps(c6, a, b); c7 = _mm512_fmadd_ps(c7, a, b);
-        c8 = _mm512_fmadd_ps(c8, a, b); c9 = _mm512_fmadd_ps(c9, a, b);
-        ca = _mm512_fmadd_ps(ca, a, b); cb = _mm512_fmadd_ps(cb, a, b);
-        cc = _mm512_fmadd_ps(cc, a, b); cd = _mm512_fmadd_ps(cd, a, b);
-        ce = _mm512_fmadd_ps(ce, a, b); cf = _mm512_fmadd_ps(cf, a, b);
+#pragma GCC unroll 16
+        for (int j = 0; j < ACC; j++) c[j] = MADD(c[j], a, b);
     }
-    __m512 s = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c0, c1), _mm512_add_ps(c2, c3)),
-                             _mm512_add_ps(_mm512_add_ps(c4, c5), _mm512_add_ps(c6, c7)));
-    s = _mm512_add_ps(s, _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(c8, c9), _mm512_add_ps(ca, cb)),
-                                       _mm512_add_ps(_mm512_add_ps(cc, cd), _mm512_add_ps(ce, cf))));
-    sink += _mm512_reduce_add_ps(s);
+    vec s = c[0];
+    for (int j = 1; j < ACC; j++) s = ADD(s, c[j]);
+    float out[LANES];
+    STORE(out, s);
+    float total = 0;
+    for (int j = 0; j < LANES; j++) total += out[j];
+    sink += total;
     return NULL;
 }
 
@@ -74,10 +102,10 @@ int main(int argc, char **argv) {
         for (int t = 0; t < threads; t++) pthread_join(tid[t], NULL);
         double s = now() - t0;
         pthread_barrier_destroy(&start);
-        gflops[r] = (double)threads * ITERS * 16 * 16 * 2 / s / 1e9;
+        gflops[r] = (double)threads * ITERS * ACC * LANES * 2 / s / 1e9;
     }
     qsort(gflops, reps, sizeof *gflops, cmp);
-    printf("{\"threads\": %d, \"reps\": %d, \"gflops_best\": %.1f, \"gflops_median\": %.1f, \"gflops_min\": %.1f}\n",
-           threads, reps, gflops[reps - 1], gflops[reps / 2], gflops[0]);
+    printf("{\"path\": \"%s\", \"threads\": %d, \"reps\": %d, \"gflops_best\": %.1f, \"gflops_median\": %.1f, \"gflops_min\": %.1f}\n",
+           PATH, threads, reps, gflops[reps - 1], gflops[reps / 2], gflops[0]);
     return 0;
 }

@@ -8,10 +8,12 @@
 #
 #   --quick          a smoke run: 160 texts, 2 repetitions, 2,000 calls for the
 #                    memory figure, 4 s wrk runs (minutes, not figures to quote)
-#   --peak GFLOPS    the FMA peak for "% peak" (default: measured by bench/fma_peak.c,
-#                    540 when it cannot run)
+#   --peak GFLOPS    the FMA peak for "% peak" of the path auto picks (default: measured
+#                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
-#   --phases LIST    comma-separated subset of fma,core,java,python,seed (default all)
+#   --phases LIST    comma-separated subset of fma,paths,core,java,python,seed (default all;
+#                    paths: the Rust core at batch 32 on each CPU path this machine runs,
+#                    each against its own peak)
 #   --out DIR        where results go (default bench/out)
 #
 # Environment: SBERT4J_BENCH_VENV  the Python virtualenv (default bench/.venv,
@@ -25,7 +27,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
-THREADS=2 PEAK= PHASES=fma,core,java,python,seed OUT=bench/out
+THREADS=2 PEAK= PHASES=fma,paths,core,java,python,seed OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ;;
@@ -33,7 +35,7 @@ while [ $# -gt 0 ]; do
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,21p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -45,14 +47,15 @@ CORPUS=$ROOT/bench/sentences.txt
 VENV=${SBERT4J_BENCH_VENV:-$ROOT/bench/.venv}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/*.json "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/report.md "$OUT"/fma_peak
+rm -f "$OUT"/*.json "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/report.md "$OUT"/fma_peak*
 rm -rf "$OUT/classes"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
 
-# Every system gets the same threads: rayon (sbert4j), torch/OpenMP/MKL, ONNX Runtime (set in code).
-export RAYON_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
+# Every system gets the same threads: sbert4j's budget (SBERT4J_THREADS, -Dsbert4j.threads),
+# torch/OpenMP/MKL, ONNX Runtime (set in code).
+export SBERT4J_THREADS=$THREADS OMP_NUM_THREADS=$THREADS MKL_NUM_THREADS=$THREADS
 export TOKENIZERS_PARALLELISM=false   # the tokenizers library's own pool stays out of the thread budget
 
 for tool in cargo java javac gradle python3 curl; do
@@ -69,12 +72,12 @@ step "model"
 python3 models/fetch_default_model.py >&2
 
 step "build: cargo (release) and the sbert4j jar"
-cargo build --release --lib --example bench_core
+cargo build --release --lib --example bench_core --example path_speed
 gradle -q jar >&2   # (Debian's gradle prints the JVM version on stdout)
 JAR=$(ls build/libs/sbert4j-*.jar | grep -v -- '-sources' | head -1)
 mkdir -p "$OUT/classes"
 javac -cp "$JAR" -d "$OUT/classes" bench/java/org/sbert4j/bench/JavaBench.java
-JAVA=(java -cp "$JAR:$OUT/classes" -Djava.library.path="$ROOT/target/release" org.sbert4j.bench.JavaBench)
+JAVA=(java -cp "$JAR:$OUT/classes" -Djava.library.path="$ROOT/target/release" -Dsbert4j.threads="$THREADS" org.sbert4j.bench.JavaBench)
 
 if has_phase python || has_phase seed; then
     step "Python peers: virtualenv $VENV"
@@ -95,18 +98,33 @@ if has_phase python || has_phase seed; then
 fi
 
 cpu=$(grep -m1 'model name' /proc/cpuinfo 2>/dev/null | cut -d: -f2- | sed 's/^ *//' || echo unknown)
+# The CPU paths this machine runs, best first (what auto picks is the first).
+PATHS=()
+if grep -qw avx512f /proc/cpuinfo && grep -qw avx512vl /proc/cpuinfo; then PATHS+=(avx512); fi
+if grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo; then PATHS+=(avx2); fi
+PATHS+=(portable)
+declare -A PATH_FLAGS=([avx512]="-mavx512f -mfma" [avx2]="-mavx2 -mfma" [portable]="")
 PEAK_SOURCE=given
-if [ -z "$PEAK" ] && has_phase fma; then
-    step "FMA peak: bench/fma_peak.c on $THREADS threads"
-    if grep -qw avx512f /proc/cpuinfo && gcc -O2 -mavx512f -mfma -pthread bench/fma_peak.c -o "$OUT/fma_peak"; then
-        "$OUT/fma_peak" "$THREADS" 5 >"$OUT/fma.json"
-        cat "$OUT/fma.json" >&2
-        PEAK_SOURCE=measured
-    else
-        echo "no AVX-512 or no gcc: taking the peak as 540 GFLOP/s" >&2
+if has_phase fma; then
+    for p in "${PATHS[@]}"; do
+        step "FMA peak of the $p path: bench/fma_peak.c on $THREADS threads"
+        # shellcheck disable=SC2086
+        if gcc -O2 ${PATH_FLAGS[$p]} -pthread bench/fma_peak.c -o "$OUT/fma_peak_$p"; then
+            "$OUT/fma_peak_$p" "$THREADS" 5 >"$OUT/fma_$p.json"
+            cat "$OUT/fma_$p.json" >&2
+        else
+            echo "no gcc: no peak for the $p path" >&2
+        fi
+    done
+    if [ -z "$PEAK" ] && [ -s "$OUT/fma_${PATHS[0]}.json" ]; then
+        cp "$OUT/fma_${PATHS[0]}.json" "$OUT/fma.json"
+        PEAK_SOURCE="measured, ${PATHS[0]} path"
     fi
 fi
-if [ -z "$PEAK" ] && [ ! -s "$OUT/fma.json" ]; then PEAK=540 PEAK_SOURCE=default; fi
+if [ -z "$PEAK" ] && [ ! -s "$OUT/fma.json" ]; then
+    echo "no measured peak: taking it as 540 GFLOP/s" >&2
+    PEAK=540 PEAK_SOURCE=default
+fi
 
 MODE=$MODE N=$N REPS=$REPS THREADS=$THREADS PEAK=$PEAK PEAK_SOURCE=$PEAK_SOURCE CPU=$cpu LOAD=$load \
 COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown) python3 - "$OUT/meta.json" <<'EOF'
@@ -125,6 +143,13 @@ if has_phase java; then
     # Heap fixed and touched before loading: RSS growth is then native memory.
     step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xms256m -Xmx256m -XX:+AlwaysPreTouch)"
     "${JAVA[@]:0:1}" -Xms256m -Xmx256m -XX:+AlwaysPreTouch "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
+fi
+
+if has_phase paths; then
+    for p in "${PATHS[@]}"; do
+        step "sbert4j Rust core, $p path (SBERT4J_CPU=$p): $N texts in batches of 32 x $REPS"
+        SBERT4J_CPU=$p target/release/examples/path_speed "$MODEL" "$CORPUS" "$N" "$REPS" 32 "$OUT/path_$p.json"
+    done
 fi
 
 if has_phase core; then

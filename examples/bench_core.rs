@@ -6,8 +6,8 @@
 //! `cargo run --release --example bench_core -- MODEL_DIR CORPUS N REPS OUT.json`
 //!
 //! Encodes the first N lines of CORPUS one at a time, in order, REPS times
-//! after one warm-up pass, on the calling thread (the core's own rayon pool,
-//! sized by RAYON_NUM_THREADS, does the parallel work exactly as under JNI).
+//! after one warm-up pass, on the calling thread (the core's own thread team,
+//! sized by SBERT4J_THREADS, does the parallel work exactly as under JNI).
 //! Writes JSON: per-rep p50 and mean per call (µs), and per text the minimum
 //! over reps (µs), which is what the overhead estimate compares.
 
@@ -54,10 +54,10 @@ fn main() {
     let mut json = String::new();
     write!(
         json,
-        "{{\"texts\": {}, \"reps\": {}, \"rayon_threads\": {}, \"p50_us\": [{}], \"mean_us\": [{}], \"min_us_per_text\": [{}], \"checksum\": {checksum:.6}}}",
+        "{{\"texts\": {}, \"reps\": {}, \"threads\": {}, \"p50_us\": [{}], \"mean_us\": [{}], \"min_us_per_text\": [{}], \"checksum\": {checksum:.6}}}",
         texts.len(),
         reps,
-        rayon::current_num_threads(),
+        sbert4j::core::cpu_settings().map_or(0, |s| s.threads),
         list(&p50s),
         list(&means),
         list(&min_us)

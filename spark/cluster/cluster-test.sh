@@ -157,7 +157,7 @@ done
 echo "cluster-test: Spark $version standalone cluster at $master_url (master pid ${pids[0]}, workers ${pids[1]} ${pids[2]}) up in $(( $(date +%s) - started ))s"
 
 # The driver runs here (client mode); each executor is a JVM its worker starts.
-# RAYON_NUM_THREADS=1: one core per executor, so the native encoder uses one thread.
+# SBERT4J_THREADS=1: one core per executor, so the native encoder uses one thread.
 set +e
 "$SPARK_HOME/bin/spark-submit" \
     --master "$master_url" --deploy-mode client \
@@ -167,7 +167,7 @@ set +e
     --driver-memory 1g --executor-memory 1g \
     --conf spark.driver.host=127.0.0.1 --conf spark.driver.bindAddress=127.0.0.1 \
     --conf spark.ui.enabled=false --conf spark.ui.showConsoleProgress=false \
-    --conf spark.executorEnv.RAYON_NUM_THREADS=1 \
+    --conf spark.executorEnv.SBERT4J_THREADS=1 \
     --conf spark.hadoop.fs.sbert4jtest.impl=org.sbert4j.spark.LoopbackFileSystem \
     --conf "spark.executorEnv.SPARK_LOCAL_IP=127.0.0.1" \
     --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=file:$log4j -Dsbert4j.cache.dir=$work/sbert4j-cache" \

@@ -9,9 +9,9 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use candle_core::Tensor;
-use rayon::prelude::*;
 
 use super::batcher::{forward_each, Batcher};
+use super::cpu::parallel_map;
 use super::error::{Error, Result};
 use super::model::reference;
 use super::pooling::{normalize, pool};
@@ -43,6 +43,9 @@ pub struct EncoderOptions {
     /// The prompt for calls that name none, instead of the model's
     /// `default_prompt_name`.
     pub default_prompt: Option<Prompt>,
+    /// The most threads this encoder's forward passes keep busy (at most
+    /// the process's thread budget, `cpu::config`); `None`: the budget.
+    pub threads: Option<usize>,
 }
 
 impl Default for EncoderOptions {
@@ -55,6 +58,7 @@ impl Default for EncoderOptions {
             micro_batching: true,
             truncate_dim: None,
             default_prompt: None,
+            threads: None,
         }
     }
 }
@@ -98,10 +102,15 @@ pub struct Encoder {
     /// Pooling lengths of the prompts seen so far (only with
     /// `include_prompt: false`, where pooling needs them).
     prompt_lengths: Mutex<HashMap<String, usize>>,
+    /// At most this many threads busy in a pass (see `cpu::config`).
+    threads: Option<usize>,
 }
 
 impl Encoder {
     pub fn open(dir: impl AsRef<Path>, options: EncoderOptions) -> Result<Self> {
+        if options.threads == Some(0) {
+            return Err(Error::InvalidArgument("threads must be at least 1".into()));
+        }
         if options.batch_size == 0 {
             return Err(Error::InvalidArgument("batch size must be at least 1".into()));
         }
@@ -141,6 +150,7 @@ impl Encoder {
             final_normalize: options.normalize == Some(true) && (dimension < pooled || !model.st.normalize),
             dimension,
             batch_size: options.batch_size,
+            threads: options.threads,
             batcher: options.micro_batching.then(|| Batcher::new(options.batch_size, MAX_BATCH_TOKENS)),
             default_prompt: default_prompt.unwrap_or_default(),
             prompt_lengths: Mutex::default(),
@@ -245,11 +255,11 @@ impl Encoder {
             note(info, 0, &tokens);
             return self.encode_tokens_one(tokens, out);
         }
-        // Tokenized on the same (rayon) threads the forward passes use.
-        let tokens = texts
-            .par_iter()
+        // Tokenized on the threads the forward passes use.
+        let tokens = parallel_map(texts, self.threads, |t| self.tokenize(prompt, t.as_ref(), skip))
+            .into_iter()
             .enumerate()
-            .map(|(i, t)| self.tokenize(prompt, t.as_ref(), skip).map_err(Error::at(i)))
+            .map(|(i, t)| t.map_err(Error::at(i)))
             .collect::<Result<Vec<Tokens>>>()?;
         if let Some(info) = info {
             tokens.iter().enumerate().for_each(|(i, t)| note(Some(&mut *info), i, t));
@@ -368,7 +378,7 @@ impl Encoder {
         };
         match &self.model.engine {
             LoadedEngine::Fast(model) => {
-                let hidden = model.forward(batch, others_waiting);
+                let hidden = model.forward(batch, others_waiting, self.threads);
                 let mut start = 0;
                 for (i, t) in batch.iter().enumerate() {
                     emit(i, &hidden[start * h..(start + t.len()) * h]);

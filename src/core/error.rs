@@ -28,6 +28,11 @@ pub enum Error {
     #[error("tokenization failed: {0}")]
     Tokenization(String),
 
+    /// This CPU or process cannot run what was asked of it (a forced CPU
+    /// path the CPU lacks, an invalid thread count).
+    #[error("{0}")]
+    Platform(String),
+
     /// The tensor computation failed.
     #[error("inference failed: {0}")]
     Inference(#[from] candle_core::Error),

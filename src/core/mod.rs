@@ -15,3 +15,25 @@ pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
 pub use registry::{loaded_model_count, Engine};
+
+pub use cpu::config::{CpuPath, Settings as CpuSettings};
+
+/// Fixes the process's CPU path (`auto|avx512|avx2|portable`) and thread
+/// budget (`None`: the `SBERT4J_CPU` / `SBERT4J_THREADS` environment
+/// variables, then the defaults: the best path, every CPU this process may
+/// use); later calls must ask for the same. See `cpu::config`.
+pub fn configure_cpu(path: Option<&str>, threads: Option<&str>) -> Result<CpuSettings> {
+    cpu::config::configure(path, threads).map_err(Error::Platform)
+}
+
+/// The process's CPU path and thread budget, fixing them from the
+/// environment if nothing fixed them yet.
+pub fn cpu_settings() -> Result<CpuSettings> {
+    cpu::config::current().map_err(Error::Platform)
+}
+
+/// Stops the fast engine's helper threads (before the library is
+/// unloaded); passes started afterwards run on their caller's thread alone.
+pub fn shutdown_threads() {
+    cpu::shutdown();
+}

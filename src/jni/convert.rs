@@ -23,7 +23,7 @@ pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
 
 /// `-1` means "as the model says" for every number.
 pub(crate) fn options(
-    max_seq_length: jint, normalize: jint, batch_size: jint, micro_batching: jboolean, truncate_dim: jint,
+    max_seq_length: jint, normalize: jint, batch_size: jint, micro_batching: jboolean, truncate_dim: jint, threads: jint,
 ) -> BridgeResult<EncoderOptions> {
     let optional = |v: jint, what: &str| -> BridgeResult<Option<usize>> {
         match v {
@@ -38,6 +38,7 @@ pub(crate) fn options(
         batch_size: optional(batch_size, "batch size")?.unwrap_or(EncoderOptions::default().batch_size),
         micro_batching,
         truncate_dim: optional(truncate_dim, "truncate dimension")?,
+        threads: optional(threads, "threads")?,
         ..EncoderOptions::default()
     })
 }
@@ -60,6 +61,7 @@ pub(crate) fn optional_string(env: &Env, s: &JString) -> BridgeResult<Option<Str
     }
 }
 
+/// A new Java string, as the `Object` a native method returns.
 pub(crate) fn new_string<'l>(env: &mut Env<'l>, s: &str) -> BridgeResult<JObject<'l>> {
     Ok(env.new_string(s)?.into())
 }

@@ -5,6 +5,7 @@
 mod convert;
 mod errors;
 mod handle;
+mod version;
 
 use std::cell::Cell;
 use std::time::Instant;
@@ -19,10 +20,10 @@ use errors::{BridgeError, BridgeResult, ThrowMapped};
 #[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_open<'l>(
     mut env: EnvUnowned<'l>, _: JClass<'l>, dir: JString<'l>, max_seq_length: jint, normalize: jint, batch_size: jint,
-    micro_batching: jboolean, truncate_dim: jint, prompt_name: JString<'l>, prompt: JString<'l>,
+    micro_batching: jboolean, truncate_dim: jint, prompt_name: JString<'l>, prompt: JString<'l>, threads: jint,
 ) -> jlong {
     env.with_env(|env| {
-        let options = convert::options(max_seq_length, normalize, batch_size, micro_batching, truncate_dim)?;
+        let options = convert::options(max_seq_length, normalize, batch_size, micro_batching, truncate_dim, threads)?;
         open(env, &dir, EncoderOptions { default_prompt: convert::prompt(env, &prompt_name, &prompt)?, ..options })
     })
     .resolve::<ThrowMapped>()
@@ -94,6 +95,42 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_loadedModelCount<'l>(mut en
     env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::loaded_model_count())) }).resolve::<ThrowMapped>()
 }
 
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_nativeVersion<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> JObject<'l> {
+    env.with_env(|env| convert::new_string(env, version::version())).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_nativeAbi<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jint {
+    env.with_env(|_| -> BridgeResult<jint> { Ok(version::abi()) }).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_configure<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, cpu: JString<'l>, threads: JString<'l>,
+) {
+    env.with_env(|env| configure(env, &cpu, &threads)).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_cpuPath<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> JObject<'l> {
+    env.with_env(|env| convert::new_string(env, core::cpu_settings()?.path.name())).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_threadBudget<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jint {
+    env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::cpu_settings()?.threads)) }).resolve::<ThrowMapped>()
+}
+
+/// Called by the JVM when the class loader that loaded this copy of the
+/// library is collected: stops the helper threads, which would otherwise
+/// outlive the code they run.
+#[no_mangle]
+pub extern "system" fn JNI_OnUnload(_vm: *mut jni::sys::JavaVM, _reserved: *mut std::ffi::c_void) {
+    // No panic may unwind into the JVM.
+    let _ = std::panic::catch_unwind(core::shutdown_threads);
+}
+
 /// Diagnostics: panics inside an encoder call, to prove that the panic
 /// barrier turns it into a Java exception and leaves the encoder usable.
 #[no_mangle]
@@ -103,6 +140,12 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_panicForTesting<'l>(mut env
 
 fn open(env: &Env, dir: &JString, options: EncoderOptions) -> BridgeResult<jlong> {
     Ok(handle::into_handle(Encoder::open(convert::path(env, dir)?, options)?))
+}
+
+fn configure(env: &Env, cpu: &JString, threads: &JString) -> BridgeResult<()> {
+    let (cpu, threads) = (convert::optional_string(env, cpu)?, convert::optional_string(env, threads)?);
+    core::configure_cpu(cpu.as_deref(), threads.as_deref())?;
+    Ok(())
 }
 
 fn with_encoder<T>(h: jlong, f: impl FnOnce(&Encoder) -> BridgeResult<T>) -> BridgeResult<T> {

@@ -1,45 +1,84 @@
 //! Element-wise kernels of the packed CPU engine: exact-erf GeLU, row
-//! softmax, row layer norm. Each is written once as plain loops the
-//! compiler vectorises, and compiled three times (AVX-512, AVX2+FMA,
-//! baseline); the best one the CPU supports is picked at run time.
+//! softmax, row layer norm, one attention head. Each is written once as
+//! plain loops the compiler vectorises, and compiled three times (AVX-512,
+//! AVX2+FMA, portable); the process's CPU path (`config.rs`) picks one.
 //!
 //! `erf` and `exp` are branch-free polynomial approximations accurate to a
 //! few float32 ulps (erf: max |error| 4.2e-7, checked against candle's f64
 //! erf in the tests below), so the vectors stay within 1e-5 of PyTorch's.
 
-/// Defines `pub fn $name` dispatching to AVX-512 / AVX2+FMA / baseline
-/// copies of the same body.
+/// Defines `pub fn $name` dispatching to AVX-512 / AVX2+FMA / portable
+/// copies of the same body, following the process's CPU path (`config`).
+/// The body is generic over `M: MulAdd`, the multiply-add its polynomials
+/// use: fused where the copy has FMA, a plain multiply and add in the
+/// portable copy (without hardware FMA, `f32::mul_add` is a library call).
 macro_rules! multiversion {
     ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) $body:block) => {
         $(#[$doc])*
         pub fn $name($($arg: $ty),*) {
             #[inline(always)]
-            fn body($($arg: $ty),*) $body
+            #[allow(unused)]
+            fn body<M: MulAdd>($($arg: $ty),*) $body
 
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "avx512f,avx512vl,avx2,fma")]
-                unsafe fn avx512($($arg: $ty),*) { body($($arg),*) }
+                unsafe fn avx512($($arg: $ty),*) { body::<Fused>($($arg),*) }
                 #[target_feature(enable = "avx2,fma")]
-                unsafe fn avx2($($arg: $ty),*) { body($($arg),*) }
-                if std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512vl") {
-                    // SAFETY: the CPU has the features the copy was compiled for.
-                    return unsafe { avx512($($arg),*) };
-                }
-                if std::is_x86_feature_detected!("avx2") && std::is_x86_feature_detected!("fma") {
+                unsafe fn avx2($($arg: $ty),*) { body::<Fused>($($arg),*) }
+                match super::config::path() {
+                    // SAFETY: the path was checked against the CPU's features.
+                    super::config::CpuPath::Avx512 => unsafe { avx512($($arg),*) },
                     // SAFETY: as above.
-                    return unsafe { avx2($($arg),*) };
+                    super::config::CpuPath::Avx2 => unsafe { avx2($($arg),*) },
+                    super::config::CpuPath::Portable => body::<Separate>($($arg),*),
                 }
             }
-            body($($arg),*)
+            #[cfg(not(target_arch = "x86_64"))]
+            {
+                body::<Native>($($arg),*)
+            }
         }
     };
 }
 
+/// `a · b + c`, as a kernel copy computes it.
+pub(super) trait MulAdd {
+    fn mul_add(a: f32, b: f32, c: f32) -> f32;
+}
+
+/// One fused multiply-add (a single instruction where the copy has FMA).
+#[allow(dead_code)]
+pub(super) struct Fused;
+impl MulAdd for Fused {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a.mul_add(b, c)
+    }
+}
+
+/// A multiply, then an add (the portable x86 copy: no FMA instruction).
+#[allow(dead_code)]
+pub(super) struct Separate;
+impl MulAdd for Separate {
+    #[inline(always)]
+    fn mul_add(a: f32, b: f32, c: f32) -> f32 {
+        a * b + c
+    }
+}
+
+/// Off x86: fused where the target has FMA (aarch64 always does).
+#[cfg(not(target_arch = "x86_64"))]
+#[cfg(any(target_arch = "aarch64", target_feature = "fma"))]
+type Native = Fused;
+#[cfg(not(target_arch = "x86_64"))]
+#[cfg(not(any(target_arch = "aarch64", target_feature = "fma")))]
+type Native = Separate;
+
 /// erf(x), rational minimax approximation on [-4, 4] (beyond, erf is ±1 in
 /// float32).
 #[inline(always)]
-fn erf(x: f32) -> f32 {
+fn erf<M: MulAdd>(x: f32) -> f32 {
     const A: [f32; 7] = [
         -2.726_142_3e-10, 2.770_681_4e-8, -2.101_024e-6, -5.692_506_4e-5, -7.349_906_3e-4, -2.954_600e-3, -1.609_603_3e-2,
     ];
@@ -48,11 +87,11 @@ fn erf(x: f32) -> f32 {
     let x2 = x * x;
     let mut p = A[0];
     for a in &A[1..] {
-        p = p.mul_add(x2, *a);
+        p = M::mul_add(p, x2, *a);
     }
     let mut q = B[0];
     for b in &B[1..] {
-        q = q.mul_add(x2, *b);
+        q = M::mul_add(q, x2, *b);
     }
     x * p / q
 }
@@ -60,7 +99,7 @@ fn erf(x: f32) -> f32 {
 /// e^x for x ≤ 0 (softmax inputs after subtracting the row maximum):
 /// 2^n · poly(r) with x = n·ln2 + r, |r| ≤ ln2/2.
 #[inline(always)]
-fn exp_nonpositive(x: f32) -> f32 {
+fn exp_nonpositive<M: MulAdd>(x: f32) -> f32 {
     const LOG2E: f32 = std::f32::consts::LOG2_E;
     const LN2_HI: f32 = 0.693_145_75;
     const LN2_LO: f32 = 1.428_606_8e-6;
@@ -74,7 +113,7 @@ fn exp_nonpositive(x: f32) -> f32 {
     let r = x - n * LN2_HI - n * LN2_LO;
     let mut p: f32 = 1.0 / 5040.0;
     for c in [1.0 / 720.0, 1.0 / 120.0, 1.0 / 24.0, 1.0 / 6.0, 0.5, 1.0, 1.0] {
-        p = p.mul_add(r, c);
+        p = M::mul_add(p, r, c);
     }
     let n_int = t.to_bits().wrapping_sub(ROUND.to_bits()) as i32;
     let scale = f32::from_bits(((n_int + 127) as u32) << 23);
@@ -86,7 +125,7 @@ multiversion! {
     pub fn gelu_erf(xs: &mut [f32]) {
         for x in xs.iter_mut() {
             let v = *x;
-            *x = 0.5 * v * (1.0 + erf(v * std::f32::consts::FRAC_1_SQRT_2));
+            *x = 0.5 * v * (1.0 + erf::<M>(v * std::f32::consts::FRAC_1_SQRT_2));
         }
     }
 }
@@ -142,12 +181,20 @@ multiversion! {
     /// In place, for rows `stride` floats apart: the first `cols` values
     /// of each row ← their softmax; the rest of the row (padding, so the
     /// loops run on whole vectors) ← 0.
+    #[cfg_attr(not(test), allow(dead_code))] // the attention calls the body directly
     pub fn softmax_rows(xs: &mut [f32], stride: usize, cols: usize) {
+        softmax_body::<M>(xs, stride, cols)
+    }
+}
+
+/// `softmax_rows`'s body, for the kernels that call it.
+#[inline(always)]
+fn softmax_body<M: MulAdd>(xs: &mut [f32], stride: usize, cols: usize) {
         for row in xs.chunks_exact_mut(stride) {
             row[cols..].fill(f32::NEG_INFINITY);
             let max = lane_max(row);
             for v in row.iter_mut() {
-                *v = exp_nonpositive(*v - max);
+                *v = exp_nonpositive::<M>(*v - max);
             }
             row[cols..].fill(0.0);
             let inv = 1.0 / lane_sum(row, |v| v);
@@ -155,7 +202,6 @@ multiversion! {
                 *v *= inv;
             }
         }
-    }
 }
 
 multiversion! {
@@ -173,6 +219,54 @@ multiversion! {
     }
 }
 
+multiversion! {
+    /// One attention head of one text: `context = softmax(q·kᵀ · scale) · v`.
+    /// `qkv` holds the text's `len` rows of q | k | v (each `hidden` wide,
+    /// rows `3·hidden` apart); the head's `d` columns start at `offset`
+    /// within each. `scores` (len × stride, stride ≥ len a multiple of 16)
+    /// and `kt` (d × stride) are scratch; the result goes to `out` (len × d).
+    pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
+        let row = 3 * hidden;
+        // kᵀ, rows padded with zeros to whole vectors (`lp`), so that each
+        // score row is a sum of whole rows: vector axpys with no remainder
+        // loops and no horizontal reductions.
+        let lp = len.next_multiple_of(8).min(stride);
+        let kt = &mut kt[..d * lp];
+        kt.fill(0.0);
+        for j in 0..len {
+            let k = &qkv[j * row + hidden + offset..][..d];
+            for (dd, &v) in k.iter().enumerate() {
+                kt[dd * lp + j] = v;
+            }
+        }
+        for i in 0..len {
+            let q = &qkv[i * row + offset..][..d];
+            let s = &mut scores[i * stride..][..lp];
+            s.fill(0.0);
+            for (dd, &qv) in q.iter().enumerate() {
+                for (s, &k) in s.iter_mut().zip(&kt[dd * lp..][..lp]) {
+                    *s = M::mul_add(qv, k, *s);
+                }
+            }
+            for v in s.iter_mut() {
+                *v *= scale;
+            }
+        }
+        softmax_body::<M>(&mut scores[..len * stride], stride, len);
+        for i in 0..len {
+            let p = &scores[i * stride..][..len];
+            let out = &mut out[i * d..][..d];
+            out.fill(0.0);
+            for (j, &pj) in p.iter().enumerate() {
+                let v = &qkv[j * row + 2 * hidden + offset..][..d];
+                for (o, &vv) in out.iter_mut().zip(v) {
+                    *o = M::mul_add(pj, vv, *o);
+                }
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,16 +276,24 @@ mod tests {
         let mut worst = 0f64;
         for i in -60_000..=60_000 {
             let x = i as f32 * 1e-4;
-            worst = worst.max((erf(x) as f64 - candle_core::cpu::erf::erf_f64(x as f64)).abs());
+            worst = worst.max((erf::<Fused>(x) as f64 - candle_core::cpu::erf::erf_f64(x as f64)).abs());
         }
         assert!(worst < 5e-7, "max |erf error| {worst}");
+        let mut worst = 0f64;
+        for i in -60_000..=60_000 {
+            let x = i as f32 * 1e-4;
+            worst = worst.max((erf::<Separate>(x) as f64 - candle_core::cpu::erf::erf_f64(x as f64)).abs());
+        }
+        assert!(worst < 1e-6, "max |erf error| without FMA {worst}");
     }
 
     #[test]
     fn exp_is_within_a_few_ulps() {
         for i in 0..=86_900 {
             let x = -(i as f32) * 1e-3;
-            let (got, want) = (exp_nonpositive(x) as f64, (x as f64).exp());
+            let (got, want) = (exp_nonpositive::<Fused>(x) as f64, (x as f64).exp());
+            assert!((got - want).abs() <= 4.0 * f32::EPSILON as f64 * want, "exp({x}) = {got}, want {want}");
+            let (got, want) = (exp_nonpositive::<Separate>(x) as f64, (x as f64).exp());
             assert!((got - want).abs() <= 4.0 * f32::EPSILON as f64 * want, "exp({x}) = {got}, want {want}");
         }
     }

@@ -1,23 +1,28 @@
 //! The packed CPU engine: the transformer forward pass on plain f32
 //! buffers, with the texts of a batch packed end to end instead of padded
 //! (attention runs per text, so no work is spent on padding and no mask is
-//! needed). Matrix products go through `gemm`; bias and residual are folded
-//! into the products' accumulators; element-wise work uses the vectorised
-//! kernels in `kernels.rs`. Same weights, same results (within 1e-5) as
+//! needed). Linear layers are packed once for the CPU path's micro-kernel
+//! (`packed_linear.rs`); bias, residual and activation are applied as their
+//! outputs are stored; attention and the element-wise work use the
+//! vectorised kernels in `kernels.rs`. Every parallel step runs on the
+//! team's threads (`team.rs`). Same weights, same results (within 1e-5) as
 //! the candle reference in `model/reference.rs`.
 
+pub(crate) mod config;
 mod kernels;
+mod linear_avx2;
+mod linear_avx512;
+mod linear_portable;
 mod packed_linear;
 mod team;
-mod matmul;
-
-use rayon::prelude::*;
 
 use super::model::{Activation, Dense, LayerWeights, Norm, TransformerWeights};
 use super::tokenize::Tokens;
-use matmul::{matmul, View};
-use team::{pool_pass, team, Pass};
+use config::CpuPath;
 use packed_linear::{Activation as ElementWise, PackedLinear};
+use team::{team, Pass};
+
+pub(crate) use team::shutdown;
 
 /// Element-wise work is split into chunks of about this many floats.
 const PAR_CHUNK: usize = 1 << 14;
@@ -55,62 +60,19 @@ impl PNorm {
     }
 }
 
-/// A linear layer: packed for the AVX-512 micro-kernel where the CPU has
-/// it, otherwise stored transposed (in × out) for `gemm`.
-enum PDense {
-    Packed(PackedLinear),
-    Plain { weight: Vec<f32>, bias: Vec<f32>, inputs: usize, outputs: usize },
-}
+/// A linear layer, packed for the process's CPU path.
+struct PDense(PackedLinear);
 
 impl PDense {
-    fn new(d: &Dense) -> candle_core::Result<Self> {
+    fn new(d: &Dense, path: CpuPath) -> candle_core::Result<Self> {
         let (outputs, inputs) = d.weight.dims2()?;
-        let bias = to_vec(&d.bias)?;
-        if let Some(packed) = PackedLinear::new(&to_vec(&d.weight)?, &bias, outputs, inputs) {
-            return Ok(Self::Packed(packed));
-        }
-        // Stored transposed, (inputs × outputs) row-major: the layout gemm
-        // reads its right-hand side in without repacking it on every call.
-        let weight = to_vec(&d.weight.t()?.contiguous()?)?;
-        Ok(Self::Plain { weight, bias, inputs, outputs })
+        Ok(Self(PackedLinear::new(path, &to_vec(&d.weight)?, &to_vec(&d.bias)?, outputs, inputs)))
     }
 
     /// `act(x (rows × in) · weightᵀ + bias + base)` (rows × out), where
     /// `base` is the residual input, if any.
-    fn forward(&self, x: &[f32], rows: usize, base: Option<&[f32]>, act: Option<ElementWise>, pass: &Pass) -> Vec<f32> {
-        let (weight, bias, inputs, outputs) = match self {
-            Self::Packed(p) => return p.forward(x, base, act, pass),
-            Self::Plain { weight, bias, inputs, outputs } => (weight, bias, *inputs, *outputs),
-        };
-        let mut dst = vec![0f32; rows * outputs];
-        for (r, row) in dst.chunks_exact_mut(outputs).enumerate() {
-            row.copy_from_slice(bias);
-            if let Some(base) = base {
-                for (d, b) in row.iter_mut().zip(&base[r * outputs..(r + 1) * outputs]) {
-                    *d += b;
-                }
-            }
-        }
-        // SAFETY: x holds rows × inputs floats, weight inputs × outputs, dst
-        // rows × outputs, and dst is exclusively ours.
-        unsafe {
-            matmul(
-                rows,
-                outputs,
-                inputs,
-                dst.as_mut_ptr(),
-                outputs,
-                View::rows(x, inputs),
-                View::rows(weight, outputs),
-                true,
-                1.0,
-                true,
-            )
-        };
-        if let Some(act) = act {
-            dst.par_chunks_mut(PAR_CHUNK).for_each(act);
-        }
-        dst
+    fn forward(&self, x: &[f32], base: Option<&[f32]>, act: Option<ElementWise>, pass: &Pass) -> Vec<f32> {
+        self.0.forward(x, base, act, pass)
     }
 }
 
@@ -124,16 +86,36 @@ struct PLayer {
 }
 
 impl PLayer {
-    fn new(l: &LayerWeights) -> candle_core::Result<Self> {
+    fn new(l: &LayerWeights, path: CpuPath) -> candle_core::Result<Self> {
         Ok(Self {
-            qkv: PDense::new(&l.qkv)?,
-            attn_out: PDense::new(&l.attn_out)?,
+            qkv: PDense::new(&l.qkv, path)?,
+            attn_out: PDense::new(&l.attn_out, path)?,
             attn_norm: PNorm::new(&l.attn_norm)?,
-            ffn_in: PDense::new(&l.ffn_in)?,
-            ffn_out: PDense::new(&l.ffn_out)?,
+            ffn_in: PDense::new(&l.ffn_in, path)?,
+            ffn_out: PDense::new(&l.ffn_out, path)?,
             out_norm: PNorm::new(&l.out_norm)?,
         })
     }
+}
+
+/// `f` over `items`, in order, on the team's threads (at most `threads`),
+/// as one pass: nothing else runs on them meanwhile.
+pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], threads: Option<usize>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(f).collect();
+    }
+    team().pass(threads, |pass| {
+        let threads = pass.threads().min(items.len());
+        let parts: Vec<std::sync::Mutex<Vec<R>>> = (0..threads).map(|_| Default::default()).collect();
+        pass.run(&|t| {
+            if t < threads {
+                let (first, end) = (t * items.len() / threads, (t + 1) * items.len() / threads);
+                let mine: Vec<R> = items[first..end].iter().map(&f).collect();
+                *parts[t].lock().unwrap_or_else(|p| p.into_inner()) = mine;
+            }
+        });
+        parts.into_iter().flat_map(|part| part.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
+    })
 }
 
 /// A raw pointer that may cross into parallel steps writing disjoint regions.
@@ -164,14 +146,20 @@ pub(crate) struct PackedModel {
 
 impl PackedModel {
     /// Takes the weights over (the candle tensors are dropped, so the
-    /// weights are held once).
-    pub fn new(w: TransformerWeights) -> candle_core::Result<Self> {
+    /// weights are held once), packed for the process's CPU path (fixed
+    /// now if nothing fixed it yet; see `config`).
+    pub fn new(w: TransformerWeights) -> Result<Self, crate::core::Error> {
+        let path = config::current().map_err(crate::core::Error::Platform)?.path;
+        Ok(Self::pack(w, path)?)
+    }
+
+    fn pack(w: TransformerWeights, path: CpuPath) -> candle_core::Result<Self> {
         Ok(Self {
             word: to_vec(&w.word)?,
             position: to_vec(&w.position)?,
             token_type: w.token_type.as_ref().map(to_vec).transpose()?,
             emb_norm: PNorm::new(&w.emb_norm)?,
-            layers: w.layers.iter().map(PLayer::new).collect::<candle_core::Result<_>>()?,
+            layers: w.layers.iter().map(|l| PLayer::new(l, path)).collect::<candle_core::Result<_>>()?,
             hidden: w.hidden_size(),
             heads: w.heads,
             position_offset: w.position_offset,
@@ -180,15 +168,16 @@ impl PackedModel {
     }
 
     /// The hidden states of every token of every text, texts one after
-    /// another: (Σ lengths) × hidden, row-major. With `others_waiting` (a
-    /// micro-batch of several callers' texts) the pass runs on the rayon
-    /// pool; otherwise the calling thread works through it with the team's
-    /// helpers (see `team`).
-    pub fn forward(&self, texts: &[&Tokens], others_waiting: bool) -> Vec<f32> {
+    /// another: (Σ lengths) × hidden, row-major, on at most `threads`
+    /// threads (default: the thread budget). With `others_waiting` (a
+    /// micro-batch of several callers' texts) the pass runs on the team's
+    /// leader thread; otherwise the calling thread works through it with
+    /// the team's helpers (see `team`).
+    pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Vec<f32> {
         if others_waiting {
-            pool_pass(|pass| self.forward_with(texts, pass))
+            team().pass_on_leader(threads, |pass| self.forward_with(texts, pass))
         } else {
-            team().pass(|pass| self.forward_with(texts, pass))
+            team().pass(threads, |pass| self.forward_with(texts, pass))
         }
     }
 
@@ -229,17 +218,17 @@ impl PackedModel {
     }
 
     fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize, pass: &Pass) -> Vec<f32> {
-        let qkv = l.qkv.forward(x, total, None, None, pass);
+        let qkv = l.qkv.forward(x, None, None, pass);
         let context = self.attention(&qkv, lens, total, pass);
-        let mut attended = l.attn_out.forward(&context, total, Some(x), None, pass);
+        let mut attended = l.attn_out.forward(&context, Some(x), None, pass);
         l.attn_norm.apply(&mut attended, pass);
         let act: ElementWise = match self.act {
             Activation::GeluErf => kernels::gelu_erf,
             Activation::Relu => kernels::relu,
             Activation::GeluTanh => gelu_tanh,
         };
-        let inner = l.ffn_in.forward(&attended, total, None, Some(act), pass);
-        let mut out = l.ffn_out.forward(&inner, total, Some(&attended), None, pass);
+        let inner = l.ffn_in.forward(&attended, None, Some(act), pass);
+        let mut out = l.ffn_out.forward(&inner, Some(&attended), None, pass);
         l.out_norm.apply(&mut out, pass);
         out
     }
@@ -255,27 +244,31 @@ impl PackedModel {
         let starts: Vec<usize> = lens.iter().scan(0, |acc, &l| Some(std::mem::replace(acc, *acc + l))).collect();
         let tasks: Vec<(usize, usize)> = (0..lens.len()).flat_map(|t| (0..heads).map(move |hd| (t, hd))).collect();
         let threads = pass.threads();
-        let task = |&(t, head): &(usize, usize)| {
-            let (start, len) = (starts[t], lens[t]);
-            let block = &qkv[start * 3 * h..(start + len) * 3 * h];
-            let q = View::rows(&block[head * d..], 3 * h);
-            let k = View::transposed(&block[h + head * d..], 3 * h);
-            let v = View::rows(&block[2 * h + head * d..], 3 * h);
-            // Rows padded to whole vectors, for the softmax's loops.
-            let stride = len.next_multiple_of(16);
-            let mut scores = vec![0f32; len * stride];
-            // SAFETY: q, k, v address len × d elements inside `block`;
-            // `scores` is this task's own; the context region (rows start..
-            // start+len, columns head·d..(head+1)·d) is written by this task
-            // alone, and `context` outlives the parallel loop.
-            unsafe {
-                matmul(len, len, d, scores.as_mut_ptr(), stride, q, k, false, 1.0 / (d as f32).sqrt(), false);
-                kernels::softmax_rows(&mut scores, stride, len);
-                let dst = out.get().add(start * h + head * d);
-                matmul(len, d, len, dst, h, View::rows(&scores, stride), v, false, 1.0, false);
+        let longest = lens.iter().copied().max().unwrap_or(0);
+        let scale = 1.0 / (d as f32).sqrt();
+        let work = |t: usize| {
+            // Scratch sized for the longest text, reused by this thread's tasks.
+            let stride = longest.next_multiple_of(16);
+            let (mut scores, mut kt, mut head_out) = (vec![0f32; longest * stride], vec![0f32; d * stride], vec![0f32; longest * d]);
+            for &(text, head) in tasks.iter().skip(t).step_by(threads) {
+                let (start, len) = (starts[text], lens[text]);
+                let block = &qkv[start * 3 * h..(start + len) * 3 * h];
+                // Rows padded to whole vectors, for the softmax's loops.
+                let stride = len.next_multiple_of(16);
+                kernels::attend_head(block, len, h, head * d, d, scale, &mut scores[..len * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
+                for (i, row) in head_out[..len * d].chunks_exact(d).enumerate() {
+                    // SAFETY: rows start..start+len, columns head·d..(head+1)·d
+                    // of the context are written by this task alone, and
+                    // `context` outlives the parallel step.
+                    unsafe { std::ptr::copy_nonoverlapping(row.as_ptr(), out.get().add((start + i) * h + head * d), d) };
+                }
             }
         };
-        pass.run(&|t| tasks.iter().skip(t).step_by(threads).for_each(task));
+        if threads == 1 {
+            work(0);
+        } else {
+            pass.run(&|t| work(t));
+        }
         context
     }
 }

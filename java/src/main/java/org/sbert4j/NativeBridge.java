@@ -7,12 +7,37 @@ package org.sbert4j;
 final class NativeBridge {
     private NativeBridge() {}
 
+    /** The library version these classes need: the build's version (checked by a test). */
+    static final String VERSION = "0.1.0";
+    /** The native methods' generation these classes call (src/jni/version.rs); changes with any signature. */
+    static final int ABI = 3;
+
+    /** The library's version ({@link #VERSION} for a matching library). */
+    static native String nativeVersion();
+
+    /** The library's native-method generation ({@link #ABI} for a matching library). */
+    static native int nativeAbi();
+
     /**
-     * Opens an encoder; {@code -1} in an int option means "as the model says". The default prompt is
-     * {@code promptName} (one of the model's) if not null, else {@code prompt} if not null, else the model's.
+     * Fixes this library copy's CPU path ({@code auto|avx512|avx2|portable}) and thread budget (a count, 0 = every
+     * CPU this process may use); null: the environment ({@code SBERT4J_CPU}, {@code SBERT4J_THREADS}), then the
+     * defaults. Throws for a path this CPU lacks or a bad value.
+     */
+    static native void configure(String cpu, String threads);
+
+    /** The CPU path in use: avx512, avx2 or portable. */
+    static native String cpuPath();
+
+    /** The thread budget: the most threads a forward pass keeps busy. */
+    static native int threadBudget();
+
+    /**
+     * Opens an encoder; {@code -1} in an int option means "as the model says" (threads: the budget). The default
+     * prompt is {@code promptName} (one of the model's) if not null, else {@code prompt} if not null, else the
+     * model's.
      */
     static native long open(String modelDir, int maxSequenceLength, int normalize, int batchSize, boolean microBatching,
-            int truncateDim, String promptName, String prompt);
+            int truncateDim, String promptName, String prompt, int threads);
 
     static native void release(long handle);
 

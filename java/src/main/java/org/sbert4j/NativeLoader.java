@@ -49,6 +49,10 @@ final class NativeLoader {
     static final String LIBRARY = "sbert4j";
     static final String PATH_PROPERTY = "sbert4j.library.path";
     static final String CACHE_PROPERTY = "sbert4j.cache.dir";
+    /** {@code auto|avx512|avx2|portable}: the CPU path (see the README, "Platforms"). */
+    static final String CPU_PROPERTY = "sbert4j.cpu";
+    /** The thread budget: the most threads a forward pass keeps busy. */
+    static final String THREADS_PROPERTY = "sbert4j.threads";
     /** Resource folder of the bundled builds; "native" is a keyword, so never a package. */
     static final String RESOURCE_ROOT = "org/sbert4j/native/";
     /** Written by the build: {@code version} and the {@code platforms} bundled. */
@@ -126,8 +130,35 @@ final class NativeLoader {
         }
         synchronized (NativeLoader.class) {
             if (loadedFrom == null) {
-                loadedFrom = forThisJvm().load();
+                String from = forThisJvm().load();
+                checkVersion(from);
+                NativeBridge.configure(System.getProperty(CPU_PROPERTY), System.getProperty(THREADS_PROPERTY));
+                loadedFrom = from;
             }
+        }
+    }
+
+    /**
+     * Refuses a library of another version than these classes (a stale libsbert4j on java.library.path): calls
+     * with mismatched arguments could crash the JVM.
+     */
+    static void checkVersion(String from) {
+        String version;
+        int abi;
+        try {
+            version = NativeBridge.nativeVersion();
+            abi = NativeBridge.nativeAbi();
+        } catch (UnsatisfiedLinkError e) {
+            throw new SentenceEncoderException("the native library loaded from " + from + " is older than these sbert4j"
+                    + " classes (it reports no version; they need version " + NativeBridge.VERSION + ", ABI "
+                    + NativeBridge.ABI + "). Remove the stale library or point -D" + PATH_PROPERTY
+                    + " at the matching one; the jar carries its own copy.");
+        }
+        if (!NativeBridge.VERSION.equals(version) || abi != NativeBridge.ABI) {
+            throw new SentenceEncoderException("the native library loaded from " + from + " is version " + version
+                    + " (ABI " + abi + "), but these sbert4j classes are version " + NativeBridge.VERSION + " (ABI "
+                    + NativeBridge.ABI + "). Remove the stale library or point -D" + PATH_PROPERTY
+                    + " at the matching one; the jar carries its own copy.");
         }
     }
 

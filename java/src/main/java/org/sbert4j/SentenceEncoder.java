@@ -50,9 +50,12 @@ public final class SentenceEncoder implements AutoCloseable {
      * the native side one by one, which reads only the beginning truncation can keep.
      */
     private final int longText;
+    /** The most threads this encoder's passes keep busy. */
+    private final int threads;
 
-    private SentenceEncoder(NativeEncoder nativeEncoder) {
+    private SentenceEncoder(NativeEncoder nativeEncoder, int threads) {
         this.nativeEncoder = nativeEncoder;
+        this.threads = threads;
         this.cleanable = CLEANER.register(this, nativeEncoder);
         this.dimension = nativeEncoder.call(NativeBridge::dimension);
         this.maxSequenceLength = nativeEncoder.call(NativeBridge::maxSequenceLength);
@@ -93,6 +96,11 @@ public final class SentenceEncoder implements AutoCloseable {
      */
     public boolean normalizes() {
         return normalizes;
+    }
+
+    /** The most threads this encoder's forward passes keep busy: {@link Builder#threads}, capped at {@link #threadBudget()}. */
+    public int threads() {
+        return threads;
     }
 
     /** The model's prompts by name, from {@code config_sentence_transformers.json} (empty if it has none). */
@@ -332,6 +340,21 @@ public final class SentenceEncoder implements AutoCloseable {
         });
     }
 
+    /**
+     * The CPU code path the library runs here: {@code avx512}, {@code avx2} or {@code portable} (the best this CPU
+     * has, unless {@code -Dsbert4j.cpu} / {@code SBERT4J_CPU} forced one). Diagnostics.
+     */
+    public static String cpuPath() {
+        NativeLoader.ensureLoaded();
+        return NativeBridge.cpuPath();
+    }
+
+    /** The thread budget: the most threads one forward pass keeps busy (see {@link Builder#threads}). */
+    public static int threadBudget() {
+        NativeLoader.ensureLoaded();
+        return NativeBridge.threadBudget();
+    }
+
     /** How many distinct models are loaded in this process (shared between encoders). */
     public static int loadedModelCount() {
         NativeLoader.ensureLoaded();
@@ -347,6 +370,7 @@ public final class SentenceEncoder implements AutoCloseable {
         private boolean microBatching = true;
         private int truncateDim = -1;
         private Prompt defaultPrompt;
+        private int threads = -1;
 
         private Builder(Path modelDir) {
             this.modelDir = modelDir;
@@ -414,6 +438,19 @@ public final class SentenceEncoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The most threads this encoder's forward passes keep busy (default: the process's thread budget,
+         * {@code -Dsbert4j.threads}, itself defaulting to the CPUs this process may use, cgroup quota and CPU set
+         * included). Capped at that budget.
+         */
+        public Builder threads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+            }
+            this.threads = threads;
+            return this;
+        }
+
         /** Loads the model (or shares one already loaded) and returns a new encoder. */
         public SentenceEncoder open() {
             if (modelDir == null) {
@@ -424,8 +461,9 @@ public final class SentenceEncoder implements AutoCloseable {
             String promptName = defaultPrompt == null ? null : defaultPrompt.name();
             String promptText = defaultPrompt == null ? null : defaultPrompt.text();
             long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching, truncateDim,
-                    promptName, promptText);
-            return new SentenceEncoder(new NativeEncoder(handle));
+                    promptName, promptText, threads);
+            int budget = NativeBridge.threadBudget();
+            return new SentenceEncoder(new NativeEncoder(handle), threads > 0 ? Math.min(threads, budget) : budget);
         }
     }
 }

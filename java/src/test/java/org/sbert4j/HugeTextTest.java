@@ -36,7 +36,7 @@ public class HugeTextTest {
                 Fixtures.defaultModel().toString(), Integer.toString(CHARS));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         pb.environment().put("MALLOC_ARENA_MAX", "2");
-        pb.environment().put("RAYON_NUM_THREADS", "2");
+        pb.environment().put("SBERT4J_THREADS", "2");
         Process child = pb.start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         int exit = child.waitFor();

@@ -40,6 +40,9 @@ public class Sbert4jAutoConfiguration {
             builder.batchSize(properties.getBatchSize());
         }
         builder.microBatching(properties.isMicroBatching());
+        if (properties.getThreads() != null) {
+            builder.threads(properties.getThreads());
+        }
         String name = properties.getModelName();
         if (name == null) {
             Path file = dir.toAbsolutePath().normalize().getFileName();

@@ -33,6 +33,8 @@ public class Sbert4jProperties {
     private Integer batchSize;
     /** Coalesce concurrent single-text calls into shared forward passes (default on). */
     private boolean microBatching = true;
+    /** The most threads a forward pass keeps busy; unset: the process's thread budget (-Dsbert4j.threads). */
+    private Integer threads;
     /** Model name reported in responses; unset: the model directory's name. */
     private String modelName;
 
@@ -66,6 +68,14 @@ public class Sbert4jProperties {
 
     public void setBatchSize(Integer batchSize) {
         this.batchSize = batchSize;
+    }
+
+    public Integer getThreads() {
+        return threads;
+    }
+
+    public void setThreads(Integer threads) {
+        this.threads = threads;
     }
 
     public boolean isMicroBatching() {

@@ -109,6 +109,7 @@ public class Sbert4jAutoConfigurationTest {
                 "sbert4j.max-sequence-length=16",
                 "sbert4j.batch-size=2",
                 "sbert4j.micro-batching=false",
+                "sbert4j.threads=1",
                 "sbert4j.model-name=minilm");
              SentenceEncoder expected = SentenceEncoder.builder(MODEL)
                      .normalize(false).maxSequenceLength(16).batchSize(2).microBatching(false).open();
@@ -116,6 +117,7 @@ public class Sbert4jAutoConfigurationTest {
             Sbert4jEmbeddingModel model = context.getBean(Sbert4jEmbeddingModel.class);
             assertEquals("minilm", model.modelName());
             assertEquals(16, model.encoder().maxSequenceLength());
+            assertEquals(1, model.encoder().threads());
             assertFalse(model.encoder().normalizes());
             assertArrayEquals(expected.encode(longText), model.embed(longText), 0f);
             assertNotEquals(defaults.encode(longText)[0], model.embed(longText)[0], 0f);

@@ -1,0 +1,232 @@
+//! The AVX2 + FMA micro-kernel of `PackedLinear`.
+//!
+//! AVX2 has 16 vector registers of 8 floats: the kernel keeps a 6 × 16
+//! block of the output in 12 of them, loads a 16-float row of the weight
+//! panel into 2 and broadcasts `x`'s elements from memory into the last
+//! (BLIS's Haswell shape: 12 FMAs per 2 weight loads and 6 broadcasts).
+//!
+//! Blocking for the caches: the input dimension is cut into chunks of at
+//! most `KC` (a panel's chunk, ≤ 24 KiB, stays in L1 while every row tile
+//! of the block passes over it) and the rows into blocks of `x` that stay in
+//! L2 (≤ 128 KiB). Each block of `x` is first copied into 6-row strips,
+//! element (row r, input i) at `i·6 + r`, so the broadcasts read one
+//! sequential stream instead of six rows far apart. Partial sums of a
+//! chunk go to the output and are reloaded by the next; the last chunk adds
+//! bias and residual and applies the activation as the tile is stored.
+
+use super::packed_linear::{Job, PackedLinear};
+
+/// Columns per panel: two 8-float registers.
+pub(super) const NR: usize = 16;
+
+#[cfg(target_arch = "x86_64")]
+pub(super) use kernel::panels;
+
+#[cfg(not(target_arch = "x86_64"))]
+pub(super) unsafe fn panels(_: &PackedLinear, _: &Job, _: usize, _: usize) {
+    unreachable!("the AVX2 path is never chosen off x86_64")
+}
+
+#[cfg(target_arch = "x86_64")]
+mod kernel {
+    use std::arch::x86_64::*;
+
+    use super::{Job, PackedLinear, NR};
+
+    /// Output rows per micro-kernel call: 12 accumulators, 2 weight
+    /// registers and the broadcast, of AVX2's 16 registers.
+    const MR: usize = 6;
+    /// At most this many inputs per chunk: a panel's chunk (KC × 16 floats,
+    /// 24 KiB) stays in a 32 KiB L1.
+    const KC: usize = 384;
+    /// Floats of `x` per block of rows and chunk (128 KiB), kept in L2.
+    const X_BLOCK: usize = 1 << 15;
+    /// How far ahead (in floats) the weight stream is prefetched: 8 KiB.
+    const PREFETCH_AHEAD: usize = 2048;
+
+    /// The panels `first..end` of `w` against every row of `job.x`.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 and FMA (`w` was packed for this path only then);
+    /// `job`'s pointers address m × inputs (x) and m × outputs (base, out)
+    /// floats; the columns of these panels in `out` are written by this
+    /// call alone.
+    pub(in super::super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
+        STRIPS.with(|strips| {
+            let mut strips = strips.borrow_mut();
+            panels_with(w, job, first, end, &mut strips)
+        })
+    }
+
+    thread_local! {
+        /// Each thread's copy of the current block of `x`, in strips.
+        static STRIPS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+
+    /// Copies rows `r0..r0 + rows`, inputs `k0..k1` of x (rows k apart) into
+    /// strips of MR rows: strip s, input i, row r at `(s·depth + i)·MR + r`
+    /// (rows past the block are zeros).
+    #[inline]
+    unsafe fn pack_strips(x: *const f32, k: usize, r0: usize, rows: usize, k0: usize, k1: usize, strips: &mut [f32]) {
+        let depth = k1 - k0;
+        for s in 0..rows.div_ceil(MR) {
+            let strip = &mut strips[s * depth * MR..(s + 1) * depth * MR];
+            for r in 0..MR {
+                let row = s * MR + r;
+                if row < rows {
+                    let src = std::slice::from_raw_parts(x.add((r0 + row) * k + k0), depth);
+                    for (i, &v) in src.iter().enumerate() {
+                        strip[i * MR + r] = v;
+                    }
+                } else {
+                    for i in 0..depth {
+                        strip[i * MR + r] = 0.0;
+                    }
+                }
+            }
+        }
+    }
+
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn panels_with(w: &PackedLinear, job: &Job, first: usize, end: usize, strips: &mut Vec<f32>) {
+        let (k, n, m) = (w.inputs, w.outputs, job.m);
+        let chunks = k.div_ceil(KC);
+        let kc_max = k.div_ceil(chunks);
+        let mc = (X_BLOCK / kc_max).max(MR) / MR * MR;
+        strips.resize(mc * kc_max, 0.0);
+        for m0 in (0..m).step_by(mc) {
+            let rows = mc.min(m - m0);
+            for chunk in 0..chunks {
+                let (k0, k1) = (chunk * k / chunks, (chunk + 1) * k / chunks);
+                let (first_chunk, last_chunk) = (chunk == 0, chunk + 1 == chunks);
+                let depth = k1 - k0;
+                pack_strips(job.x, k, m0, rows, k0, k1, strips);
+                for p in first..end {
+                    let c0 = p * NR;
+                    let width = NR.min(n - c0);
+                    let tile = Tile {
+                        panel: w.panel(p).add(k0 * NR),
+                        bias: w.bias.as_ptr().add(c0),
+                        depth,
+                        ldc: n,
+                        width,
+                        load: !first_chunk,
+                        finish: last_chunk,
+                    };
+                    let mut r = m0;
+                    while r < m0 + rows {
+                        let count = MR.min(m0 + rows - r);
+                        let x = strips.as_ptr().add((r - m0) * depth);
+                        let out = job.out.add(r * n + c0);
+                        let base = if job.base.is_null() { job.base } else { job.base.add(r * n + c0) };
+                        match count {
+                            6 => tile.run::<6>(x, base, out),
+                            5 => tile.run::<5>(x, base, out),
+                            4 => tile.run::<4>(x, base, out),
+                            3 => tile.run::<3>(x, base, out),
+                            2 => tile.run::<2>(x, base, out),
+                            _ => tile.run::<1>(x, base, out),
+                        }
+                        if let (true, Some(act)) = (last_chunk, job.act) {
+                            for row in 0..count {
+                                act(std::slice::from_raw_parts_mut(out.add(row * n), width));
+                            }
+                        }
+                        r += count;
+                    }
+                }
+            }
+        }
+    }
+
+    /// One panel's share of one chunk of a product.
+    struct Tile {
+        /// The panel's rows for this chunk.
+        panel: *const f32,
+        bias: *const f32,
+        /// Inputs in this chunk.
+        depth: usize,
+        ldc: usize,
+        /// Columns of the panel that exist (≤ 16).
+        width: usize,
+        /// Add to the partial sums already in `out` (not the first chunk).
+        load: bool,
+        /// Add bias and residual (the last chunk).
+        finish: bool,
+    }
+
+    /// Lane masks for the columns `from..from + 8` of a panel `width` wide.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn lanes(width: usize, from: usize) -> __m256i {
+        let limit = _mm256_set1_epi32(width as i32 - from as i32);
+        _mm256_cmpgt_epi32(limit, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+    }
+
+    /// 8 floats at `src`, only the lanes of `mask` unless `full`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn load8(src: *const f32, full: bool, mask: __m256i) -> __m256 {
+        if full {
+            _mm256_loadu_ps(src)
+        } else {
+            _mm256_maskload_ps(src, mask)
+        }
+    }
+
+    impl Tile {
+        /// `out (R × 16, rows ldc apart, columns < width) (+)= x (a strip:
+        /// depth × MR, R rows used) · panel (+ bias + base)`.
+        #[inline]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn run<const R: usize>(&self, x: *const f32, base: *const f32, out: *mut f32) {
+            let panel = self.panel;
+            let mut lo = [_mm256_setzero_ps(); R];
+            let mut hi = [_mm256_setzero_ps(); R];
+            for kk in 0..self.depth {
+                let b0 = _mm256_load_ps(panel.add(kk * NR));
+                let b1 = _mm256_load_ps(panel.add(kk * NR + 8));
+                // Prefetching never faults, so running past the end is harmless.
+                _mm_prefetch::<_MM_HINT_T0>(panel.wrapping_add(kk * NR + PREFETCH_AHEAD).cast());
+                for r in 0..R {
+                    let xv = _mm256_broadcast_ss(&*x.add(kk * MR + r));
+                    lo[r] = _mm256_fmadd_ps(xv, b0, lo[r]);
+                    hi[r] = _mm256_fmadd_ps(xv, b1, hi[r]);
+                }
+            }
+            let full = self.width == NR;
+            let (m0, m1) = (lanes(self.width, 0), lanes(self.width, 8));
+            let (bias0, bias1) = if self.finish {
+                // The bias is padded to whole panels: full loads are in bounds.
+                (_mm256_loadu_ps(self.bias), _mm256_loadu_ps(self.bias.add(8)))
+            } else {
+                (_mm256_setzero_ps(), _mm256_setzero_ps())
+            };
+            for r in 0..R {
+                let dst = out.add(r * self.ldc);
+                let (mut y0, mut y1) = (lo[r], hi[r]);
+                if self.load {
+                    y0 = _mm256_add_ps(load8(dst, full, m0), y0);
+                    y1 = _mm256_add_ps(load8(dst.add(8), full, m1), y1);
+                }
+                if self.finish {
+                    // PyTorch's order: (x·Wᵀ + bias) + residual.
+                    y0 = _mm256_add_ps(y0, bias0);
+                    y1 = _mm256_add_ps(y1, bias1);
+                    if !base.is_null() {
+                        let src = base.add(r * self.ldc);
+                        y0 = _mm256_add_ps(y0, load8(src, full, m0));
+                        y1 = _mm256_add_ps(y1, load8(src.add(8), full, m1));
+                    }
+                }
+                if full {
+                    _mm256_storeu_ps(dst, y0);
+                    _mm256_storeu_ps(dst.add(8), y1);
+                } else {
+                    _mm256_maskstore_ps(dst, m0, y0);
+                    _mm256_maskstore_ps(dst.add(8), m1, y1);
+                }
+            }
+        }
+    }
+}

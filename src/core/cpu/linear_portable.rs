@@ -1,0 +1,80 @@
+//! The portable micro-kernel of `PackedLinear`: plain Rust, no intrinsics
+//! (what runs on CPUs without AVX2, and on other architectures). A 4 × 16
+//! block of the output is accumulated in local arrays the compiler keeps in
+//! vector registers where it can; no fused multiply-add (without hardware
+//! FMA, `mul_add` is a slow library call).
+
+use super::packed_linear::{Job, PackedLinear};
+
+/// Columns per panel.
+pub(super) const NR: usize = 16;
+/// Output rows per micro-kernel call.
+const MR: usize = 4;
+/// Floats of `x` per block of rows (128 KiB), kept in L2.
+const X_BLOCK: usize = 1 << 15;
+
+/// The panels `first..end` of `w` against every row of `job.x`.
+///
+/// # Safety
+/// `job`'s pointers address m × inputs (x) and m × outputs (base, out)
+/// floats; the columns of these panels in `out` are written by this call
+/// alone.
+pub(super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
+    let (k, n, m) = (w.inputs, w.outputs, job.m);
+    let mc = (X_BLOCK / k).max(MR) / MR * MR;
+    for m0 in (0..m).step_by(mc) {
+        let rows = mc.min(m - m0);
+        for p in first..end {
+            let c0 = p * NR;
+            let width = NR.min(n - c0);
+            // SAFETY (both slices): panel p holds k rows of NR floats; the
+            // padded bias holds NR floats from c0.
+            let panel = std::slice::from_raw_parts(w.panel(p), k * NR);
+            let bias = std::slice::from_raw_parts(w.bias.as_ptr().add(c0), NR);
+            let mut r = m0;
+            while r < m0 + rows {
+                let count = MR.min(m0 + rows - r);
+                let x = std::slice::from_raw_parts(job.x.add(r * k), count * k);
+                let mut acc = [[0f32; NR]; MR];
+                match count {
+                    4 => tile::<4>(x, panel, k, &mut acc),
+                    3 => tile::<3>(x, panel, k, &mut acc),
+                    2 => tile::<2>(x, panel, k, &mut acc),
+                    _ => tile::<1>(x, panel, k, &mut acc),
+                }
+                for (row, sums) in acc.iter().take(count).enumerate() {
+                    let out = std::slice::from_raw_parts_mut(job.out.add((r + row) * n + c0), width);
+                    for c in 0..width {
+                        // PyTorch's order: (x·Wᵀ + bias) + residual.
+                        out[c] = sums[c] + bias[c];
+                    }
+                    if !job.base.is_null() {
+                        let base = std::slice::from_raw_parts(job.base.add((r + row) * n + c0), width);
+                        for (o, b) in out.iter_mut().zip(base) {
+                            *o += b;
+                        }
+                    }
+                    if let Some(act) = job.act {
+                        act(out);
+                    }
+                }
+                r += count;
+            }
+        }
+    }
+}
+
+/// `acc[..R] = x (R × k) · panel (k × NR)`.
+#[inline(always)]
+fn tile<const R: usize>(x: &[f32], panel: &[f32], k: usize, acc: &mut [[f32; NR]; MR]) {
+    let mut sums = [[0f32; NR]; R];
+    for (kk, b) in panel.chunks_exact(NR).enumerate() {
+        for r in 0..R {
+            let xv = x[r * k + kk];
+            for c in 0..NR {
+                sums[r][c] += xv * b[c];
+            }
+        }
+    }
+    acc[..R].copy_from_slice(&sums);
+}
