@@ -31,10 +31,11 @@ use once_cell::sync::Lazy;
 
 use super::config;
 
-/// How long (in spin-loop hints, about 24 ns each on this project's Zen 5
-/// machine) a helper waits for the next step before parking: about 0.4 ms,
-/// longer than the gap between the steps of a pass and between the passes
-/// of a busy caller, much shorter than any idle period.
+/// How long (in spin-loop hints) a helper waits for the next step before
+/// parking: long enough to cover the gap between the steps of a pass and
+/// between the passes of a busy caller (a park and wake-up per step would
+/// cost more than the step), short enough that an idle process burns no
+/// CPU worth measuring (`examples/idle_cpu`).
 const SPINS_BEFORE_PARKING: u32 = 1 << 14;
 
 /// A step's work: called once with each thread index `0..threads`.
