@@ -74,7 +74,7 @@ python3 models/fetch_default_model.py >&2
 step "build: cargo (release) and the sbert4j jar"
 cargo build --release --lib --example bench_core --example path_speed
 gradle -q jar >&2   # (Debian's gradle prints the JVM version on stdout)
-JAR=$(ls build/libs/sbert4j-*.jar | grep -v -- '-sources' | head -1)
+JAR=$(ls build/libs/sbert4j-*.jar | grep -v -e '-sources' -e '-javadoc' | head -1)
 mkdir -p "$OUT/classes"
 javac -cp "$JAR" -d "$OUT/classes" bench/java/org/sbert4j/bench/JavaBench.java
 JAVA=(java -cp "$JAR:$OUT/classes" -Djava.library.path="$ROOT/target/release" -Dsbert4j.threads="$THREADS" org.sbert4j.bench.JavaBench)
