@@ -256,7 +256,7 @@ impl Encoder {
             return self.encode_tokens_one(tokens, out);
         }
         // Tokenized on the threads the forward passes use.
-        let tokens = parallel_map(texts, self.threads, |t| self.tokenize(prompt, t.as_ref(), skip))
+        let tokens = parallel_map(texts, self.threads, |t| self.tokenize(prompt, t.as_ref(), skip))?
             .into_iter()
             .enumerate()
             .map(|(i, t)| t.map_err(Error::at(i)))
@@ -378,7 +378,7 @@ impl Encoder {
         };
         match &self.model.engine {
             LoadedEngine::Fast(model) => {
-                let hidden = model.forward(batch, others_waiting, self.threads);
+                let hidden = model.forward(batch, others_waiting, self.threads)?;
                 let mut start = 0;
                 for (i, t) in batch.iter().enumerate() {
                     emit(i, &hidden[start * h..(start + t.len()) * h]);

@@ -32,6 +32,15 @@ pub fn cpu_settings() -> Result<CpuSettings> {
     cpu::config::current().map_err(Error::Platform)
 }
 
+/// Test hook: thread spawns of the fast engine's team, when it starts on
+/// the calling thread, fail (`refused` of them, after `allowed`), as in a
+/// process out of threads. The pass fails with `Error::Platform`; the
+/// next one starts the team again.
+#[doc(hidden)]
+pub fn fail_thread_spawns_for_testing(allowed: usize, refused: usize) {
+    cpu::fail_thread_spawns_for_testing(allowed, refused);
+}
+
 /// Stops the fast engine's helper threads (before the library is
 /// unloaded); passes started afterwards run on their caller's thread alone.
 pub fn shutdown_threads() {

@@ -22,7 +22,15 @@ use config::CpuPath;
 use packed_linear::{Activation as ElementWise, PackedLinear};
 use team::{team, Pass};
 
-pub(crate) use team::shutdown;
+pub(crate) use team::{fail_thread_spawns_for_testing, shutdown};
+
+/// The team, or why its threads could not be started (the next call tries
+/// again).
+fn started_team() -> Result<&'static team::Team, crate::core::Error> {
+    team().map_err(|e| {
+        crate::core::Error::Platform(format!("could not start sbert4j's compute threads: {e} (the next call tries again)"))
+    })
+}
 
 /// Element-wise work is split into chunks of about this many floats.
 const PAR_CHUNK: usize = 1 << 14;
@@ -100,11 +108,15 @@ impl PLayer {
 
 /// `f` over `items`, in order, on the team's threads (at most `threads`),
 /// as one pass: nothing else runs on them meanwhile.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], threads: Option<usize>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: Option<usize>,
+    f: impl Fn(&T) -> R + Sync,
+) -> Result<Vec<R>, crate::core::Error> {
     if items.len() < 2 {
-        return items.iter().map(f).collect();
+        return Ok(items.iter().map(f).collect());
     }
-    team().pass(threads, |pass| {
+    Ok(started_team()?.pass(threads, |pass| {
         let threads = pass.threads().min(items.len());
         let parts: Vec<std::sync::Mutex<Vec<R>>> = (0..threads).map(|_| Default::default()).collect();
         pass.run(&|t| {
@@ -115,7 +127,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], threads: Option<usize>
             }
         });
         parts.into_iter().flat_map(|part| part.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
-    })
+    }))
 }
 
 /// A raw pointer that may cross into parallel steps writing disjoint regions.
@@ -173,12 +185,13 @@ impl PackedModel {
     /// micro-batch of several callers' texts) the pass runs on the team's
     /// leader thread; otherwise the calling thread works through it with
     /// the team's helpers (see `team`).
-    pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Vec<f32> {
-        if others_waiting {
-            team().pass_on_leader(threads, |pass| self.forward_with(texts, pass))
+    pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Result<Vec<f32>, crate::core::Error> {
+        let team = started_team()?;
+        Ok(if others_waiting {
+            team.pass_on_leader(threads, |pass| self.forward_with(texts, pass))
         } else {
-            team().pass(threads, |pass| self.forward_with(texts, pass))
-        }
+            team.pass(threads, |pass| self.forward_with(texts, pass))
+        })
     }
 
     fn forward_with(&self, texts: &[&Tokens], pass: &Pass) -> Vec<f32> {
