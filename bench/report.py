@@ -251,6 +251,14 @@ def main():
                 t.add(f"micro-batching, {callers} caller(s), texts/s", "sbert4j, micro-batching on", r0(med(on)), spread(on, r0),
                       f"{med(on) / ort_b1:.2f}× ONNX b1" if ort_b1 else "", gf_rate(med(on)), peak,
                       f"off {off:.0f}; gain {med(on) / off:.2f}×")
+                run = mb["on"][callers]
+                if "encode_batch_at_mean" in run:
+                    eb = run["encode_batch_at_mean"]["sent_per_s"]
+                    ratio = med(on) / med(eb)
+                    goal = f"; ≥ 0.95× {check(ratio >= 0.95)}" if callers in ("16", "64") else ""
+                    t.add(f"micro-batching, {callers} callers vs encodeBatch({run['encode_batch_size']})", "sbert4j",
+                          r0(med(eb)), spread(eb, r0), "", None, None,
+                          f"queue's mean pass {run['mean_texts_per_pass']:.1f} texts; queue/encodeBatch {ratio:.2f}×{goal}")
             lat_on, lat_off = med(mb["on"]["single"]["p50_us"]), med(mb["off"]["single"]["p50_us"])
             t.add("micro-batching, 1-text latency p50", "sbert4j, micro-batching on", ms(lat_on), spread(mb["on"]["single"]["p50_us"], ms0),
                   f"{lat_on / ort_lat:.2f}×" if ort_lat else "", None, None,

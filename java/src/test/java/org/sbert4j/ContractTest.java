@@ -88,6 +88,13 @@ public class ContractTest {
             }
             // Prompt.none() and the empty named prompt both mean no prompt.
             assertEquals(0f, Fixtures.maxAbsDiff(enc.encode("x", Prompt.none()), enc.encode("x", Prompt.named("empty"))), 0f);
+            // A null Prompt means the default one, in every method that takes one.
+            float[] byDefault = enc.encode("x");
+            assertEquals(0f, Fixtures.maxAbsDiff(enc.encode("x", (Prompt) null), byDefault), 0f);
+            assertEquals(0f, Fixtures.maxAbsDiff(enc.encodeBatch(Arrays.asList("x"), (Prompt) null)[0], byDefault), 0f);
+            assertEquals(0f, Fixtures.maxAbsDiff(enc.encodeWithInfo("x", null).vector(), byDefault), 0f);
+            assertEquals(enc.countTokens("x"), enc.countTokens("x", null));
+            assertTrue(enc.countTokens("x", Prompt.none()) < enc.countTokens("x", null));
         }
         try (SentenceEncoder enc = SentenceEncoder.builder(dir).defaultPrompt(Prompt.named("passage")).open()) {
             assertEquals("passage: ", enc.defaultPrompt());
