@@ -8,6 +8,7 @@ mod bert;
 mod config;
 mod distilbert;
 mod layer;
+mod pickle_check;
 pub(crate) mod reference;
 mod weights;
 
