@@ -79,6 +79,7 @@ public final class SparkBench {
             EncoderOptions oneTaskAllCores = options.threads(slots);
             Dataset<Row> onePartition = df.coalesce(1);
             double[] oneTask = new double[rounds];
+            double[] perRowLease = new double[rounds];
             try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
                 encoder.encodeBatch(corpus);
                 sparkRound(df, options, corpus.size());
@@ -90,6 +91,7 @@ public final class SparkBench {
                     timed[r] = sparkRound(df, options, corpus.size());
                     viaUdf[r] = udfRound(df, options, corpus.size());
                     oneTask[r] = sparkRound(onePartition, oneTaskAllCores, corpus.size());
+                    perRowLease[r] = perRowLeaseRound(df, options, corpus.size());
                 }
             }
             System.out.printf("single JVM, encodeBatch(corpus): %.0f sentences/s (median; rounds %s)%n",
@@ -100,6 +102,9 @@ public final class SparkBench {
             System.out.printf("Spark %s, %d partitions, the UDF (one text a call) + collect: %.0f sentences/s "
                             + "(median; rounds %s): withColumn is %.2fx the UDF%n",
                     master, partitions, median(viaUdf), format(viaUdf), median(timed) / median(viaUdf));
+            System.out.printf("Spark %s, %d partitions, the UDF as it was until commit 7ec3a2b (a lease taken and "
+                            + "given back for every row) + collect: %.0f sentences/s (median; rounds %s): the UDF now is %.2fx that%n",
+                    master, partitions, median(perRowLease), format(perRowLease), median(viaUdf) / median(perRowLease));
             System.out.printf("Spark %s, 1 partition, one task with threads(%d): %.0f sentences/s (median; rounds %s): "
                             + "%d task slots of one thread each give %.2fx that%n",
                     master, slots, median(oneTask), format(oneTask), slots, median(timed) / median(oneTask));
@@ -121,6 +126,30 @@ public final class SparkBench {
     private static double sparkRound(Dataset<Row> df, EncoderOptions options, int expected) {
         long start = System.nanoTime();
         List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
+        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
+        if (out.size() != expected) {
+            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
+        }
+        return rate;
+    }
+
+    /**
+     * One job over the corpus through a UDF that takes a lease for every row,
+     * as SentenceEmbeddings.udf did until commit 7ec3a2b (the "before" of
+     * one lease per task): sentences per second.
+     */
+    private static double perRowLeaseRound(Dataset<Row> df, EncoderOptions options, int expected) {
+        org.apache.spark.sql.api.java.UDF1<String, float[]> perRow = text -> {
+            if (text == null) {
+                return null;
+            }
+            try (ExecutorEncoders.Lease lease = ExecutorEncoders.acquire(options)) {
+                return lease.encoder().encode(text);
+            }
+        };
+        long start = System.nanoTime();
+        List<Row> out = df.withColumn("embedding", org.apache.spark.sql.functions.udf(perRow, SentenceEmbeddings.VECTOR_TYPE)
+                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList();
         double rate = out.size() / ((System.nanoTime() - start) / 1e9);
         if (out.size() != expected) {
             throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
