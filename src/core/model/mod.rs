@@ -21,6 +21,7 @@ use super::error::{Error, Result};
 use config::ConfigFile;
 pub(crate) use config::{Activation, TransformerConfig};
 pub(crate) use layer::{Dense, LayerWeights, Norm, TransformerWeights};
+pub(crate) use weights::open as open_weights;
 
 const SUPPORTED_ARCHITECTURES: &str =
     "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), DistilBertModel ('distilbert'), MPNetModel ('mpnet')";
