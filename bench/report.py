@@ -294,6 +294,30 @@ def main():
               f"{d['threads']} threads; % of the {path} path's own peak" + (f" ({own_peak:.0f} GFLOP/s)" if own_peak else " (not measured)")
               + (f"; target ≥ 70% {check(gf_rate(rate) / own_peak >= 0.7)}" if path == "avx2" and own_peak and gf_rate(rate) else ""))
 
+    # all-mpnet-base-v2 at batch 32: the Rust core (auto path) against the peers on the same texts.
+    mp_core, mp_py = load(out, "mpnet_core.json"), load(out, "mpnet_python.json")
+    mp_cfg_path = os.path.join(os.path.dirname(os.path.abspath(model_dir)), "all-mpnet-base-v2", "config.json")
+    if mp_core or mp_py:
+        with open(mp_cfg_path) as f:
+            mp_cfg = json.load(f)
+        mp_tokens = (mp_py or {}).get("tokens_per_text") or mp_core.get("tokens_per_text")
+        mp_flops = statistics.mean(flops_per_text(int(x), mp_cfg) for x in mp_tokens) if mp_tokens else None
+        mp_gf = lambda rate: rate * mp_flops / 1e9 if mp_flops and rate else None
+        mp_ort = med(mp_py["ort"]["batch"]["32"]["sent_per_s"]) if mp_py and "ort" in mp_py else None
+        texts = len(mp_tokens) if mp_tokens else "?"
+        tok_note = f"{texts} texts, tokens median {med([int(x) for x in mp_tokens]):.0f}" if mp_tokens else ""
+        if mp_core:
+            rate = med(mp_core["sent_per_s"])
+            target = f"≥ 1.2× ONNX Runtime {check(rate >= 1.2 * mp_ort)} ({rate / mp_ort:.2f}×); " if mp_ort else ""
+            t.add("all-mpnet-base-v2, batch 32, sent/s", f"sbert4j Rust core ({mp_core['path']} path)", r0(rate),
+                  spread(mp_core["sent_per_s"], r0), f"{rate / mp_ort:.2f}×" if mp_ort else "", mp_gf(rate), peak,
+                  target + tok_note)
+        for k, label in (("ort", "ONNX Runtime"), ("st", "sentence-transformers")):
+            if mp_py and k in mp_py:
+                rates = mp_py[k]["batch"]["32"]["sent_per_s"]
+                t.add("all-mpnet-base-v2, batch 32, sent/s", label, r0(med(rates)), spread(rates, r0),
+                      f"{med(rates) / mp_ort:.2f}×" if mp_ort else "", mp_gf(med(rates)), peak, tok_note)
+
     for path in ("avx512", "avx2", "portable"):
         f = load(out, f"fma_{path}.json")
         if f:

@@ -3,6 +3,7 @@
 
 mod batcher;
 mod cpu;
+mod dense_module;
 mod encoder;
 mod error;
 mod model;

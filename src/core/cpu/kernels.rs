@@ -225,7 +225,10 @@ multiversion! {
     /// rows `3·hidden` apart); the head's `d` columns start at `offset`
     /// within each. `scores` (len × stride, stride ≥ len a multiple of 16)
     /// and `kt` (d × stride) are scratch; the result goes to `out` (len × d).
-    pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
+    /// With `relative` (2·len − 1 values, MPNet's position bias of this
+    /// head by key − query offset, offset 0 at `len − 1`), score (i, j)
+    /// gets `relative[len − 1 − i + j]` added after scaling.
+    pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, relative: Option<&[f32]>, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
         let row = 3 * hidden;
         // kᵀ, rows padded with zeros to whole vectors (`lp`), so that each
         // score row is a sum of whole rows: vector axpys with no remainder
@@ -250,6 +253,11 @@ multiversion! {
             }
             for v in s.iter_mut() {
                 *v *= scale;
+            }
+            if let Some(relative) = relative {
+                for (v, b) in s[..len].iter_mut().zip(&relative[len - 1 - i..][..len]) {
+                    *v += b;
+                }
             }
         }
         softmax_body::<M>(&mut scores[..len * stride], stride, len);

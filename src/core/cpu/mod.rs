@@ -16,7 +16,7 @@ mod linear_portable;
 mod packed_linear;
 mod team;
 
-use super::model::{Activation, Dense, LayerWeights, Norm, TransformerWeights};
+use super::model::{relative_position, Activation, Dense, LayerWeights, Norm, TransformerWeights};
 use super::tokenize::Tokens;
 use config::CpuPath;
 use packed_linear::{Activation as ElementWise, PackedLinear};
@@ -150,6 +150,8 @@ pub(crate) struct PackedModel {
     token_type: Option<Vec<f32>>,
     emb_norm: PNorm,
     layers: Vec<PLayer>,
+    /// MPNet's relative position bias table, buckets × heads.
+    relative_bias: Option<Vec<f32>>,
     hidden: usize,
     heads: usize,
     position_offset: usize,
@@ -172,6 +174,7 @@ impl PackedModel {
             token_type: w.token_type.as_ref().map(to_vec).transpose()?,
             emb_norm: PNorm::new(&w.emb_norm)?,
             layers: w.layers.iter().map(|l| PLayer::new(l, path)).collect::<candle_core::Result<_>>()?,
+            relative_bias: w.relative_bias.as_ref().map(to_vec).transpose()?,
             hidden: w.hidden_size(),
             heads: w.heads,
             position_offset: w.position_offset,
@@ -198,8 +201,9 @@ impl PackedModel {
         let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
         let total: usize = lens.iter().sum();
         let mut x = self.embed(texts, total, pass);
+        let relative = self.relative_bias_by_offset(lens.iter().copied().max().unwrap_or(0));
         for layer in &self.layers {
-            x = self.layer(layer, &x, &lens, total, pass);
+            x = self.layer(layer, &x, &lens, total, relative.as_deref(), pass);
         }
         x
     }
@@ -230,9 +234,24 @@ impl PackedModel {
         x
     }
 
-    fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize, pass: &Pass) -> Vec<f32> {
+    /// MPNet: per head, the bias of every key − query offset from
+    /// −(longest − 1) to longest − 1 (offset 0 at `longest − 1`), computed
+    /// once per pass and shared by the layers; `None` without a table.
+    fn relative_bias_by_offset(&self, longest: usize) -> Option<Vec<f32>> {
+        let table = self.relative_bias.as_ref()?;
+        let width = (2 * longest).saturating_sub(1);
+        let mut out = vec![0f32; self.heads * width];
+        for (k, column) in (0..width).map(|k| (k, relative_position::bucket(k as i64 - longest as i64 + 1))) {
+            for head in 0..self.heads {
+                out[head * width + k] = table[column * self.heads + head];
+            }
+        }
+        Some(out)
+    }
+
+    fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize, relative: Option<&[f32]>, pass: &Pass) -> Vec<f32> {
         let qkv = l.qkv.forward(x, None, None, pass);
-        let context = self.attention(&qkv, lens, total, pass);
+        let context = self.attention(&qkv, lens, total, relative, pass);
         let mut attended = l.attn_out.forward(&context, Some(x), None, pass);
         l.attn_norm.apply(&mut attended, pass);
         let act: ElementWise = match self.act {
@@ -247,9 +266,10 @@ impl PackedModel {
     }
 
     /// Self-attention of each text on its own tokens, one task per (text,
-    /// head), dealt out to the threads in turn: softmax(q·kᵀ/√d)·v written
-    /// into the text's rows and the head's columns of the context.
-    fn attention(&self, qkv: &[f32], lens: &[usize], total: usize, pass: &Pass) -> Vec<f32> {
+    /// head), dealt out to the threads in turn: softmax(q·kᵀ/√d + MPNet's
+    /// relative bias, if any)·v written into the text's rows and the head's
+    /// columns of the context. `relative`: see `relative_bias_by_offset`.
+    fn attention(&self, qkv: &[f32], lens: &[usize], total: usize, relative: Option<&[f32]>, pass: &Pass) -> Vec<f32> {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let mut context = vec![0f32; total * h];
@@ -268,7 +288,10 @@ impl PackedModel {
                 let block = &qkv[start * 3 * h..(start + len) * 3 * h];
                 // Rows padded to whole vectors, for the softmax's loops.
                 let stride = len.next_multiple_of(16);
-                kernels::attend_head(block, len, h, head * d, d, scale, &mut scores[..len * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
+                // This head's offsets −(len − 1)..=len − 1.
+                let width = (2 * longest).saturating_sub(1);
+                let relative = relative.map(|r| &r[head * width + longest - len..][..(2 * len).saturating_sub(1)]);
+                kernels::attend_head(block, len, h, head * d, d, scale, relative, &mut scores[..len * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
                 for (i, row) in head_out[..len * d].chunks_exact(d).enumerate() {
                     // SAFETY: rows start..start+len, columns head·d..(head+1)·d
                     // of the context are written by this task alone, and

@@ -18,7 +18,8 @@ public class ContractTest {
     private static final float TOL = 1e-5f;
     private static final List<String> MODELS = Arrays.asList("seed-standin-st6", "xlm-roberta-cls-st6",
             "distilbert-max-st6", "bert-pytorch-bin-st6", "bert-mean-sqrt-len-st6", "roberta-bpe-st6",
-            "metaspace-lower-st6", "prompts-st6");
+            "metaspace-lower-st6", "prompts-st6", "mpnet-mean-st6", "distilbert-dense-tanh-st6",
+            "bert-dense-normalize-st6");
 
     private static SentenceEncoder open(String name, Fixtures.Case c) {
         SentenceEncoder.Builder builder = SentenceEncoder.builder(ArchitecturesTest.model(name));
