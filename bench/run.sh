@@ -11,6 +11,7 @@
 #   --peak GFLOPS    the FMA peak for "% peak" of the path auto picks (default: measured
 #                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
+#   --rss-calls N    single encodes for the memory figure (default 100,000; 0 leaves it out)
 #   --phases LIST    comma-separated subset of fma,paths,core,java,python,seed,mpnet (default all;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
 #                    each against its own peak; mpnet: all-mpnet-base-v2 at batch 32, the
@@ -32,11 +33,12 @@ THREADS=2 PEAK= PHASES=fma,paths,core,java,python,seed,mpnet OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ;;
+        --rss-calls) RSS_CALLS=$2; shift ;;
         --peak) PEAK=$2; shift ;;
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -142,7 +144,7 @@ json.dump(meta, open(sys.argv[1], "w"))
 EOF
 
 # Memory first, then the core alone right before the Java latency it is subtracted from.
-if has_phase java; then
+if has_phase java && [ "$RSS_CALLS" -gt 0 ]; then
     # Heap fixed and touched before loading: RSS growth is then native memory.
     step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xms256m -Xmx256m -XX:+AlwaysPreTouch)"
     "${JAVA[@]:0:1}" -Xms256m -Xmx256m -XX:+AlwaysPreTouch "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
