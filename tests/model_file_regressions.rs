@@ -44,59 +44,11 @@ unsafe impl GlobalAlloc for Watching {
 #[global_allocator]
 static ALLOCATOR: Watching = Watching;
 
-/// The files an input can stand for, in the order its first byte picks
-/// them (as in the fuzz target).
-const FILES: [&str; 10] = [
-    "model.safetensors",
-    "pytorch_model.bin",
-    "config.json",
-    "tokenizer.json",
-    "modules.json",
-    "1_Pooling/config.json",
-    "sentence_bert_config.json",
-    "tokenizer_config.json",
-    "config_sentence_transformers.json",
-    "2_Normalize/config.json",
-];
+#[path = "common/damaged_model.rs"]
+mod damaged_model;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap() {
-        let path = entry.unwrap().path();
-        let dest = to.join(path.file_name().unwrap());
-        if path.is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_tree(&path, &dest);
-        } else {
-            std::fs::copy(&path, &dest).unwrap();
-        }
-    }
-}
-
-/// The damaged directory the fuzz target builds from `data`; None for an
-/// empty input.
-fn damaged(data: &[u8], dir: &Path) -> Option<()> {
-    let (&selector, body) = data.split_first()?;
-    let file = FILES[selector as usize % FILES.len()];
-    let base = if file == "pytorch_model.bin" { "bert-pytorch-bin" } else { "bert-mean-sqrt-len-st6" };
-    copy_tree(&root().join("tests/fixtures/models").join(base), dir);
-    let target = dir.join(file);
-    std::fs::create_dir_all(target.parent().unwrap()).unwrap();
-    let content = match (selector & 0x80 != 0, std::fs::read(&target)) {
-        (true, Ok(original)) if body.len() >= 2 && !original.is_empty() => {
-            let at = usize::from(u16::from_le_bytes([body[0], body[1]])) * original.len() / 65536;
-            let mut spliced = original[..at].to_vec();
-            spliced.extend_from_slice(&body[2..]);
-            spliced.extend_from_slice(original.get(at + body.len() - 2..).unwrap_or_default());
-            spliced
-        }
-        _ => body.to_vec(),
-    };
-    std::fs::write(&target, content).unwrap();
-    Some(())
 }
 
 /// Bytes of every file under `dir`.
@@ -123,7 +75,7 @@ fn every_seed_and_past_failure_opens_or_fails_cleanly_within_bounded_memory() {
     for input in &inputs {
         let data = std::fs::read(input).unwrap();
         let tmp = tempfile::tempdir().unwrap();
-        if damaged(&data, tmp.path()).is_none() {
+        if !damaged_model::build(&data, &root().join("tests/fixtures/models"), tmp.path()).unwrap() {
             continue;
         }
         // Generous: the vocabulary's embedding table is the largest tensor

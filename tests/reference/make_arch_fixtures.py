@@ -21,14 +21,11 @@ the constructors a user calls; no configuration file is written by hand:
                                   tanh), then a second Dense (32 -> 24, no bias, Identity),
                                   then Normalize
 """
-import json
 import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-import numpy as np
-import sentence_transformers
 import torch
 import transformers
 from sentence_transformers import SentenceTransformer
@@ -154,26 +151,9 @@ def main():
         cases = [st6.case(model, "as shipped", st6.ALL_TEXTS)]
         if max(cases[0]["tokens"]) != model.max_seq_length:
             failures.append(f"{name}: no text reaches max_seq_length {model.max_seq_length}")
-        if not base.check_spread(name, [np.array(v) for v in cases[0]["vectors"][: len(TEXTS)]]):
-            failures.append(f"{name}: reference vectors too alike")
-        base.check_precision(name, out, [np.array(v, dtype=np.float32) for v in cases[0]["vectors"][: len(TEXTS)]])
-        size = base.dir_size(out)
-        print(f"  {name}: {size / 1e6:.2f} MB; tokens {cases[0]['tokens']}")
-        if size > base.MAX_DIR_BYTES:
-            failures.append(f"{name}: directory is {size} bytes")
-        doc = {
-            "model": f"{name} (random weights, saved by sentence-transformers' save(), made by {SCRIPT})",
-            "generated_by": f"{SCRIPT}, sentence-transformers {sentence_transformers.__version__}, "
-                            f"transformers {transformers.__version__}, torch {torch.__version__}",
-            "max_seq_length": model.max_seq_length,
-            "cases": cases,
-        }
-        (base.FIXTURES / f"{name}.reference.json").write_text(json.dumps(doc, ensure_ascii=False) + "\n")
+        st6.write_fixture(name, out, model, cases, failures, SCRIPT)
 
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures))
-        sys.exit(1)
-    print("\nall checks passed")
+    st6.finish(failures)
 
 
 if __name__ == "__main__":

@@ -181,6 +181,34 @@ def case(model, name, texts, files=None, **encode_kwargs):
             "token_counts": counts, "truncated": truncated, "vectors": [[float(x) for x in v] for v in vecs]}
 
 
+def write_fixture(name: str, out: Path, model, cases: list, failures: list, script: str) -> None:
+    """Checks a fixture model's first case (vectors spread apart, precise enough,
+    directory small enough) and writes its reference file."""
+    if not base.check_spread(name, [np.array(v) for v in cases[0]["vectors"][: len(TEXTS)]]):
+        failures.append(f"{name}: reference vectors too alike")
+    base.check_precision(name, out, [np.array(v, dtype=np.float32) for v in cases[0]["vectors"][: len(TEXTS)]])
+    size = base.dir_size(out)
+    print(f"  {name}: {size / 1e6:.2f} MB; tokens {cases[0]['tokens']}")
+    if size > base.MAX_DIR_BYTES:
+        failures.append(f"{name}: directory is {size} bytes")
+    doc = {
+        "model": f"{name} (random weights, saved by sentence-transformers' save(), made by {script})",
+        "generated_by": f"{script}, sentence-transformers {sentence_transformers.__version__}, "
+                        f"transformers {transformers.__version__}, torch {torch.__version__}",
+        "max_seq_length": model.max_seq_length,
+        "cases": cases,
+    }
+    (base.FIXTURES / f"{name}.reference.json").write_text(json.dumps(doc, ensure_ascii=False) + "\n")
+
+
+def finish(failures: list) -> None:
+    """Exits non-zero, listing them, if any check failed."""
+    if failures:
+        print("\nFAILED:\n  " + "\n  ".join(failures))
+        sys.exit(1)
+    print("\nall checks passed")
+
+
 def main():
     torch.manual_seed(0)
     torch.set_num_threads(min(2, torch.get_num_threads()))
@@ -255,26 +283,9 @@ def main():
         for c in cases:
             if max(c["tokens"]) != model.max_seq_length:
                 failures.append(f"{name} / {c['name']}: no text reaches max_seq_length {model.max_seq_length}")
-        if not base.check_spread(name, [np.array(v) for v in cases[0]["vectors"][: len(TEXTS)]]):
-            failures.append(f"{name}: reference vectors too alike")
-        base.check_precision(name, out, [np.array(v, dtype=np.float32) for v in cases[0]["vectors"][: len(TEXTS)]])
-        size = base.dir_size(out)
-        print(f"  {name}: {size / 1e6:.2f} MB; tokens {cases[0]['tokens']}")
-        if size > base.MAX_DIR_BYTES:
-            failures.append(f"{name}: directory is {size} bytes")
-        doc = {
-            "model": f"{name} (random weights, saved by sentence-transformers' save(), made by {SCRIPT})",
-            "generated_by": f"{SCRIPT}, sentence-transformers {sentence_transformers.__version__}, "
-                            f"transformers {transformers.__version__}, torch {torch.__version__}",
-            "max_seq_length": model.max_seq_length,
-            "cases": cases,
-        }
-        (base.FIXTURES / f"{name}.reference.json").write_text(json.dumps(doc, ensure_ascii=False) + "\n")
+        write_fixture(name, out, model, cases, failures, SCRIPT)
 
-    if failures:
-        print("\nFAILED:\n  " + "\n  ".join(failures))
-        sys.exit(1)
-    print("\nall checks passed")
+    finish(failures)
 
 
 if __name__ == "__main__":
