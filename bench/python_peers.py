@@ -8,7 +8,7 @@ sbert4j, measured the way bench/java/.../JavaBench.java measures sbert4j.
 
 - Token counts: the model's tokenizer with sentence-transformers'
   max_seq_length (256 for all-MiniLM-L6-v2), no padding.
-- ONNX: the HF BertModel (eager attention) exported with torch.onnx.export
+- ONNX: the HF model (BertModel, MPNetModel; eager attention) exported with torch.onnx.export
   (TorchScript exporter, opset 17, dynamic batch and sequence axes), output
   last_hidden_state; tokenization with the `tokenizers` library (truncate at
   max_seq_length, pad to the longest text of the call), mean pooling over the
@@ -72,8 +72,18 @@ def throughput(encode_many, texts, reps):
     return out
 
 
+def input_names(model_dir):
+    """The model's inputs: BERT's three, or two for models without token
+    types (MPNet, DistilBERT)."""
+    from transformers import AutoTokenizer
+
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    return [n for n in names if n in AutoTokenizer.from_pretrained(model_dir).model_input_names]
+
+
 def export_onnx(model_dir, path, max_len):
-    """HF BertModel -> ONNX with last_hidden_state as the only output."""
+    """HF encoder model (BertModel, MPNetModel, ...) -> ONNX with
+    last_hidden_state as the only output."""
     import torch
     from transformers import AutoModel, AutoTokenizer
 
@@ -84,14 +94,13 @@ def export_onnx(model_dir, path, max_len):
             super().__init__()
             self.m = m
 
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.m(input_ids=input_ids, attention_mask=attention_mask,
-                          token_type_ids=token_type_ids).last_hidden_state
+        def forward(self, *inputs):
+            return self.m(**dict(zip(names, inputs))).last_hidden_state
 
     tok = AutoTokenizer.from_pretrained(model_dir)
     x = tok(["an example sentence to trace", "a second, longer one with more words in it"],
             padding=True, truncation=True, max_length=max_len, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
+    names = input_names(model_dir)
     axes = {n: {0: "batch", 1: "seq"} for n in names + ["last_hidden_state"]}
     tmp = path + ".tmp"
     with torch.no_grad(), warnings.catch_warnings():
@@ -113,8 +122,12 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--vectors-dir", required=True)
     ap.add_argument("--systems", default="st,ort", help="comma-separated subset of st,ort")
+    ap.add_argument("--batch-sizes", default="1,8,32,128", help="batch sizes of the throughput runs")
+    ap.add_argument("--no-single", action="store_true", help="skip the single-text latency runs")
     args = ap.parse_args()
     systems = set(args.systems.split(","))
+    global BATCH_SIZES
+    BATCH_SIZES = tuple(int(b) for b in args.batch_sizes.split(","))
 
     import numpy as np
     import torch
@@ -135,8 +148,11 @@ def main():
     tok.enable_truncation(max_length=max_len)
     tok.no_padding()
     tokens = [len(e.ids) for e in tok.encode_batch(texts)]
-    pad_id = tok.token_to_id("[PAD]") if tok.token_to_id("[PAD]") is not None else 0
-    tok.enable_padding(pad_id=pad_id, pad_token="[PAD]")  # to the longest text of each call
+    # The model's own padding token (MPNet's <pad> = 1 matters: its position
+    # ids skip it), padded to the longest text of each call.
+    pad_token = st.tokenizer.pad_token or "[PAD]"
+    pad_id = tok.token_to_id(pad_token) if tok.token_to_id(pad_token) is not None else 0
+    tok.enable_padding(pad_id=pad_id, pad_token=pad_token)
 
     out = {
         "versions": {"python": sys.version.split()[0], "torch": torch.__version__,
@@ -153,8 +169,10 @@ def main():
             f"{len(texts)} texts x {args.reps} reps")
         one = lambda t: st.encode(t, convert_to_numpy=True, show_progress_bar=False)
         many = lambda ts: st.encode(ts, batch_size=len(ts), convert_to_numpy=True, show_progress_bar=False)
-        res = {"single": latency(one, texts, args.reps)}
-        log(f"  single p50 {sorted(res['single']['p50_us'])[args.reps // 2] / 1e3:.2f} ms")
+        res = {}
+        if not args.no_single:
+            res["single"] = latency(one, texts, args.reps)
+            log(f"  single p50 {sorted(res['single']['p50_us'])[args.reps // 2] / 1e3:.2f} ms")
         res["batch"] = throughput(many, texts, args.reps)
         out["st"] = res
         np.save(os.path.join(args.vectors_dir, "st.npy"),
@@ -170,21 +188,24 @@ def main():
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         sess = ort.InferenceSession(args.onnx, so, providers=["CPUExecutionProvider"])
+        feeds = [i.name for i in sess.get_inputs()]
 
         def many(ts):
             enc = tok.encode_batch(ts)
             ids = np.array([e.ids for e in enc], dtype=np.int64)
             mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
             types = np.array([e.type_ids for e in enc], dtype=np.int64)
-            hidden = sess.run(["last_hidden_state"], {"input_ids": ids, "attention_mask": mask,
-                                                      "token_type_ids": types})[0]
+            given = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+            hidden = sess.run(["last_hidden_state"], {n: given[n] for n in feeds})[0]
             m = mask[..., None].astype(np.float32)
             v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
             return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
         log(f"ONNX Runtime {ort.__version__}: {len(texts)} texts x {args.reps} reps")
-        res = {"single": latency(lambda t: many([t])[0], texts, args.reps)}
-        log(f"  single p50 {sorted(res['single']['p50_us'])[args.reps // 2] / 1e3:.2f} ms")
+        res = {}
+        if not args.no_single:
+            res["single"] = latency(lambda t: many([t])[0], texts, args.reps)
+            log(f"  single p50 {sorted(res['single']['p50_us'])[args.reps // 2] / 1e3:.2f} ms")
         res["batch"] = throughput(many, texts, args.reps)
         out["ort"] = res
         vecs = np.concatenate([many(texts[i:i + 32]) for i in range(0, len(texts), 32)]).astype(np.float32)

@@ -251,6 +251,14 @@ def main():
                 t.add(f"micro-batching, {callers} caller(s), texts/s", "sbert4j, micro-batching on", r0(med(on)), spread(on, r0),
                       f"{med(on) / ort_b1:.2f}× ONNX b1" if ort_b1 else "", gf_rate(med(on)), peak,
                       f"off {off:.0f}; gain {med(on) / off:.2f}×")
+                run = mb["on"][callers]
+                if "encode_batch_at_mean" in run:
+                    eb = run["encode_batch_at_mean"]["sent_per_s"]
+                    ratio = med(on) / med(eb)
+                    goal = f"; ≥ 0.95× {check(ratio >= 0.95)}" if callers in ("16", "64") else ""
+                    t.add(f"micro-batching, {callers} callers vs encodeBatch({run['encode_batch_size']})", "sbert4j",
+                          r0(med(eb)), spread(eb, r0), "", None, None,
+                          f"queue's mean pass {run['mean_texts_per_pass']:.1f} texts; queue/encodeBatch {ratio:.2f}×{goal}")
             lat_on, lat_off = med(mb["on"]["single"]["p50_us"]), med(mb["off"]["single"]["p50_us"])
             t.add("micro-batching, 1-text latency p50", "sbert4j, micro-batching on", ms(lat_on), spread(mb["on"]["single"]["p50_us"], ms0),
                   f"{lat_on / ort_lat:.2f}×" if ort_lat else "", None, None,
@@ -285,6 +293,30 @@ def main():
               f"{rate / ort_b32:.2f}×" if ort_b32 else "", gf_rate(rate), own_peak,
               f"{d['threads']} threads; % of the {path} path's own peak" + (f" ({own_peak:.0f} GFLOP/s)" if own_peak else " (not measured)")
               + (f"; target ≥ 70% {check(gf_rate(rate) / own_peak >= 0.7)}" if path == "avx2" and own_peak and gf_rate(rate) else ""))
+
+    # all-mpnet-base-v2 at batch 32: the Rust core (auto path) against the peers on the same texts.
+    mp_core, mp_py = load(out, "mpnet_core.json"), load(out, "mpnet_python.json")
+    mp_cfg_path = os.path.join(os.path.dirname(os.path.abspath(model_dir)), "all-mpnet-base-v2", "config.json")
+    if mp_core or mp_py:
+        with open(mp_cfg_path) as f:
+            mp_cfg = json.load(f)
+        mp_tokens = (mp_py or {}).get("tokens_per_text") or mp_core.get("tokens_per_text")
+        mp_flops = statistics.mean(flops_per_text(int(x), mp_cfg) for x in mp_tokens) if mp_tokens else None
+        mp_gf = lambda rate: rate * mp_flops / 1e9 if mp_flops and rate else None
+        mp_ort = med(mp_py["ort"]["batch"]["32"]["sent_per_s"]) if mp_py and "ort" in mp_py else None
+        texts = len(mp_tokens) if mp_tokens else "?"
+        tok_note = f"{texts} texts, tokens median {med([int(x) for x in mp_tokens]):.0f}" if mp_tokens else ""
+        if mp_core:
+            rate = med(mp_core["sent_per_s"])
+            target = f"≥ 1.2× ONNX Runtime {check(rate >= 1.2 * mp_ort)} ({rate / mp_ort:.2f}×); " if mp_ort else ""
+            t.add("all-mpnet-base-v2, batch 32, sent/s", f"sbert4j Rust core ({mp_core['path']} path)", r0(rate),
+                  spread(mp_core["sent_per_s"], r0), f"{rate / mp_ort:.2f}×" if mp_ort else "", mp_gf(rate), peak,
+                  target + tok_note)
+        for k, label in (("ort", "ONNX Runtime"), ("st", "sentence-transformers")):
+            if mp_py and k in mp_py:
+                rates = mp_py[k]["batch"]["32"]["sent_per_s"]
+                t.add("all-mpnet-base-v2, batch 32, sent/s", label, r0(med(rates)), spread(rates, r0),
+                      f"{med(rates) / mp_ort:.2f}×" if mp_ort else "", mp_gf(med(rates)), peak, tok_note)
 
     for path in ("avx512", "avx2", "portable"):
         f = load(out, f"fma_{path}.json")

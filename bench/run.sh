@@ -11,9 +11,11 @@
 #   --peak GFLOPS    the FMA peak for "% peak" of the path auto picks (default: measured
 #                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
-#   --phases LIST    comma-separated subset of fma,paths,core,java,python,seed (default all;
+#   --rss-calls N    single encodes for the memory figure (default 100,000; 0 leaves it out)
+#   --phases LIST    comma-separated subset of fma,paths,core,java,python,seed,mpnet (default all;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
-#                    each against its own peak)
+#                    each against its own peak; mpnet: all-mpnet-base-v2 at batch 32, the
+#                    Rust core against sentence-transformers and ONNX Runtime, on N/2 texts)
 #   --out DIR        where results go (default bench/out)
 #
 # Environment: SBERT4J_BENCH_VENV  the Python virtualenv (default bench/.venv,
@@ -27,15 +29,16 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
-THREADS=2 PEAK= PHASES=fma,paths,core,java,python,seed OUT=bench/out
+THREADS=2 PEAK= PHASES=fma,paths,core,java,python,seed,mpnet OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ;;
+        --rss-calls) RSS_CALLS=$2; shift ;;
         --peak) PEAK=$2; shift ;;
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -43,12 +46,13 @@ done
 has_phase() { [[ ",$PHASES," == *",$1,"* ]]; }
 
 MODEL=$ROOT/models/all-MiniLM-L6-v2
+MPNET_MODEL=$ROOT/models/all-mpnet-base-v2
 CORPUS=$ROOT/bench/sentences.txt
 VENV=${SBERT4J_BENCH_VENV:-$ROOT/bench/.venv}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/*.json "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/report.md "$OUT"/fma_peak*
-rm -rf "$OUT/classes"
+rm -f "$OUT"/*.json "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/mpnet.onnx* "$OUT"/report.md "$OUT"/fma_peak*
+rm -rf "$OUT/classes" "$OUT/mpnet"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
@@ -70,6 +74,7 @@ fi
 
 step "model"
 python3 models/fetch_default_model.py >&2
+if has_phase mpnet; then python3 models/fetch_mpnet_model.py >&2; fi
 
 step "build: cargo (release) and the sbert4j jar"
 cargo build --release --lib --example bench_core --example path_speed
@@ -79,7 +84,7 @@ mkdir -p "$OUT/classes"
 javac -cp "$JAR" -d "$OUT/classes" bench/java/org/sbert4j/bench/JavaBench.java
 JAVA=(java -cp "$JAR:$OUT/classes" -Djava.library.path="$ROOT/target/release" -Dsbert4j.threads="$THREADS" org.sbert4j.bench.JavaBench)
 
-if has_phase python || has_phase seed; then
+if has_phase python || has_phase seed || has_phase mpnet; then
     step "Python peers: virtualenv $VENV"
     PY=$VENV/bin/python
     check_venv() { "$PY" -c 'import torch, sentence_transformers, onnxruntime, onnx, tokenizers, transformers, fastapi, uvicorn, numpy' 2>/dev/null; }
@@ -139,7 +144,7 @@ json.dump(meta, open(sys.argv[1], "w"))
 EOF
 
 # Memory first, then the core alone right before the Java latency it is subtracted from.
-if has_phase java; then
+if has_phase java && [ "$RSS_CALLS" -gt 0 ]; then
     # Heap fixed and touched before loading: RSS growth is then native memory.
     step "sbert4j from Java: memory, $RSS_CALLS calls (own JVM, -Xms256m -Xmx256m -XX:+AlwaysPreTouch)"
     "${JAVA[@]:0:1}" -Xms256m -Xmx256m -XX:+AlwaysPreTouch "${JAVA[@]:1}" rss --model "$MODEL" --corpus "$CORPUS" --n "$N" --calls "$RSS_CALLS" --out "$OUT/java_rss.json"
@@ -170,6 +175,15 @@ if has_phase python; then
     step "sentence-transformers and ONNX Runtime: $N texts x $REPS"
     "$PY" bench/python_peers.py --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" --threads "$THREADS" \
         --onnx "$OUT/model.onnx" --out "$OUT/python.json" --vectors-dir "$OUT"
+fi
+
+if has_phase mpnet; then
+    N_MPNET=$((N / 2))
+    step "all-mpnet-base-v2, batch 32: sbert4j Rust core (auto path), $N_MPNET texts x $REPS"
+    target/release/examples/path_speed "$MPNET_MODEL" "$CORPUS" "$N_MPNET" "$REPS" 32 "$OUT/mpnet_core.json"
+    step "all-mpnet-base-v2, batch 32: sentence-transformers and ONNX Runtime, $N_MPNET texts x $REPS"
+    "$PY" bench/python_peers.py --model "$MPNET_MODEL" --corpus "$CORPUS" --n "$N_MPNET" --reps "$REPS" --threads "$THREADS" \
+        --onnx "$OUT/mpnet.onnx" --out "$OUT/mpnet_python.json" --vectors-dir "$OUT/mpnet" --batch-sizes 32 --no-single
 fi
 
 if has_phase seed; then

@@ -6,7 +6,11 @@
 //!   (how many threads were busy on average: never above the budget) and the
 //!   most threads the process had;
 //! - after it: the process's CPU time over one second of idleness (helpers
-//!   park after about 0.4 ms of spinning, so this should be about 0).
+//!   park after about 0.4 ms of spinning, so this should be about 0);
+//! - the same burst on one thread (the caller alone, nothing to wait for):
+//!   the CPU the multi-threaded burst spent beyond it is what waiting costs
+//!   (helpers spinning between steps, hand-offs), as a fraction of the
+//!   multi-threaded burst's CPU (`overhead_vs_1_thread`).
 //! Linux only (reads /proc/self).
 
 use std::time::{Duration, Instant};
@@ -47,13 +51,22 @@ fn main() {
     let idle0 = cpu_seconds();
     std::thread::sleep(Duration::from_secs(1));
     let idle_cpu = cpu_seconds() - idle0;
+    // The same calls on the caller's thread alone.
+    let alone = Encoder::open("models/all-MiniLM-L6-v2", EncoderOptions { threads: Some(1), ..Default::default() }).expect("model");
+    alone.encode(texts[0]).expect("warm-up");
+    let cpu1 = cpu_seconds();
+    for i in 0..calls {
+        alone.encode(texts[i % texts.len()]).expect("encode");
+    }
+    let alone_cpu = cpu_seconds() - cpu1;
     println!(
         "{{\"path\": \"{}\", \"budget\": {}, \"encoder_threads\": {}, \"calls\": {calls}, \"burst_wall_s\": {burst_wall:.3}, \
          \"burst_cpu_s\": {burst_cpu:.3}, \"busy_threads_avg\": {:.2}, \"process_threads_max\": {most_threads}, \
-         \"idle_1s_cpu_s\": {idle_cpu:.3}}}",
+         \"idle_1s_cpu_s\": {idle_cpu:.3}, \"one_thread_cpu_s\": {alone_cpu:.3}, \"overhead_vs_1_thread\": {:.3}}}",
         settings.path,
         settings.threads,
         threads.map_or("null".to_string(), |t| t.to_string()),
-        burst_cpu / burst_wall
+        burst_cpu / burst_wall,
+        (burst_cpu - alone_cpu) / burst_cpu
     );
 }

@@ -12,7 +12,7 @@ mod common;
 use common::*;
 use sbert4j::{Encoder, EncoderOptions, Engine, TextInfo};
 
-const MODELS: [&str; 8] = [
+const MODELS: [&str; 11] = [
     "seed-standin-st6",
     "xlm-roberta-cls-st6",
     "distilbert-max-st6",
@@ -21,6 +21,9 @@ const MODELS: [&str; 8] = [
     "roberta-bpe-st6",
     "metaspace-lower-st6",
     "prompts-st6",
+    "mpnet-mean-st6",
+    "distilbert-dense-tanh-st6",
+    "bert-dense-normalize-st6",
 ];
 const TOL: f32 = 1e-5;
 

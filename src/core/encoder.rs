@@ -16,6 +16,7 @@ use super::error::{Error, Result};
 use super::model::reference;
 use super::pooling::{normalize, pool};
 use super::registry::{get_or_load, Engine, LoadedEngine, LoadedModel};
+use super::st_config::AfterPooling;
 use super::tokenize::{TextTokenizer, Tokens};
 
 /// At most this many token positions (batch × longest text) go through one
@@ -130,13 +131,13 @@ impl Encoder {
                 Arc::new(t)
             }
         };
-        let pooled = model.config.hidden_size * model.st.pooling.len();
+        let output = model.output_dimension;
         let dimension = match options.truncate_dim {
-            None => pooled,
-            Some(d) if (1..=pooled).contains(&d) => d,
+            None => output,
+            Some(d) if (1..=output).contains(&d) => d,
             Some(d) => {
                 return Err(Error::InvalidArgument(format!(
-                    "truncate dimension {d} is outside 1..={pooled}, this model's dimension"
+                    "truncate dimension {d} is outside 1..={output}, this model's dimension"
                 )))
             }
         };
@@ -147,7 +148,7 @@ impl Encoder {
         };
         Ok(Self {
             module_normalize: model.st.normalize && options.normalize != Some(false),
-            final_normalize: options.normalize == Some(true) && (dimension < pooled || !model.st.normalize),
+            final_normalize: options.normalize == Some(true) && (dimension < output || !model.st.normalize_is_last()),
             dimension,
             batch_size: options.batch_size,
             threads: options.threads,
@@ -198,11 +199,8 @@ impl Encoder {
 
     /// Whether vectors are scaled to unit length.
     pub fn normalizes(&self) -> bool {
-        self.final_normalize || (self.module_normalize && self.dimension == self.pooled_dimension())
-    }
-
-    fn pooled_dimension(&self) -> usize {
-        self.model.config.hidden_size * self.model.st.pooling.len()
+        self.final_normalize
+            || (self.module_normalize && self.model.st.normalize_is_last() && self.dimension == self.model.output_dimension)
     }
 
     pub fn encode(&self, text: &str) -> Result<Vec<f32>> {
@@ -256,7 +254,7 @@ impl Encoder {
             return self.encode_tokens_one(tokens, out);
         }
         // Tokenized on the threads the forward passes use.
-        let tokens = parallel_map(texts, self.threads, |t| self.tokenize(prompt, t.as_ref(), skip))
+        let tokens = parallel_map(texts, self.threads, |t| self.tokenize(prompt, t.as_ref(), skip))?
             .into_iter()
             .enumerate()
             .map(|(i, t)| t.map_err(Error::at(i)))
@@ -360,15 +358,28 @@ impl Encoder {
     /// One forward pass over texts already tokenized; returns the vectors
     /// row after row.
     fn forward(&self, batch: &[&Tokens], others_waiting: bool) -> Result<Vec<f32>> {
-        let (h, dim, pooled) = (self.model.config.hidden_size, self.dimension(), self.pooled_dimension());
+        let (h, dim) = (self.model.config.hidden_size, self.dimension());
         let mut out = vec![0f32; batch.len() * dim];
-        let mut full = vec![0f32; pooled];
-        // sentence-transformers' order: the modules (Pooling, Normalize),
-        // then truncate_dim, then normalize_embeddings.
+        let mut full = vec![0f32; self.model.pooled_dimension];
+        let mut next = Vec::new();
+        // sentence-transformers' order: the modules (Pooling, then Dense
+        // and Normalize as listed), then truncate_dim, then
+        // normalize_embeddings.
         let mut emit = |i: usize, tokens: &[f32]| {
+            full.resize(self.model.pooled_dimension, 0.0);
             pool(tokens, h, &self.model.st.pooling, batch[i].pooling_skip, &mut full);
-            if self.module_normalize {
-                normalize(&mut full);
+            let mut dense = self.model.dense.iter();
+            for step in &self.model.st.after_pooling {
+                match step {
+                    AfterPooling::Normalize if self.module_normalize => normalize(&mut full),
+                    AfterPooling::Normalize => {}
+                    AfterPooling::Dense(_) => {
+                        let Some(module) = dense.next() else { continue };
+                        next.resize(module.out_features(), 0.0);
+                        module.apply(&full, &mut next);
+                        std::mem::swap(&mut full, &mut next);
+                    }
+                }
             }
             let v = &mut out[i * dim..(i + 1) * dim];
             v.copy_from_slice(&full[..dim]);
@@ -378,7 +389,7 @@ impl Encoder {
         };
         match &self.model.engine {
             LoadedEngine::Fast(model) => {
-                let hidden = model.forward(batch, others_waiting, self.threads);
+                let hidden = model.forward(batch, others_waiting, self.threads)?;
                 let mut start = 0;
                 for (i, t) in batch.iter().enumerate() {
                     emit(i, &hidden[start * h..(start + t.len()) * h]);

@@ -3,6 +3,7 @@
 
 mod batcher;
 mod cpu;
+mod dense_module;
 mod encoder;
 mod error;
 mod model;
@@ -30,6 +31,15 @@ pub fn configure_cpu(path: Option<&str>, threads: Option<&str>) -> Result<CpuSet
 /// environment if nothing fixed them yet.
 pub fn cpu_settings() -> Result<CpuSettings> {
     cpu::config::current().map_err(Error::Platform)
+}
+
+/// Test hook: thread spawns of the fast engine's team, when it starts on
+/// the calling thread, fail (`refused` of them, after `allowed`), as in a
+/// process out of threads. The pass fails with `Error::Platform`; the
+/// next one starts the team again.
+#[doc(hidden)]
+pub fn fail_thread_spawns_for_testing(allowed: usize, refused: usize) {
+    cpu::fail_thread_spawns_for_testing(allowed, refused);
 }
 
 /// Stops the fast engine's helper threads (before the library is

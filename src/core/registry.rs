@@ -13,7 +13,8 @@ use parking_lot::Mutex;
 use super::cpu::PackedModel;
 use super::error::{Error, Result};
 use super::model::{self, TransformerConfig, TransformerWeights};
-use super::st_config::SentenceTransformerConfig;
+use super::dense_module::DenseModule;
+use super::st_config::{AfterPooling, SentenceTransformerConfig};
 use super::tokenize::TextTokenizer;
 
 /// Which implementation runs the transformer.
@@ -41,6 +42,13 @@ pub(crate) struct LoadedModel {
     pub tokenizer: Arc<TextTokenizer>,
     /// The longest input, in tokens, the position embeddings can take.
     pub position_limit: usize,
+    /// The Dense modules, in the order `st.after_pooling` lists them.
+    pub dense: Vec<DenseModule>,
+    /// Length of the pooled vector (hidden size × pooling modes).
+    pub pooled_dimension: usize,
+    /// Length of the vector the modules output (the last Dense module's
+    /// `out_features`, else the pooled length).
+    pub output_dimension: usize,
 }
 
 impl LoadedModel {
@@ -58,11 +66,21 @@ impl LoadedModel {
             st.do_lower_case,
             max_len,
         )?;
+        let pooled_dimension = config.hidden_size * st.pooling.len();
+        let mut dense = Vec::new();
+        let mut output_dimension = pooled_dimension;
+        for step in &st.after_pooling {
+            if let AfterPooling::Dense(cfg) = step {
+                let module = DenseModule::load(cfg, output_dimension)?;
+                output_dimension = module.out_features();
+                dense.push(module);
+            }
+        }
         let engine = match engine {
             Engine::Fast => LoadedEngine::Fast(PackedModel::new(weights)?),
             Engine::Reference => LoadedEngine::Reference(weights),
         };
-        Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit })
+        Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
     }
 }
 

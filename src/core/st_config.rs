@@ -1,6 +1,7 @@
 //! Reading a sentence-transformers model directory: `modules.json`, the
 //! Transformer module's `sentence_bert_config.json`, `tokenizer_config.json`,
-//! `1_Pooling/config.json` and `config_sentence_transformers.json`, i.e.
+//! `1_Pooling/config.json`, the Dense modules' `config.json` and
+//! `config_sentence_transformers.json`, i.e.
 //! everything that says *how* text becomes tokens and the transformer
 //! output becomes a sentence vector.
 //!
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::dense_module::{DenseActivation, DenseConfig, SUPPORTED_ACTIVATIONS};
 use super::error::{Error, Result};
 use super::pooling::PoolingMode;
 
@@ -29,6 +31,9 @@ pub(crate) struct SentenceTransformerConfig {
     pub include_prompt: bool,
     /// Whether `modules.json` lists a Normalize module.
     pub normalize: bool,
+    /// The modules after Pooling (Dense, Normalize), in `modules.json`'s
+    /// order, as sentence-transformers runs them.
+    pub after_pooling: Vec<AfterPooling>,
     /// Where the truncation length comes from (resolved once the model's
     /// `max_position_embeddings` is known).
     pub max_length: MaxLength,
@@ -40,6 +45,21 @@ pub(crate) struct SentenceTransformerConfig {
     pub prompts: BTreeMap<String, String>,
     /// `config_sentence_transformers.json`'s `default_prompt_name`.
     pub default_prompt_name: Option<String>,
+}
+
+/// A module that follows Pooling.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum AfterPooling {
+    Dense(DenseConfig),
+    Normalize,
+}
+
+impl SentenceTransformerConfig {
+    /// Whether the last module is Normalize (the vectors leave the
+    /// modules at unit length).
+    pub fn normalize_is_last(&self) -> bool {
+        self.after_pooling.last() == Some(&AfterPooling::Normalize)
+    }
 }
 
 /// How sentence-transformers 6 resolves the truncation length
@@ -173,7 +193,7 @@ fn default_true() -> bool {
     true
 }
 
-const SUPPORTED_MODULES: &str = "Transformer, Pooling, Normalize";
+const SUPPORTED_MODULES: &str = "Transformer, Pooling, Dense, Normalize";
 const SUPPORTED_POOLING: &str = "cls, mean, max, mean_sqrt_len_tokens, weightedmean, lasttoken \
                                  (or the pooling_mode_* flags of older files)";
 
@@ -212,14 +232,18 @@ impl SentenceTransformerConfig {
 
         let mut transformer_dir = None;
         let mut pooling = None;
-        let mut normalize = false;
+        let mut after_pooling = Vec::new();
         for module in &modules {
             let dir = root.join(&module.path);
             match module.kind.rsplit('.').next().unwrap_or_default() {
                 "Transformer" => transformer_dir = Some(dir),
                 "Pooling" if module.path.is_empty() => pooling = Some((vec![PoolingMode::Mean], true)),
                 "Pooling" => pooling = Some(read_pooling(&dir.join("config.json"))?),
-                "Normalize" => normalize = true,
+                "Dense" | "Normalize" if pooling.is_none() => {
+                    return Err(Error::model(&modules_path, format!("{} is listed before Pooling", module.kind)))
+                }
+                "Dense" => after_pooling.push(AfterPooling::Dense(read_dense(&dir.join("config.json"))?)),
+                "Normalize" => after_pooling.push(AfterPooling::Normalize),
                 other => {
                     return Err(Error::Unsupported {
                         path: modules_path,
@@ -252,7 +276,8 @@ impl SentenceTransformerConfig {
             transformer_dir,
             pooling,
             include_prompt,
-            normalize,
+            normalize: after_pooling.contains(&AfterPooling::Normalize),
+            after_pooling,
             max_length,
             do_lower_case: module.do_lower_case,
             tokenizer,
@@ -286,6 +311,48 @@ fn read_transformer_module(dir: &Path) -> Result<(PathBuf, TransformerModuleConf
         }
     }
     Ok((path, config))
+}
+
+/// A Dense module's `config.json` (every sentence-transformers version's
+/// keys), checked for what sbert4j implements.
+#[derive(Deserialize)]
+struct DenseFile {
+    in_features: usize,
+    out_features: usize,
+    #[serde(default = "default_true")]
+    bias: bool,
+    /// Absent: the constructor's default, Tanh.
+    activation_function: Option<String>,
+    #[serde(default)]
+    use_residual: bool,
+    module_input_name: Option<String>,
+    module_output_name: Option<String>,
+}
+
+fn read_dense(path: &Path) -> Result<DenseConfig> {
+    let cfg: DenseFile = read_json(path)?;
+    let unsupported = |what, value: String, supported| Error::Unsupported { path: path.to_path_buf(), what, value, supported };
+    let name = cfg.activation_function.as_deref().unwrap_or("torch.nn.modules.activation.Tanh");
+    let activation = DenseActivation::parse(name)
+        .ok_or_else(|| unsupported("Dense activation_function", name.to_string(), SUPPORTED_ACTIVATIONS))?;
+    if cfg.use_residual {
+        return Err(unsupported("Dense use_residual", "true".into(), "false"));
+    }
+    for (what, value) in [("Dense module_input_name", &cfg.module_input_name), ("Dense module_output_name", &cfg.module_output_name)] {
+        if let Some(v) = value.as_deref().filter(|v| *v != "sentence_embedding") {
+            return Err(unsupported(what, v.to_string(), "sentence_embedding"));
+        }
+    }
+    if cfg.in_features == 0 || cfg.out_features == 0 {
+        return Err(Error::model(path, "in_features and out_features must be positive"));
+    }
+    Ok(DenseConfig {
+        dir: path.parent().unwrap_or(Path::new(".")).to_path_buf(),
+        in_features: cfg.in_features,
+        out_features: cfg.out_features,
+        bias: cfg.bias,
+        activation,
+    })
 }
 
 fn read_pooling(path: &Path) -> Result<(Vec<PoolingMode>, bool)> {

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use jni::objects::{JByteArray, JFloatArray, JIntArray, JObject, JString};
+use jni::objects::{JByteArray, JFloatArray, JIntArray, JLongArray, JObject, JString};
 use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
@@ -167,6 +167,19 @@ pub(crate) fn write_floats(env: &Env, out: &JFloatArray, values: &[f32]) -> Brid
         )));
     }
     out.set_region(env, 0, values)?;
+    Ok(())
+}
+
+pub(crate) fn write_longs(env: &Env, out: &JLongArray, values: &[u64]) -> BridgeResult<()> {
+    let values: Vec<jlong> = values.iter().map(|&v| long(v)).collect();
+    if out.len(env)? != values.len() {
+        return Err(BridgeError::IllegalArgument(format!(
+            "output array has length {}, expected {}",
+            out.len(env)?,
+            values.len()
+        )));
+    }
+    out.set_region(env, 0, &values)?;
     Ok(())
 }
 

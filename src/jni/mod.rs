@@ -10,7 +10,7 @@ mod version;
 use std::cell::Cell;
 use std::time::Instant;
 
-use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JObject, JString};
+use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JLongArray, JObject, JString};
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
 
@@ -91,6 +91,13 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_lastCallCoreNanos<'l>(mut e
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_microBatchingStats<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, out: JLongArray<'l>,
+) -> jboolean {
+    env.with_env(|env| with_encoder(h, |e| micro_batching_stats(env, e, &out))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_loadedModelCount<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jint {
     env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::loaded_model_count())) }).resolve::<ThrowMapped>()
 }
@@ -146,6 +153,13 @@ fn configure(env: &Env, cpu: &JString, threads: &JString) -> BridgeResult<()> {
     let (cpu, threads) = (convert::optional_string(env, cpu)?, convert::optional_string(env, threads)?);
     core::configure_cpu(cpu.as_deref(), threads.as_deref())?;
     Ok(())
+}
+
+/// Writes (passes, texts) into `out` if `e` micro-batches; whether it does.
+fn micro_batching_stats(env: &Env, e: &Encoder, out: &JLongArray) -> BridgeResult<bool> {
+    let Some((passes, texts)) = e.micro_batching_stats() else { return Ok(false) };
+    convert::write_longs(env, out, &[passes, texts])?;
+    Ok(true)
 }
 
 fn with_encoder<T>(h: jlong, f: impl FnOnce(&Encoder) -> BridgeResult<T>) -> BridgeResult<T> {

@@ -16,13 +16,21 @@ mod linear_portable;
 mod packed_linear;
 mod team;
 
-use super::model::{Activation, Dense, LayerWeights, Norm, TransformerWeights};
+use super::model::{relative_position, Activation, Dense, LayerWeights, Norm, TransformerWeights};
 use super::tokenize::Tokens;
 use config::CpuPath;
 use packed_linear::{Activation as ElementWise, PackedLinear};
 use team::{team, Pass};
 
-pub(crate) use team::shutdown;
+pub(crate) use team::{fail_thread_spawns_for_testing, shutdown};
+
+/// The team, or why its threads could not be started (the next call tries
+/// again).
+fn started_team() -> Result<&'static team::Team, crate::core::Error> {
+    team().map_err(|e| {
+        crate::core::Error::Platform(format!("could not start sbert4j's compute threads: {e} (the next call tries again)"))
+    })
+}
 
 /// Element-wise work is split into chunks of about this many floats.
 const PAR_CHUNK: usize = 1 << 14;
@@ -100,11 +108,15 @@ impl PLayer {
 
 /// `f` over `items`, in order, on the team's threads (at most `threads`),
 /// as one pass: nothing else runs on them meanwhile.
-pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], threads: Option<usize>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn parallel_map<T: Sync, R: Send>(
+    items: &[T],
+    threads: Option<usize>,
+    f: impl Fn(&T) -> R + Sync,
+) -> Result<Vec<R>, crate::core::Error> {
     if items.len() < 2 {
-        return items.iter().map(f).collect();
+        return Ok(items.iter().map(f).collect());
     }
-    team().pass(threads, |pass| {
+    Ok(started_team()?.pass(threads, |pass| {
         let threads = pass.threads().min(items.len());
         let parts: Vec<std::sync::Mutex<Vec<R>>> = (0..threads).map(|_| Default::default()).collect();
         pass.run(&|t| {
@@ -115,7 +127,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(items: &[T], threads: Option<usize>
             }
         });
         parts.into_iter().flat_map(|part| part.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
-    })
+    }))
 }
 
 /// A raw pointer that may cross into parallel steps writing disjoint regions.
@@ -138,6 +150,8 @@ pub(crate) struct PackedModel {
     token_type: Option<Vec<f32>>,
     emb_norm: PNorm,
     layers: Vec<PLayer>,
+    /// MPNet's relative position bias table, buckets × heads.
+    relative_bias: Option<Vec<f32>>,
     hidden: usize,
     heads: usize,
     position_offset: usize,
@@ -160,6 +174,7 @@ impl PackedModel {
             token_type: w.token_type.as_ref().map(to_vec).transpose()?,
             emb_norm: PNorm::new(&w.emb_norm)?,
             layers: w.layers.iter().map(|l| PLayer::new(l, path)).collect::<candle_core::Result<_>>()?,
+            relative_bias: w.relative_bias.as_ref().map(to_vec).transpose()?,
             hidden: w.hidden_size(),
             heads: w.heads,
             position_offset: w.position_offset,
@@ -173,20 +188,22 @@ impl PackedModel {
     /// micro-batch of several callers' texts) the pass runs on the team's
     /// leader thread; otherwise the calling thread works through it with
     /// the team's helpers (see `team`).
-    pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Vec<f32> {
-        if others_waiting {
-            team().pass_on_leader(threads, |pass| self.forward_with(texts, pass))
+    pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Result<Vec<f32>, crate::core::Error> {
+        let team = started_team()?;
+        Ok(if others_waiting {
+            team.pass_on_leader(threads, |pass| self.forward_with(texts, pass))
         } else {
-            team().pass(threads, |pass| self.forward_with(texts, pass))
-        }
+            team.pass(threads, |pass| self.forward_with(texts, pass))
+        })
     }
 
     fn forward_with(&self, texts: &[&Tokens], pass: &Pass) -> Vec<f32> {
         let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
         let total: usize = lens.iter().sum();
         let mut x = self.embed(texts, total, pass);
+        let relative = self.relative_bias_by_offset(lens.iter().copied().max().unwrap_or(0));
         for layer in &self.layers {
-            x = self.layer(layer, &x, &lens, total, pass);
+            x = self.layer(layer, &x, &lens, total, relative.as_deref(), pass);
         }
         x
     }
@@ -217,9 +234,24 @@ impl PackedModel {
         x
     }
 
-    fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize, pass: &Pass) -> Vec<f32> {
+    /// MPNet: per head, the bias of every key − query offset from
+    /// −(longest − 1) to longest − 1 (offset 0 at `longest − 1`), computed
+    /// once per pass and shared by the layers; `None` without a table.
+    fn relative_bias_by_offset(&self, longest: usize) -> Option<Vec<f32>> {
+        let table = self.relative_bias.as_ref()?;
+        let width = (2 * longest).saturating_sub(1);
+        let mut out = vec![0f32; self.heads * width];
+        for (k, column) in (0..width).map(|k| (k, relative_position::bucket(k as i64 - longest as i64 + 1))) {
+            for head in 0..self.heads {
+                out[head * width + k] = table[column * self.heads + head];
+            }
+        }
+        Some(out)
+    }
+
+    fn layer(&self, l: &PLayer, x: &[f32], lens: &[usize], total: usize, relative: Option<&[f32]>, pass: &Pass) -> Vec<f32> {
         let qkv = l.qkv.forward(x, None, None, pass);
-        let context = self.attention(&qkv, lens, total, pass);
+        let context = self.attention(&qkv, lens, total, relative, pass);
         let mut attended = l.attn_out.forward(&context, Some(x), None, pass);
         l.attn_norm.apply(&mut attended, pass);
         let act: ElementWise = match self.act {
@@ -234,9 +266,10 @@ impl PackedModel {
     }
 
     /// Self-attention of each text on its own tokens, one task per (text,
-    /// head), dealt out to the threads in turn: softmax(q·kᵀ/√d)·v written
-    /// into the text's rows and the head's columns of the context.
-    fn attention(&self, qkv: &[f32], lens: &[usize], total: usize, pass: &Pass) -> Vec<f32> {
+    /// head), dealt out to the threads in turn: softmax(q·kᵀ/√d + MPNet's
+    /// relative bias, if any)·v written into the text's rows and the head's
+    /// columns of the context. `relative`: see `relative_bias_by_offset`.
+    fn attention(&self, qkv: &[f32], lens: &[usize], total: usize, relative: Option<&[f32]>, pass: &Pass) -> Vec<f32> {
         let (h, heads) = (self.hidden, self.heads);
         let d = h / heads;
         let mut context = vec![0f32; total * h];
@@ -255,7 +288,10 @@ impl PackedModel {
                 let block = &qkv[start * 3 * h..(start + len) * 3 * h];
                 // Rows padded to whole vectors, for the softmax's loops.
                 let stride = len.next_multiple_of(16);
-                kernels::attend_head(block, len, h, head * d, d, scale, &mut scores[..len * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
+                // This head's offsets −(len − 1)..=len − 1.
+                let width = (2 * longest).saturating_sub(1);
+                let relative = relative.map(|r| &r[head * width + longest - len..][..(2 * len).saturating_sub(1)]);
+                kernels::attend_head(block, len, h, head * d, d, scale, relative, &mut scores[..len * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
                 for (i, row) in head_out[..len * d].chunks_exact(d).enumerate() {
                     // SAFETY: rows start..start+len, columns head·d..(head+1)·d
                     // of the context are written by this task alone, and

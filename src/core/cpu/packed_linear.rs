@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn every_path_matches_a_plain_linear_layer_on_awkward_shapes() {
-        let team = super::super::team::Team::new(2);
+        let team = super::super::team::Team::new(2).expect("team");
         for path in CpuPath::ALL {
             if !path.supported() {
                 eprintln!("SKIPPED: the {path} linear kernel (this CPU cannot run it)");
@@ -194,7 +194,7 @@ mod tests {
 
     #[test]
     fn no_rows_give_no_output() {
-        let team = super::super::team::Team::new(1);
+        let team = super::super::team::Team::new(1).expect("team");
         for path in CpuPath::ALL.into_iter().filter(|p| p.supported()) {
             let layer = PackedLinear::new(path, &values(6, 1), &[0.0, 0.0], 2, 3);
             assert!(team.pass(None, |pass| layer.forward(&[], None, None, pass)).is_empty());

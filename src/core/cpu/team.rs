@@ -10,24 +10,31 @@
 //! pass costs one wake-up at most and the caller's thread is never one too
 //! many for the cores.
 //!
-//! One pass runs at a time (passes from other threads wait their turn): each
-//! pass already uses every thread of the team, and the team is the only set
-//! of threads a pass uses. Its size is the process's thread budget
-//! (`config.rs`); a pass may use fewer (an encoder's own `threads`).
+//! The team's size is the process's thread budget (`config.rs`), and no
+//! more threads than that compute at once: a pass of n threads (an
+//! encoder's own `threads`, default the whole budget) first takes n of the
+//! budget's slots, in arrival order, and gives them back when it ends. A
+//! pass of one thread runs on its caller alone, beside other such passes
+//! (Spark tasks with one CPU each, sharing an executor's cores); passes of
+//! several threads share the one set of helpers, so they take turns.
 //!
 //! A pass for a micro-batch, which many callers wait for, runs on the
 //! team's leader thread instead of the caller's (`pass_on_leader`, which
 //! says why), with the same helpers.
 //!
+//! The team starts with the first pass. If a thread cannot be spawned, the
+//! threads already started are stopped, the pass fails with the reason and
+//! the next pass tries again (nothing is left half-built).
+//!
 //! `shutdown` stops every thread (the library being unloaded).
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{mpsc, Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 
-use once_cell::sync::Lazy;
+use once_cell::sync::OnceCell;
 
 use super::config;
 
@@ -72,29 +79,101 @@ pub(crate) struct Team {
     shared: Arc<Shared>,
     threads: usize,
     pass: Mutex<()>,
+    /// The thread budget's free slots, handed out in arrival order.
+    slots: Mutex<Slots>,
+    slot_freed: Condvar,
     /// Hands whole passes to the leader thread (`None` once shut down).
     leader: Mutex<Option<mpsc::Sender<Errand>>>,
     handles: Mutex<Vec<JoinHandle<()>>>,
 }
 
-static TEAM: Lazy<Team> = Lazy::new(|| Team::new(config::settings().threads));
+struct Slots {
+    free: usize,
+    /// The next arrival's ticket, and the ticket whose turn it is.
+    next: u64,
+    serving: u64,
+}
 
-/// The process's team, sized by the thread budget.
-pub(crate) fn team() -> &'static Team {
-    &TEAM
+static TEAM: OnceCell<Team> = OnceCell::new();
+
+
+/// The process's team, sized by the thread budget; started by the first
+/// call. An error if one of its threads could not be spawned (the next
+/// call tries again).
+pub(crate) fn team() -> std::io::Result<&'static Team> {
+    TEAM.get_or_try_init(|| Team::new(config::settings().threads))
+}
+
+/// Makes thread spawns of a team started on the calling thread fail, as in
+/// a process out of threads: `refused` of them, after letting `allowed`
+/// through (tests of that failure).
+pub(crate) fn fail_thread_spawns_for_testing(allowed: usize, refused: usize) {
+    REFUSED_SPAWNS.with(|r| r.set((allowed, refused)));
 }
 
 /// Stops the process's team, if it was started: its helpers and leader
 /// exit (once the pass in progress, if any, is over) and are joined. Later
 /// passes run on the calling thread alone.
 pub(crate) fn shutdown() {
-    if let Some(team) = Lazy::get(&TEAM) {
+    if let Some(team) = TEAM.get() {
         team.stop();
     }
 }
 
+fn spawn(name: String, body: impl FnOnce() + Send + 'static) -> std::io::Result<JoinHandle<()>> {
+    let refused = REFUSED_SPAWNS.with(|r| match r.get() {
+        (0, 0) => false,
+        (0, refuse) => {
+            r.set((0, refuse - 1));
+            true
+        }
+        (allow, refuse) => {
+            r.set((allow - 1, refuse));
+            false
+        }
+    });
+    if refused {
+        return Err(std::io::Error::new(std::io::ErrorKind::WouldBlock, "thread spawn refused by the test hook"));
+    }
+    std::thread::Builder::new().name(name).spawn(body)
+}
+
+thread_local! {
+    /// Spawns to let through, then spawns to refuse, on this thread
+    /// (`fail_thread_spawns_for_testing`).
+    static REFUSED_SPAWNS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+    /// Set while this thread runs a pass: a pass started inside it runs on
+    /// this thread alone, with the slots its outer pass holds.
+    static IN_PASS: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A pass's slots of the thread budget (and its mark on the thread), given
+/// back when dropped.
+struct Turn<'t> {
+    team: &'t Team,
+    slots: usize,
+    /// A pass inside a pass: the outer one's Turn clears the mark.
+    nested: bool,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        if !self.nested {
+            IN_PASS.with(|p| p.set(false));
+        }
+        if self.slots > 0 {
+            let mut slots = self.team.slots.lock().unwrap_or_else(|p| p.into_inner());
+            slots.free += self.slots;
+            self.team.slot_freed.notify_all();
+        }
+    }
+}
+
 impl Team {
-    pub(crate) fn new(threads: usize) -> Self {
+    /// A team of `threads` threads (the caller's counted): `threads - 1`
+    /// helpers plus a leader. Threads already started are stopped again if
+    /// a later one cannot be spawned.
+    pub(crate) fn new(threads: usize) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             step: UnsafeCell::new(None),
             active: AtomicUsize::new(0),
@@ -106,28 +185,28 @@ impl Team {
             wake: Condvar::new(),
         });
         let threads = threads.max(1);
-        let mut handles = Vec::new();
+        let team = Self {
+            shared: Arc::clone(&shared),
+            threads,
+            pass: Mutex::new(()),
+            slots: Mutex::new(Slots { free: threads, next: 0, serving: 0 }),
+            slot_freed: Condvar::new(),
+            leader: Mutex::new(None),
+            handles: Mutex::new(Vec::new()),
+        };
+        // On an early return, dropping `team` stops and joins what started.
         for index in 1..threads {
             let shared = Arc::clone(&shared);
-            handles.push(
-                std::thread::Builder::new()
-                    .name(format!("sbert4j-team-{index}"))
-                    .spawn(move || helper(&shared, index))
-                    .expect("spawning a thread of the forward-pass team"),
-            );
+            let handle = spawn(format!("sbert4j-team-{index}"), move || helper(&shared, index))?;
+            team.handles.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
         }
-        let mut leader = None;
         if threads > 1 {
             let (sender, errands) = mpsc::channel::<Errand>();
-            handles.push(
-                std::thread::Builder::new()
-                    .name("sbert4j-team-leader".into())
-                    .spawn(move || errands.into_iter().for_each(|errand| errand()))
-                    .expect("spawning the forward-pass team's leader"),
-            );
-            leader = Some(sender);
+            let handle = spawn("sbert4j-team-leader".into(), move || errands.into_iter().for_each(|errand| errand()))?;
+            team.handles.lock().unwrap_or_else(|p| p.into_inner()).push(handle);
+            *team.leader.lock().unwrap_or_else(|p| p.into_inner()) = Some(sender);
         }
-        Self { shared, threads, pass: Mutex::new(()), leader: Mutex::new(leader), handles: Mutex::new(handles) }
+        Ok(team)
     }
 
     fn pass_threads(&self, wanted: Option<usize>) -> usize {
@@ -137,13 +216,37 @@ impl Team {
         wanted.map_or(self.threads, |n| n.clamp(1, self.threads))
     }
 
-    /// Runs `pass` on the calling thread with this team to itself: its
-    /// steps (`Pass::run`) use `threads` threads (default: all of the
-    /// team's), the caller's among them. Passes from other threads wait for
-    /// this one.
+    /// Takes `threads` of the budget's slots for the calling thread's pass,
+    /// waiting for earlier arrivals and for enough free slots. A pass
+    /// inside a pass takes none (it runs on its thread alone).
+    fn turn(&self, threads: usize) -> Turn<'_> {
+        if IN_PASS.with(|p| p.replace(true)) {
+            return Turn { team: self, slots: 0, nested: true };
+        }
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        let ticket = slots.next;
+        slots.next += 1;
+        while slots.serving != ticket || slots.free < threads {
+            slots = self.slot_freed.wait(slots).unwrap_or_else(|p| p.into_inner());
+        }
+        slots.free -= threads;
+        slots.serving += 1;
+        self.slot_freed.notify_all();
+        Turn { team: self, slots: threads, nested: false }
+    }
+
+    /// Runs `pass` on the calling thread: its steps (`Pass::run`) use
+    /// `threads` threads (default: all of the team's), the caller's among
+    /// them. Waits for that many slots of the budget; a pass of several
+    /// threads also waits for the helpers.
     pub fn pass<R>(&self, threads: Option<usize>, pass: impl FnOnce(&Pass) -> R) -> R {
-        let _turn = self.pass.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        pass(&Pass { team: self, threads: self.pass_threads(threads) })
+        let threads = if IN_PASS.with(Cell::get) { 1 } else { self.pass_threads(threads) };
+        let _turn = self.turn(threads);
+        if threads == 1 {
+            return pass(&Pass { team: self, threads: 1 });
+        }
+        let _helpers = self.pass.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        pass(&Pass { team: self, threads })
     }
 
     /// Like `pass`, but the pass runs on the team's leader thread while the
@@ -154,12 +257,13 @@ impl Team {
     /// computing, the pass stalls at every step its caller is preempted in:
     /// 16 callers encode 20% fewer texts a second).
     pub fn pass_on_leader<R: Send>(&self, threads: Option<usize>, pass: impl FnOnce(&Pass) -> R + Send) -> R {
-        let _turn = self.pass.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let threads = self.pass_threads(threads);
         let leader = self.leader.lock().unwrap_or_else(|p| p.into_inner()).clone();
-        let Some(leader) = leader.filter(|_| threads > 1) else {
-            return pass(&Pass { team: self, threads });
+        let Some(leader) = leader.filter(|_| threads > 1 && !IN_PASS.with(Cell::get)) else {
+            return self.pass(Some(threads), pass);
         };
+        let _turn = self.turn(threads);
+        let _helpers = self.pass.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let done: Arc<(Mutex<Option<std::thread::Result<R>>>, Condvar)> = Arc::new((Mutex::new(None), Condvar::new()));
         let theirs = Arc::clone(&done);
         let errand = move || {
@@ -314,7 +418,7 @@ mod tests {
 
     #[test]
     fn every_thread_index_runs_once_per_step() {
-        let team = Team::new(3);
+        let team = Team::new(3).expect("team");
         let counts: Vec<AtomicUsize> = (0..3).map(|_| AtomicUsize::new(0)).collect();
         team.pass(None, |pass| {
             for _ in 0..1000 {
@@ -333,7 +437,7 @@ mod tests {
 
     #[test]
     fn a_panicking_helper_surfaces_in_the_caller_and_the_team_goes_on() {
-        let team = Team::new(2);
+        let team = Team::new(2).expect("team");
         let caught = panic::catch_unwind(AssertUnwindSafe(|| {
             team.pass(None, |pass| pass.run(&|t| assert_ne!(t, 1, "helper fails")))
         }));
@@ -347,7 +451,7 @@ mod tests {
 
     #[test]
     fn passes_from_many_threads_take_turns() {
-        let team = Team::new(2);
+        let team = Team::new(2).expect("team");
         let inside = AtomicUsize::new(0);
         std::thread::scope(|s| {
             for _ in 0..4 {
@@ -362,5 +466,73 @@ mod tests {
                 });
             }
         });
+    }
+
+    /// Runs `threads` threads each making `passes` passes of `width`
+    /// threads; returns the most pass threads ever busy at once.
+    fn most_busy_at_once(team: &Team, callers: usize, passes: usize, width: impl Fn(usize) -> usize + Sync) -> usize {
+        let busy = AtomicUsize::new(0);
+        let most = AtomicUsize::new(0);
+        std::thread::scope(|s| {
+            for caller in 0..callers {
+                let (busy, most, width) = (&busy, &most, &width);
+                s.spawn(move || {
+                    for _ in 0..passes {
+                        team.pass(Some(width(caller)), |pass| {
+                            let now = busy.fetch_add(pass.threads(), Ordering::SeqCst) + pass.threads();
+                            most.fetch_max(now, Ordering::SeqCst);
+                            std::thread::sleep(std::time::Duration::from_millis(1));
+                            busy.fetch_sub(pass.threads(), Ordering::SeqCst);
+                        });
+                    }
+                });
+            }
+        });
+        most.load(Ordering::SeqCst)
+    }
+
+    #[test]
+    fn one_thread_passes_run_side_by_side_up_to_the_budget() {
+        let team = Team::new(2).expect("team");
+        // Six callers of one-thread passes: two at a time, never three.
+        assert_eq!(most_busy_at_once(&team, 6, 40, |_| 1), 2);
+        let team = Team::new(3).expect("team");
+        assert_eq!(most_busy_at_once(&team, 6, 40, |_| 1), 3);
+    }
+
+    #[test]
+    fn passes_of_mixed_widths_stay_within_the_budget() {
+        let team = Team::new(3).expect("team");
+        // Callers asking for 1, 2 and 3 threads: never more than 3 busy.
+        let most = most_busy_at_once(&team, 6, 30, |caller| 1 + caller % 3);
+        assert!(most <= 3, "{most} threads busy with a budget of 3");
+    }
+
+    #[test]
+    fn a_pass_inside_a_pass_runs_on_its_thread_without_waiting() {
+        let team = Team::new(1).expect("team");
+        // The outer pass holds the only slot; the inner one must not wait for it.
+        let inner = team.pass(None, |_| team.pass(None, |pass| pass.threads()));
+        assert_eq!(inner, 1);
+        assert_eq!(team.pass(None, |pass| pass.threads()), 1, "the slot came back");
+        let team = Team::new(2).expect("team");
+        assert_eq!(team.pass(None, |_| team.pass_on_leader(None, |pass| pass.threads())), 1);
+        assert_eq!(team.pass(None, |pass| pass.threads()), 2);
+    }
+
+    #[test]
+    fn a_failed_spawn_stops_what_started_and_a_later_team_starts() {
+        // Two helpers start, the third spawn fails (that nothing stays
+        // behind is checked in tests/thread_spawn_failure.rs, a process of
+        // its own).
+        fail_thread_spawns_for_testing(2, 1);
+        let error = Team::new(4).err().expect("the spawn was refused");
+        assert!(error.to_string().contains("refused"), "{error}");
+        let team = Team::new(4).expect("the hook refuses only once");
+        let sum = AtomicUsize::new(0);
+        team.pass(None, |pass| pass.run(&|t| {
+            sum.fetch_add(t + 1, Ordering::Relaxed);
+        }));
+        assert_eq!(sum.load(Ordering::Relaxed), 1 + 2 + 3 + 4);
     }
 }

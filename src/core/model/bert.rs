@@ -43,6 +43,7 @@ pub(crate) fn load(vb: VarBuilder, cfg: &TransformerConfig, flavor: Flavor) -> R
         token_type: Some(embedding(emb.pp("token_type_embeddings"), cfg.type_vocab_size, h)?),
         emb_norm: norm(emb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
         layers: layers(vb.pp("encoder").pp("layer"), &NAMES, cfg)?,
+        relative_bias: None,
         position_offset,
         heads: cfg.num_attention_heads,
         act: cfg.activation(),

@@ -30,6 +30,9 @@ pub(crate) struct TransformerConfig {
     pub pad_token_id: u32,
     #[serde(default = "default_position_type")]
     pub position_embedding_type: String,
+    /// MPNet: rows of the relative position bias table.
+    #[serde(default = "default_buckets")]
+    pub relative_attention_num_buckets: usize,
 }
 
 fn default_act() -> String {
@@ -40,6 +43,9 @@ fn default_type_vocab() -> usize {
 }
 fn default_eps() -> f64 {
     1e-12
+}
+fn default_buckets() -> usize {
+    32
 }
 fn default_position_type() -> String {
     "absolute".into()
@@ -122,8 +128,13 @@ struct Identity {
 /// `model_type`, or else the model type implied by the first entry of
 /// `architectures`.
 fn architecture_name(model_type: Option<&str>, architectures: &[String]) -> String {
-    const BY_CLASS: [(&str, &str); 4] =
-        [("XLMRoberta", "xlm-roberta"), ("Roberta", "roberta"), ("DistilBert", "distilbert"), ("Bert", "bert")];
+    const BY_CLASS: [(&str, &str); 5] = [
+        ("XLMRoberta", "xlm-roberta"),
+        ("Roberta", "roberta"),
+        ("DistilBert", "distilbert"),
+        ("MPNet", "mpnet"),
+        ("Bert", "bert"),
+    ];
     match (model_type, architectures.first()) {
         (Some(t), _) => t.to_string(),
         (None, Some(a)) => BY_CLASS

@@ -28,6 +28,7 @@ pub(crate) fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<Transforme
         token_type: None,
         emb_norm: norm(emb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
         layers: layers(vb.pp("transformer").pp("layer"), &NAMES, cfg)?,
+        relative_bias: None,
         position_offset: 0,
         heads: cfg.num_attention_heads,
         act: cfg.activation(),

@@ -1,8 +1,9 @@
 //! The weights every supported architecture reduces to: embeddings, then a
 //! stack of post-layer-norm encoder layers (self-attention, residual +
-//! layer norm, feed-forward, residual + layer norm). BERT, XLM-RoBERTa and
-//! DistilBERT differ only in weight names, position numbering and whether
-//! token types exist; their files map names onto these structs.
+//! layer norm, feed-forward, residual + layer norm). BERT, XLM-RoBERTa,
+//! DistilBERT and MPNet differ only in weight names, position numbering,
+//! whether token types exist and MPNet's relative position bias; their
+//! files map names onto these structs.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -38,6 +39,10 @@ pub(crate) struct TransformerWeights {
     pub token_type: Option<Tensor>,
     pub emb_norm: Norm,
     pub layers: Vec<LayerWeights>,
+    /// MPNet's relative position bias table (buckets × heads): every
+    /// layer adds row `relative_position::bucket(key − query)`, column
+    /// `head`, to its attention scores. `None` for the other architectures.
+    pub relative_bias: Option<Tensor>,
     /// Position id of a sequence's first token (XLM-RoBERTa: `pad + 1`).
     pub position_offset: usize,
     pub heads: usize,

@@ -8,7 +8,10 @@ mod bert;
 mod config;
 mod distilbert;
 mod layer;
+mod mpnet;
+mod pickle_check;
 pub(crate) mod reference;
+pub(crate) mod relative_position;
 mod weights;
 
 use std::path::Path;
@@ -19,9 +22,17 @@ use super::error::{Error, Result};
 use config::ConfigFile;
 pub(crate) use config::{Activation, TransformerConfig};
 pub(crate) use layer::{Dense, LayerWeights, Norm, TransformerWeights};
+pub(crate) use weights::open as open_weights;
 
 const SUPPORTED_ARCHITECTURES: &str =
-    "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), DistilBertModel ('distilbert')";
+    "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), DistilBertModel ('distilbert'), MPNetModel ('mpnet')";
+
+/// Which architecture file maps the weights.
+enum Family {
+    Bert(bert::Flavor),
+    DistilBert,
+    MpNet,
+}
 
 /// Loads the transformer stored in `dir` (`config.json` plus
 /// `model.safetensors` or `pytorch_model.bin`).
@@ -29,11 +40,11 @@ pub(crate) fn load(dir: &Path, device: &Device) -> Result<(TransformerWeights, T
     let config_path = dir.join("config.json");
     let file = ConfigFile::read(&config_path)?;
     let arch = file.architecture()?;
-    // `None` stands for DistilBERT; BERT-like models carry their flavor.
-    let bert_flavor = match arch.as_str() {
-        "bert" => Some(bert::Flavor::Bert),
-        "xlm-roberta" | "roberta" => Some(bert::Flavor::XlmRoberta),
-        "distilbert" => None,
+    let family = match arch.as_str() {
+        "bert" => Family::Bert(bert::Flavor::Bert),
+        "xlm-roberta" | "roberta" => Family::Bert(bert::Flavor::XlmRoberta),
+        "distilbert" => Family::DistilBert,
+        "mpnet" => Family::MpNet,
         other => {
             return Err(Error::Unsupported {
                 path: config_path,
@@ -45,9 +56,10 @@ pub(crate) fn load(dir: &Path, device: &Device) -> Result<(TransformerWeights, T
     };
     let cfg = TransformerConfig::read(&file)?;
     let (vb, weights_path) = weights::open(dir, device)?;
-    let weights = match bert_flavor {
-        Some(flavor) => bert::load(vb, &cfg, flavor),
-        None => distilbert::load(vb, &cfg),
+    let weights = match family {
+        Family::Bert(flavor) => bert::load(vb, &cfg, flavor),
+        Family::DistilBert => distilbert::load(vb, &cfg),
+        Family::MpNet => mpnet::load(vb, &cfg),
     }
     .map_err(|e| Error::model(&weights_path, e.to_string()))?;
     Ok((weights, cfg))

@@ -3,11 +3,12 @@
 //! the packed CPU engine (`crate::core::cpu`); kept as the readable
 //! definition the fast path is tested against.
 
-use candle_core::{DType, Result, Tensor};
+use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::ops::{layer_norm, softmax_last_dim};
 
 use super::config::Activation;
 use super::layer::{Dense, LayerWeights, Norm, TransformerWeights};
+use super::relative_position;
 
 fn linear(x: &Tensor, d: &Dense) -> Result<Tensor> {
     x.broadcast_matmul(&d.weight.t()?)?.broadcast_add(&d.bias)
@@ -31,13 +32,30 @@ pub(crate) fn forward(w: &TransformerWeights, input_ids: &Tensor, type_ids: &Ten
     x = x.broadcast_add(&w.position.embedding(&positions)?)?;
     x = norm(&x, &w.emb_norm)?;
     // (1 - mask) * f32::MIN as (batch, 1, 1, seq), as Hugging Face builds it.
-    let bias = mask
+    let mask_bias = mask
         .map(|m| (m.to_dtype(DType::F32)?.affine(-1.0, 1.0)? * f32::MIN as f64)?.reshape((b, 1, 1, s)))
         .transpose()?;
+    // MPNet adds its relative position bias (1, heads, seq, seq) before the
+    // mask; for real tokens the mask adds 0, so one sum is the same.
+    let bias = match (relative_position_bias(w, s, input_ids.device())?, mask_bias) {
+        (Some(p), Some(m)) => Some(p.broadcast_add(&m)?),
+        (p, m) => p.or(m),
+    };
     for layer in &w.layers {
         x = encoder_layer(layer, w.heads, w.act, &x, bias.as_ref())?;
     }
     Ok(x)
+}
+
+/// MPNet's `compute_position_bias`: the table's row for the bucket of
+/// each (query, key) pair, as (1, heads, seq, seq); `None` without a table.
+fn relative_position_bias(w: &TransformerWeights, s: usize, device: &Device) -> Result<Option<Tensor>> {
+    let Some(table) = &w.relative_bias else { return Ok(None) };
+    let buckets: Vec<u32> =
+        (0..s).flat_map(|i| (0..s).map(move |j| relative_position::bucket(j as i64 - i as i64) as u32)).collect();
+    let buckets = Tensor::from_vec(buckets, s * s, device)?;
+    let values = table.embedding(&buckets)?.reshape((s, s, w.heads))?;
+    Ok(Some(values.permute((2, 0, 1))?.contiguous()?.unsqueeze(0)?))
 }
 
 fn encoder_layer(l: &LayerWeights, heads: usize, act: Activation, x: &Tensor, bias: Option<&Tensor>) -> Result<Tensor> {

@@ -11,15 +11,21 @@ use candle_core::{bail, DType, Device, Result as CandleResult, Shape, Tensor};
 use candle_nn::var_builder::SimpleBackend;
 use candle_nn::{Init, VarBuilder};
 
+use super::pickle_check;
 use crate::core::error::{Error, Result};
 
 /// Raw (unconverted) access to the tensors of a weights file.
 trait RawTensors: Send + Sync {
+    /// A tensor's shape as the file declares it, read without loading it.
+    fn declared_shape(&self, name: &str) -> Option<Vec<usize>>;
     fn raw(&self, name: &str, dev: &Device) -> CandleResult<Tensor>;
     fn has(&self, name: &str) -> bool;
 }
 
 impl RawTensors for MmapedSafetensors {
+    fn declared_shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.get(name).ok().map(|view| view.shape().to_vec())
+    }
     fn raw(&self, name: &str, dev: &Device) -> CandleResult<Tensor> {
         self.load(name, dev)
     }
@@ -28,15 +34,36 @@ impl RawTensors for MmapedSafetensors {
     }
 }
 
-impl RawTensors for PthTensors {
+/// A pickle checkpoint, with its file's length: candle allocates a tensor
+/// of the shape the pickle declares before reading its data, so no tensor
+/// may need more bytes than the (uncompressed) file holds.
+struct Pickled {
+    tensors: PthTensors,
+    file_len: u64,
+}
+
+impl RawTensors for Pickled {
+    fn declared_shape(&self, name: &str) -> Option<Vec<usize>> {
+        self.tensors.tensor_infos().get(name).map(|info| info.layout.dims().to_vec())
+    }
     fn raw(&self, name: &str, dev: &Device) -> CandleResult<Tensor> {
-        match self.get(name)? {
+        let Some(info) = self.tensors.tensor_infos().get(name) else { bail!("cannot find tensor '{name}'") };
+        let bytes = info
+            .layout
+            .dims()
+            .iter()
+            .try_fold(info.dtype.size_in_bytes() as u64, |n, &d| n.checked_mul(d as u64))
+            .unwrap_or(u64::MAX);
+        if bytes > self.file_len {
+            bail!("tensor '{name}' declares {:?} ({bytes} bytes), more than the file's {} bytes", info.layout.dims(), self.file_len);
+        }
+        match self.tensors.get(name)? {
             Some(t) => t.to_device(dev),
             None => bail!("cannot find tensor '{name}'"),
         }
     }
     fn has(&self, name: &str) -> bool {
-        self.get(name).is_ok_and(|t| t.is_some())
+        self.tensors.tensor_infos().contains_key(name)
     }
 }
 
@@ -44,6 +71,12 @@ struct Checked<T>(T);
 
 impl<T: RawTensors> SimpleBackend for Checked<T> {
     fn get(&self, shape: Shape, name: &str, _: Init, dtype: DType, dev: &Device) -> CandleResult<Tensor> {
+        // Checked before loading: nothing of a wrong shape is allocated.
+        if let Some(declared) = self.0.declared_shape(name) {
+            if declared != shape.dims() {
+                bail!("tensor '{name}' has shape {declared:?}, the model's config.json implies {:?}", shape.dims());
+            }
+        }
         let tensor = self.get_unchecked(name, dtype, dev)?;
         if tensor.shape() != &shape {
             bail!("tensor '{name}' has shape {:?}, the model's config.json implies {:?}", tensor.dims(), shape.dims());
@@ -77,7 +110,11 @@ pub(crate) fn open(dir: &Path, device: &Device) -> Result<(VarBuilder<'static>, 
         let tensors = unsafe { MmapedSafetensors::new(&safetensors) }.map_err(|e| unreadable(&safetensors, e))?;
         Box::new(Checked(tensors))
     } else if pytorch.is_file() {
-        Box::new(Checked(PthTensors::new(&pytorch, None).map_err(|e| unreadable(&pytorch, e))?))
+        // Read, never executed (see pickle_check): checked first, then read by candle.
+        pickle_check::check(&pytorch).map_err(|e| Error::model(&pytorch, format!("cannot read weights: {e}")))?;
+        let file_len = std::fs::metadata(&pytorch).map_err(|e| Error::model(&pytorch, e.to_string()))?.len();
+        let tensors = PthTensors::new(&pytorch, None).map_err(|e| unreadable(&pytorch, e))?;
+        Box::new(Checked(Pickled { tensors, file_len }))
     } else {
         return Err(Error::model(dir, "no weights found: expected model.safetensors or pytorch_model.bin"));
     };

@@ -120,13 +120,41 @@ public final class JavaBench {
                     Json byCallers = new Json();
                     for (int callers : MICRO_BATCH_CALLERS) {
                         log("micro-batching %s, %d caller threads", on ? "on" : "off", callers);
-                        byCallers.put(Integer.toString(callers), concurrent(enc, texts, callers, reps));
+                        long[] before = queueStats(enc);
+                        Json run = concurrent(enc, texts, callers, reps);
+                        long[] after = queueStats(enc);
+                        if (on && before != null && after != null && after[0] > before[0]) {
+                            // The queue against encodeBatch at the batch size it formed.
+                            double mean = (double) (after[1] - before[1]) / (after[0] - before[0]);
+                            int bs = (int) Math.max(1, Math.round(mean));
+                            run.put("mean_texts_per_pass", mean);
+                            log("encodeBatch at the queue's batch size %d (mean %.2f texts a pass)", bs, mean);
+                            try (SentenceEncoder plain = SentenceEncoder.builder(model).batchSize(bs).open()) {
+                                run.put("encode_batch_at_mean", batchThroughput(plain, texts, bs, reps));
+                            }
+                            run.put("encode_batch_size", bs);
+                        }
+                        byCallers.put(Integer.toString(callers), run);
                     }
                     byCallers.put("single", latency(enc, texts, reps));
                     mb.put(on ? "on" : "off", byCallers);
                 }
             }
             out.put("micro_batching", mb);
+        }
+    }
+
+    /** {passes, texts} of the micro-batching queue, when this sbert4j reports them and it is on; else null. */
+    private static long[] queueStats(SentenceEncoder enc) {
+        try {
+            Object stats = ((java.util.Optional<?>) SentenceEncoder.class.getMethod("microBatchingStats").invoke(enc)).orElse(null);
+            if (stats == null) {
+                return null;
+            }
+            return new long[] {(Long) stats.getClass().getMethod("passes").invoke(stats),
+                    (Long) stats.getClass().getMethod("texts").invoke(stats)};
+        } catch (ReflectiveOperationException e) {
+            return null;
         }
     }
 

@@ -10,7 +10,7 @@ final class NativeBridge {
     /** The library version these classes need: the build's version (checked by a test). */
     static final String VERSION = "0.1.0";
     /** The native methods' generation these classes call (src/jni/version.rs); changes with any signature. */
-    static final int ABI = 3;
+    static final int ABI = 4;
 
     /** The library's version ({@link #VERSION} for a matching library). */
     static native String nativeVersion();
@@ -70,6 +70,9 @@ final class NativeBridge {
 
     /** Encodes one text into {@code out} ({@code dimension} floats), as {@link #encode}. */
     static native void encodeOne(long handle, String text, String prompt, float[] out, int[] info);
+
+    /** Writes {passes, texts} of the micro-batching queue into {@code out}; false if it is off. */
+    static native boolean microBatchingStats(long handle, long[] out);
 
     static native int loadedModelCount();
 

@@ -121,7 +121,10 @@ public final class SentenceEncoder implements AutoCloseable {
         return encodeOne(text, null, null);
     }
 
-    /** The embedding of one text with {@code prompt} in front of it. */
+    /**
+     * The embedding of one text with {@code prompt} in front of it ({@code null}: the default prompt, as in
+     * every method taking a {@link Prompt}; {@link Prompt#none()} for none).
+     */
     public float[] encode(String text, Prompt prompt) {
         return encodeOne(text, promptText(prompt), null);
     }
@@ -134,7 +137,7 @@ public final class SentenceEncoder implements AutoCloseable {
     /** The embedding of one text and its token facts, with {@code prompt} in front of it (null: the default). */
     public Encoding encodeWithInfo(String text, Prompt prompt) {
         int[] info = new int[2];
-        float[] vector = encodeOne(text, prompt == null ? null : promptText(prompt), info);
+        float[] vector = encodeOne(text, promptText(prompt), info);
         return new Encoding(vector, info[0], info[1] != 0);
     }
 
@@ -178,7 +181,7 @@ public final class SentenceEncoder implements AutoCloseable {
      */
     public List<Encoding> encodeBatchWithInfo(List<String> texts, Prompt prompt) {
         int[] info = new int[2 * (texts == null ? 0 : texts.size())];
-        float[][] vectors = encodeBatch(texts, prompt == null ? null : promptText(prompt), info);
+        float[][] vectors = encodeBatch(texts, promptText(prompt), info);
         List<Encoding> result = new ArrayList<>(vectors.length);
         for (int i = 0; i < vectors.length; i++) {
             result.add(new Encoding(vectors[i], info[2 * i], info[2 * i + 1] != 0));
@@ -261,14 +264,15 @@ public final class SentenceEncoder implements AutoCloseable {
         if (text == null) {
             throw new IllegalArgumentException("text is null");
         }
-        String promptText = prompt == null ? null : promptText(prompt);
+        String promptText = promptText(prompt);
         return nativeEncoder.call(h -> NativeBridge.countTokens(h, text, promptText));
     }
 
     /** The literal text of {@code prompt}, a named one looked up in the model's prompts. */
+    /** The prompt's text for the native side; null (the default prompt) for a null prompt. */
     private String promptText(Prompt prompt) {
         if (prompt == null) {
-            throw new IllegalArgumentException("prompt is null (use Prompt.none() for no prompt)");
+            return null;
         }
         if (prompt.name() == null) {
             return prompt.text();
@@ -290,6 +294,50 @@ public final class SentenceEncoder implements AutoCloseable {
     public static long lastEncodeCoreNanos() {
         NativeLoader.ensureLoaded();
         return NativeBridge.lastCallCoreNanos();
+    }
+
+    /**
+     * Diagnostics of the micro-batching queue ({@link Builder#microBatching}):
+     * how many forward passes single-text {@link #encode(String)} calls have
+     * shared so far, and how many texts those passes held; empty when
+     * micro-batching is off.
+     */
+    public java.util.Optional<MicroBatchingStats> microBatchingStats() {
+        long[] counts = new long[2];
+        boolean on = nativeEncoder.call(h -> NativeBridge.microBatchingStats(h, counts));
+        return on ? java.util.Optional.of(new MicroBatchingStats(counts[0], counts[1])) : java.util.Optional.empty();
+    }
+
+    /** Passes and texts of the micro-batching queue so far (see {@link #microBatchingStats()}). */
+    public static final class MicroBatchingStats {
+        private final long passes;
+        private final long texts;
+
+        MicroBatchingStats(long passes, long texts) {
+            this.passes = passes;
+            this.texts = texts;
+        }
+
+        /** Forward passes run for single-text calls. */
+        public long passes() {
+            return passes;
+        }
+
+        /** Texts those passes held. */
+        public long texts() {
+            return texts;
+        }
+
+        /** Texts per pass between {@code earlier} and these counts (0 if no pass ran). */
+        public double meanTextsPerPassSince(MicroBatchingStats earlier) {
+            long p = passes - earlier.passes;
+            return p == 0 ? 0 : (double) (texts - earlier.texts) / p;
+        }
+
+        @Override
+        public String toString() {
+            return "MicroBatchingStats{passes=" + passes + ", texts=" + texts + "}";
+        }
     }
 
     /** Whether {@link #close()} has run. */

@@ -107,4 +107,35 @@ public class ArchitecturesTest {
             assertEquals(24, enc.dimension()); // a later open of a good model works
         }
     }
+
+    @Test
+    public void anUnsupportedDenseActivationIsAClearJavaException() throws Exception {
+        Path dir = tmp.newFolder("softsign").toPath();
+        Path from = model("distilbert-dense-tanh-st6");
+        try (java.util.stream.Stream<Path> files = Files.walk(from)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Path to = dir.resolve(from.relativize(f).toString());
+                if (Files.isDirectory(f)) {
+                    Files.createDirectories(to);
+                } else {
+                    Files.copy(f, to);
+                }
+            }
+        }
+        Path config = dir.resolve("2_Dense").resolve("config.json");
+        String json = new String(Files.readAllBytes(config), StandardCharsets.UTF_8)
+                .replace("torch.nn.modules.activation.Tanh", "torch.nn.modules.activation.Softsign");
+        Files.write(config, json.getBytes(StandardCharsets.UTF_8));
+        try (SentenceEncoder enc = SentenceEncoder.open(dir)) {
+            fail("opened a Dense module with an unsupported activation: " + enc);
+        } catch (SentenceEncoderException e) {
+            String msg = e.getMessage();
+            assertTrue(msg, msg.contains("2_Dense") && msg.contains("config.json"));
+            assertTrue(msg, msg.contains("torch.nn.modules.activation.Softsign"));
+            assertTrue(msg, msg.contains("Tanh") && msg.contains("Identity"));
+        }
+        try (SentenceEncoder enc = SentenceEncoder.open(model("distilbert-dense-tanh-st6"))) {
+            assertEquals(24, enc.dimension()); // the Dense module's out_features
+        }
+    }
 }

@@ -18,7 +18,8 @@ public class ContractTest {
     private static final float TOL = 1e-5f;
     private static final List<String> MODELS = Arrays.asList("seed-standin-st6", "xlm-roberta-cls-st6",
             "distilbert-max-st6", "bert-pytorch-bin-st6", "bert-mean-sqrt-len-st6", "roberta-bpe-st6",
-            "metaspace-lower-st6", "prompts-st6");
+            "metaspace-lower-st6", "prompts-st6", "mpnet-mean-st6", "distilbert-dense-tanh-st6",
+            "bert-dense-normalize-st6");
 
     private static SentenceEncoder open(String name, Fixtures.Case c) {
         SentenceEncoder.Builder builder = SentenceEncoder.builder(ArchitecturesTest.model(name));
@@ -88,6 +89,13 @@ public class ContractTest {
             }
             // Prompt.none() and the empty named prompt both mean no prompt.
             assertEquals(0f, Fixtures.maxAbsDiff(enc.encode("x", Prompt.none()), enc.encode("x", Prompt.named("empty"))), 0f);
+            // A null Prompt means the default one, in every method that takes one.
+            float[] byDefault = enc.encode("x");
+            assertEquals(0f, Fixtures.maxAbsDiff(enc.encode("x", (Prompt) null), byDefault), 0f);
+            assertEquals(0f, Fixtures.maxAbsDiff(enc.encodeBatch(Arrays.asList("x"), (Prompt) null)[0], byDefault), 0f);
+            assertEquals(0f, Fixtures.maxAbsDiff(enc.encodeWithInfo("x", null).vector(), byDefault), 0f);
+            assertEquals(enc.countTokens("x"), enc.countTokens("x", null));
+            assertTrue(enc.countTokens("x", Prompt.none()) < enc.countTokens("x", null));
         }
         try (SentenceEncoder enc = SentenceEncoder.builder(dir).defaultPrompt(Prompt.named("passage")).open()) {
             assertEquals("passage: ", enc.defaultPrompt());

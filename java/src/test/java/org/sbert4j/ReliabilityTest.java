@@ -134,14 +134,15 @@ public class ReliabilityTest {
         for (int i = 0; i < 300; i++) {
             longText.append("word").append(i).append(' ');
         }
-        java.util.List<String> texts = java.util.Collections.nCopies(256, longText.toString());
+        // 64 texts of 256 tokens: seconds of work, far longer than the 50 ms below.
+        java.util.List<String> texts = java.util.Collections.nCopies(64, longText.toString());
         SentenceEncoder enc = SentenceEncoder.open(Fixtures.defaultModel());
         java.util.concurrent.CountDownLatch started = new java.util.concurrent.CountDownLatch(1);
         java.util.concurrent.atomic.AtomicReference<Object> outcome = new java.util.concurrent.atomic.AtomicReference<>();
         Thread worker = new Thread(() -> {
             started.countDown();
             try {
-                outcome.set(enc.encodeBatch(texts)); // one native chunk of 256 texts of 256 tokens
+                outcome.set(enc.encodeBatch(texts)); // one native chunk
             } catch (Throwable t) {
                 outcome.set(t);
             }
@@ -152,7 +153,7 @@ public class ReliabilityTest {
         assertEquals("the call is still running", false, enc.close(java.time.Duration.ofMillis(1)));
         assertTrue(enc.isClosed());
         assertThrows(IllegalStateException.class, () -> enc.encode("after close"));
-        worker.join(120_000);
+        worker.join(300_000);
         assertTrue(String.valueOf(outcome.get()), outcome.get() instanceof float[][]);
         assertTrue("released by the last call, so a later close has nothing to wait for",
                 enc.close(java.time.Duration.ZERO));

@@ -1,6 +1,7 @@
 package org.sbert4j;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertTrue;
 
 import java.util.ArrayList;
@@ -120,6 +121,11 @@ public class StressTest {
                 f.get(100, TimeUnit.SECONDS);
             }
             pool.shutdown();
+            // Every single-text call of `on` went through the queue; passes held one or more each.
+            assertFalse(off.microBatchingStats().isPresent());
+            SentenceEncoder.MicroBatchingStats stats = on.microBatchingStats().get();
+            assertEquals(8L * 2 * texts.size(), stats.texts());
+            assertTrue(stats.toString(), stats.passes() >= 1 && stats.passes() <= stats.texts());
         }
     }
 

@@ -19,7 +19,8 @@ import java.util.Objects;
  * EncoderOptions options = EncoderOptions.modelDir("/opt/models/all-MiniLM-L6-v2")
  *         .batchSize(256)          // rows per encodeBatch call within a partition
  *         .normalize(true)         // unset: what the model's modules.json says
- *         .maxSequenceLength(128); // unset: the model's max_seq_length
+ *         .maxSequenceLength(128)  // unset: the model's max_seq_length
+ *         .threads(2);             // unset: spark.task.cpus (see threads(int))
  * }</pre>
  */
 public final class EncoderOptions implements Serializable {
@@ -33,13 +34,16 @@ public final class EncoderOptions implements Serializable {
     private final int batchSize;
     private final Boolean normalize;
     private final Integer maxSequenceLength;
+    private final Integer threads;
 
-    private EncoderOptions(String modelDir, String sparkFile, int batchSize, Boolean normalize, Integer maxSequenceLength) {
+    private EncoderOptions(String modelDir, String sparkFile, int batchSize, Boolean normalize, Integer maxSequenceLength,
+            Integer threads) {
         this.modelDir = modelDir;
         this.sparkFile = sparkFile;
         this.batchSize = batchSize;
         this.normalize = normalize;
         this.maxSequenceLength = maxSequenceLength;
+        this.threads = threads;
     }
 
     /** The model directory at this path, which must exist on every node that runs tasks. */
@@ -47,7 +51,7 @@ public final class EncoderOptions implements Serializable {
         if (path == null || path.isEmpty()) {
             throw new IllegalArgumentException("model directory is null or empty");
         }
-        return new EncoderOptions(path, null, DEFAULT_BATCH_SIZE, null, null);
+        return new EncoderOptions(path, null, DEFAULT_BATCH_SIZE, null, null, null);
     }
 
     /** As {@link #modelDir(String)}; the path is kept as its absolute string (a {@link Path} is not serializable). */
@@ -72,7 +76,7 @@ public final class EncoderOptions implements Serializable {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("SparkFiles name is null or empty");
         }
-        return new EncoderOptions(null, name, DEFAULT_BATCH_SIZE, null, null);
+        return new EncoderOptions(null, name, DEFAULT_BATCH_SIZE, null, null, null);
     }
 
     /** Rows per {@code encodeBatch} call within a partition (default {@value #DEFAULT_BATCH_SIZE}). */
@@ -80,12 +84,12 @@ public final class EncoderOptions implements Serializable {
         if (rows < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + rows);
         }
-        return new EncoderOptions(modelDir, sparkFile, rows, normalize, maxSequenceLength);
+        return new EncoderOptions(modelDir, sparkFile, rows, normalize, maxSequenceLength, threads);
     }
 
     /** Scale vectors to unit length, or not, whatever the model's {@code modules.json} says. */
     public EncoderOptions normalize(boolean normalize) {
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength);
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads);
     }
 
     /** Truncate texts at this many tokens instead of the model's {@code max_seq_length}. */
@@ -93,7 +97,23 @@ public final class EncoderOptions implements Serializable {
         if (tokens < 2) {
             throw new IllegalArgumentException("maxSequenceLength must be at least 2, got " + tokens);
         }
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, tokens);
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, tokens, threads);
+    }
+
+    /**
+     * The most threads one task's encoding keeps busy. Unset, it is the
+     * task's own CPUs ({@code spark.task.cpus}, {@code TaskContext.cpus()}):
+     * an executor running C tasks side by side then keeps C × task.cpus
+     * threads busy, its share of the node, not C × every core. Capped at the
+     * executor JVM's thread budget ({@code -Dsbert4j.threads}, default every
+     * CPU the process may use). Raise it for a job that runs fewer tasks
+     * than the executor has cores.
+     */
+    public EncoderOptions threads(int threads) {
+        if (threads < 1) {
+            throw new IllegalArgumentException("threads must be at least 1, got " + threads);
+        }
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads);
     }
 
     /** The path given to {@link #modelDir(String)}, or null. */
@@ -120,6 +140,11 @@ public final class EncoderOptions implements Serializable {
         return maxSequenceLength;
     }
 
+    /** The thread count set by {@link #threads(int)}, or null for the task's CPUs. */
+    public Integer threads() {
+        return threads;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -133,12 +158,13 @@ public final class EncoderOptions implements Serializable {
                 && Objects.equals(modelDir, other.modelDir)
                 && Objects.equals(sparkFile, other.sparkFile)
                 && Objects.equals(normalize, other.normalize)
-                && Objects.equals(maxSequenceLength, other.maxSequenceLength);
+                && Objects.equals(maxSequenceLength, other.maxSequenceLength)
+                && Objects.equals(threads, other.threads);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(modelDir, sparkFile, batchSize, normalize, maxSequenceLength);
+        return Objects.hash(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads);
     }
 
     @Override
@@ -147,6 +173,7 @@ public final class EncoderOptions implements Serializable {
                 + ", batchSize=" + batchSize
                 + (normalize != null ? ", normalize=" + normalize : "")
                 + (maxSequenceLength != null ? ", maxSequenceLength=" + maxSequenceLength : "")
+                + (threads != null ? ", threads=" + threads : "")
                 + "}";
     }
 }

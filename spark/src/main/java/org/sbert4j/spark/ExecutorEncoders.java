@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.spark.TaskContext;
 import org.sbert4j.SentenceEncoder;
 import org.sbert4j.SentenceEncoderException;
 
@@ -74,7 +75,20 @@ public final class ExecutorEncoders {
      * whichever of SparkFiles' places a task finds it in).
      */
     private static Key key(ModelLocation location, EncoderOptions options) {
-        return new Key(location.key(), options.normalize(), options.maxSequenceLength());
+        return new Key(location.key(), options.normalize(), options.maxSequenceLength(), threads(options));
+    }
+
+    /**
+     * The threads an encoder for {@code options} may keep busy: the option,
+     * else the running task's CPUs ({@code spark.task.cpus}), else (outside
+     * a task, on the driver) 0, the process's whole thread budget.
+     */
+    static int threads(EncoderOptions options) {
+        if (options.threads() != null) {
+            return options.threads();
+        }
+        TaskContext task = TaskContext.get();
+        return task != null ? Math.max(1, task.cpus()) : 0;
     }
 
     /**
@@ -82,10 +96,14 @@ public final class ExecutorEncoders {
      * this class (1 after any number of tasks, unless it was closed in between).
      */
     public static int opens(EncoderOptions options) {
-        Key key = key(ModelLocation.of(options), options);
+        String model = ModelLocation.of(options).key();
+        int opens = 0;
         synchronized (ENTRIES) {
-            return OPENS_BY_KEY.getOrDefault(key, 0);
+            for (Map.Entry<Key, Integer> e : OPENS_BY_KEY.entrySet()) {
+                opens += e.getKey().isFor(model, options) ? e.getValue() : 0;
+            }
         }
+        return opens;
     }
 
     /** How many leases this JVM has taken so far (all models). */
@@ -129,21 +147,28 @@ public final class ExecutorEncoders {
     }
 
     /**
-     * Closes the encoder for {@code options} if no task holds a lease on it;
-     * returns whether it did. This JVM only: on a cluster each executor keeps
+     * Closes the encoders for {@code options} (one per task size, unless
+     * {@code options} sets {@code threads}) that no task holds a lease on;
+     * returns whether it closed any. This JVM only: on a cluster each executor keeps
      * its own until it ends.
      */
     public static boolean closeIdle(EncoderOptions options) {
-        Key key = key(ModelLocation.of(options), options);
-        Entry entry;
+        String model = ModelLocation.of(options).key();
+        List<Entry> idle = new ArrayList<>();
         synchronized (ENTRIES) {
-            entry = ENTRIES.get(key);
-            if (entry == null || entry.leases > 0) {
-                return false;
+            for (Iterator<Map.Entry<Key, Entry>> it = ENTRIES.entrySet().iterator(); it.hasNext(); ) {
+                Map.Entry<Key, Entry> e = it.next();
+                if (e.getKey().isFor(model, options) && e.getValue().leases == 0) {
+                    idle.add(e.getValue());
+                    it.remove();
+                }
             }
-            ENTRIES.remove(key);
         }
-        return entry.close() > 0;
+        int closed = 0;
+        for (Entry entry : idle) {
+            closed += entry.close();
+        }
+        return closed > 0;
     }
 
     /**
@@ -218,6 +243,9 @@ public final class ExecutorEncoders {
                 if (options.maxSequenceLength() != null) {
                     builder.maxSequenceLength(options.maxSequenceLength());
                 }
+                if (key.threads > 0) {
+                    builder.threads(key.threads);
+                }
                 try {
                     encoder = builder.open();
                 } catch (SentenceEncoderException e) {
@@ -245,11 +273,24 @@ public final class ExecutorEncoders {
         final String model;
         final Boolean normalize;
         final Integer maxSequenceLength;
+        /** Threads per pass; 0: the process's budget. */
+        final int threads;
 
-        Key(String model, Boolean normalize, Integer maxSequenceLength) {
+        Key(String model, Boolean normalize, Integer maxSequenceLength, int threads) {
             this.model = model;
             this.normalize = normalize;
             this.maxSequenceLength = maxSequenceLength;
+            this.threads = threads;
+        }
+
+        /**
+         * Whether this encoder serves {@code options} on {@code model}: with
+         * their thread count, or any (tasks of different sizes) if unset.
+         */
+        boolean isFor(String model, EncoderOptions options) {
+            return this.model.equals(model) && Objects.equals(normalize, options.normalize())
+                    && Objects.equals(maxSequenceLength, options.maxSequenceLength())
+                    && (options.threads() == null || threads == options.threads());
         }
 
         @Override
@@ -259,12 +300,12 @@ public final class ExecutorEncoders {
             }
             Key other = (Key) o;
             return model.equals(other.model) && Objects.equals(normalize, other.normalize)
-                    && Objects.equals(maxSequenceLength, other.maxSequenceLength);
+                    && Objects.equals(maxSequenceLength, other.maxSequenceLength) && threads == other.threads;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(model, normalize, maxSequenceLength);
+            return Objects.hash(model, normalize, maxSequenceLength, threads);
         }
     }
 }

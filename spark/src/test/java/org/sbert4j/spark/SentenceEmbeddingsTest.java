@@ -183,6 +183,29 @@ public class SentenceEmbeddingsTest {
     }
 
     @Test
+    public void eachTaskEncodesOnItsOwnCpusUnlessThreadsIsSet() {
+        // Options of their own (maxSequenceLength 201 cuts nothing here).
+        EncoderOptions options = EncoderOptions.modelDir(model).maxSequenceLength(201);
+        // local[2], spark.task.cpus = 1: two tasks side by side, one thread each.
+        assertEquals(Arrays.asList(1, 1), threadsSeenByTasks(options));
+        int two = Math.min(2, SentenceEncoder.threadBudget());
+        assertEquals(Arrays.asList(two, two), threadsSeenByTasks(options.threads(2)));
+        assertEquals("one encoder per task size", 2, ExecutorEncoders.opens(options));
+        assertEquals(1, ExecutorEncoders.opens(options.threads(2)));
+        assertTrue(ExecutorEncoders.closeIdle(options));
+        assertEquals(0, ExecutorEncoders.leasesHeld());
+    }
+
+    /** The {@code threads()} of the encoder each of two tasks gets. */
+    private static List<Integer> threadsSeenByTasks(EncoderOptions options) {
+        return jsc.parallelize(Arrays.asList(1, 2, 3, 4), 2).mapPartitions(rows -> {
+            try (ExecutorEncoders.Lease lease = ExecutorEncoders.acquire(options)) {
+                return java.util.Collections.singletonList(lease.encoder().threads()).iterator();
+            }
+        }).collect();
+    }
+
+    @Test
     public void anExistingColumnIsReplacedInPlace() {
         Dataset<Row> df = frame(Arrays.asList("one", "two"), 1);
         Dataset<Row> out = SentenceEmbeddings.withColumn(df, "text", "chars", EncoderOptions.modelDir(model));

@@ -73,15 +73,25 @@ public final class SparkBench {
             double[] single = new double[rounds];
             double[] timed = new double[rounds];
             double[] viaUdf = new double[rounds];
+            // The executor's C task slots (local[C]) against one task given
+            // all C cores (one partition, threads(C)).
+            int slots = slots(master);
+            EncoderOptions oneTaskAllCores = options.threads(slots);
+            Dataset<Row> onePartition = df.coalesce(1);
+            double[] oneTask = new double[rounds];
+            double[] perRowLease = new double[rounds];
             try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
                 encoder.encodeBatch(corpus);
                 sparkRound(df, options, corpus.size());
+                sparkRound(onePartition, oneTaskAllCores, corpus.size());
                 for (int r = 0; r < rounds; r++) {
                     long start = System.nanoTime();
                     encoder.encodeBatch(corpus);
                     single[r] = corpus.size() / ((System.nanoTime() - start) / 1e9);
                     timed[r] = sparkRound(df, options, corpus.size());
                     viaUdf[r] = udfRound(df, options, corpus.size());
+                    oneTask[r] = sparkRound(onePartition, oneTaskAllCores, corpus.size());
+                    perRowLease[r] = perRowLeaseRound(df, options, corpus.size());
                 }
             }
             System.out.printf("single JVM, encodeBatch(corpus): %.0f sentences/s (median; rounds %s)%n",
@@ -92,15 +102,54 @@ public final class SparkBench {
             System.out.printf("Spark %s, %d partitions, the UDF (one text a call) + collect: %.0f sentences/s "
                             + "(median; rounds %s): withColumn is %.2fx the UDF%n",
                     master, partitions, median(viaUdf), format(viaUdf), median(timed) / median(viaUdf));
+            System.out.printf("Spark %s, %d partitions, the UDF as it was until commit 7ec3a2b (a lease taken and "
+                            + "given back for every row) + collect: %.0f sentences/s (median; rounds %s): the UDF now is %.2fx that%n",
+                    master, partitions, median(perRowLease), format(perRowLease), median(viaUdf) / median(perRowLease));
+            System.out.printf("Spark %s, 1 partition, one task with threads(%d): %.0f sentences/s (median; rounds %s): "
+                            + "%d task slots of one thread each give %.2fx that%n",
+                    master, slots, median(oneTask), format(oneTask), slots, median(timed) / median(oneTask));
         } finally {
             spark.stop();
         }
+    }
+
+    /** C in local[C] (the executor's task slots); 1 for local, the cores for local[*]. */
+    private static int slots(String master) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("local\\[(\\d+|\\*)").matcher(master);
+        if (!m.lookingAt()) {
+            return master.equals("local") ? 1 : Runtime.getRuntime().availableProcessors();
+        }
+        return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
     }
 
     /** One job over the corpus: sentences per second. */
     private static double sparkRound(Dataset<Row> df, EncoderOptions options, int expected) {
         long start = System.nanoTime();
         List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
+        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
+        if (out.size() != expected) {
+            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
+        }
+        return rate;
+    }
+
+    /**
+     * One job over the corpus through a UDF that takes a lease for every row,
+     * as SentenceEmbeddings.udf did until commit 7ec3a2b (the "before" of
+     * one lease per task): sentences per second.
+     */
+    private static double perRowLeaseRound(Dataset<Row> df, EncoderOptions options, int expected) {
+        org.apache.spark.sql.api.java.UDF1<String, float[]> perRow = text -> {
+            if (text == null) {
+                return null;
+            }
+            try (ExecutorEncoders.Lease lease = ExecutorEncoders.acquire(options)) {
+                return lease.encoder().encode(text);
+            }
+        };
+        long start = System.nanoTime();
+        List<Row> out = df.withColumn("embedding", org.apache.spark.sql.functions.udf(perRow, SentenceEmbeddings.VECTOR_TYPE)
+                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList();
         double rate = out.size() / ((System.nanoTime() - start) / 1e9);
         if (out.size() != expected) {
             throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
