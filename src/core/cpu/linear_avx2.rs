@@ -8,11 +8,13 @@
 //! Blocking for the caches: the input dimension is cut into chunks of at
 //! most `KC` (a panel's chunk, ≤ 24 KiB, stays in L1 while every row tile
 //! of the block passes over it) and the rows into blocks of `x` that stay in
-//! L2 (≤ 128 KiB). Each block of `x` is first copied into 6-row strips,
-//! element (row r, input i) at `i·6 + r`, so the broadcasts read one
-//! sequential stream instead of six rows far apart. Partial sums of a
+//! L2 (≤ 128 KiB). The broadcasts read `x`'s six rows where they are (six
+//! sequential streams the hardware prefetches): copying `x` into strips
+//! first cost more than it saved, and with two threads each copied all of
+//! it. Partial sums of a
 //! chunk go to the output and are reloaded by the next; the last chunk adds
-//! bias and residual and applies the activation as the tile is stored.
+//! bias and residual as the tile is stored. The activation then runs over
+//! each row of the block (still in L2) across all of the call's columns.
 
 use super::packed_linear::{Job, PackedLinear};
 
@@ -51,56 +53,18 @@ mod kernel {
     /// `job`'s pointers address m × inputs (x) and m × outputs (base, out)
     /// floats; the columns of these panels in `out` are written by this
     /// call alone.
-    pub(in super::super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
-        STRIPS.with(|strips| {
-            let mut strips = strips.borrow_mut();
-            panels_with(w, job, first, end, &mut strips)
-        })
-    }
-
-    thread_local! {
-        /// Each thread's copy of the current block of `x`, in strips.
-        static STRIPS: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
-    }
-
-    /// Copies rows `r0..r0 + rows`, inputs `k0..k1` of x (rows k apart) into
-    /// strips of MR rows: strip s, input i, row r at `(s·depth + i)·MR + r`
-    /// (rows past the block are zeros).
-    #[inline]
-    unsafe fn pack_strips(x: *const f32, k: usize, r0: usize, rows: usize, k0: usize, k1: usize, strips: &mut [f32]) {
-        let depth = k1 - k0;
-        for s in 0..rows.div_ceil(MR) {
-            let strip = &mut strips[s * depth * MR..(s + 1) * depth * MR];
-            for r in 0..MR {
-                let row = s * MR + r;
-                if row < rows {
-                    let src = std::slice::from_raw_parts(x.add((r0 + row) * k + k0), depth);
-                    for (i, &v) in src.iter().enumerate() {
-                        strip[i * MR + r] = v;
-                    }
-                } else {
-                    for i in 0..depth {
-                        strip[i * MR + r] = 0.0;
-                    }
-                }
-            }
-        }
-    }
-
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn panels_with(w: &PackedLinear, job: &Job, first: usize, end: usize, strips: &mut Vec<f32>) {
+    pub(in super::super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
         let (k, n, m) = (w.inputs, w.outputs, job.m);
         let chunks = k.div_ceil(KC);
         let kc_max = k.div_ceil(chunks);
         let mc = (X_BLOCK / kc_max).max(MR) / MR * MR;
-        strips.resize(mc * kc_max, 0.0);
         for m0 in (0..m).step_by(mc) {
             let rows = mc.min(m - m0);
             for chunk in 0..chunks {
                 let (k0, k1) = (chunk * k / chunks, (chunk + 1) * k / chunks);
                 let (first_chunk, last_chunk) = (chunk == 0, chunk + 1 == chunks);
                 let depth = k1 - k0;
-                pack_strips(job.x, k, m0, rows, k0, k1, strips);
                 for p in first..end {
                     let c0 = p * NR;
                     let width = NR.min(n - c0);
@@ -108,6 +72,7 @@ mod kernel {
                         panel: w.panel(p).add(k0 * NR),
                         bias: w.bias.as_ptr().add(c0),
                         depth,
+                        ldx: k,
                         ldc: n,
                         width,
                         load: !first_chunk,
@@ -116,7 +81,7 @@ mod kernel {
                     let mut r = m0;
                     while r < m0 + rows {
                         let count = MR.min(m0 + rows - r);
-                        let x = strips.as_ptr().add((r - m0) * depth);
+                        let x = job.x.add(r * k + k0);
                         let out = job.out.add(r * n + c0);
                         let base = if job.base.is_null() { job.base } else { job.base.add(r * n + c0) };
                         match count {
@@ -127,13 +92,17 @@ mod kernel {
                             2 => tile.run::<2>(x, base, out),
                             _ => tile.run::<1>(x, base, out),
                         }
-                        if let (true, Some(act)) = (last_chunk, job.act) {
-                            for row in 0..count {
-                                act(std::slice::from_raw_parts_mut(out.add(row * n), width));
-                            }
-                        }
                         r += count;
                     }
+                }
+            }
+            // The activation over this block's rows and these panels'
+            // columns at once (still in L2), in long runs it vectorises
+            // well, rather than per 16-column tile.
+            if let (Some(act), true) = (job.act, first < end) {
+                let (c0, c1) = (first * NR, (end * NR).min(n));
+                for row in m0..m0 + rows {
+                    act(std::slice::from_raw_parts_mut(job.out.add(row * n + c0), c1 - c0));
                 }
             }
         }
@@ -146,6 +115,8 @@ mod kernel {
         bias: *const f32,
         /// Inputs in this chunk.
         depth: usize,
+        /// Floats between rows of `x`.
+        ldx: usize,
         ldc: usize,
         /// Columns of the panel that exist (≤ 16).
         width: usize,
@@ -175,8 +146,8 @@ mod kernel {
     }
 
     impl Tile {
-        /// `out (R × 16, rows ldc apart, columns < width) (+)= x (a strip:
-        /// depth × MR, R rows used) · panel (+ bias + base)`.
+        /// `out (R × 16, rows ldc apart, columns < width) (+)= x (R × depth,
+        /// rows ldx apart) · panel (+ bias + base)`.
         #[inline]
         #[target_feature(enable = "avx2,fma")]
         unsafe fn run<const R: usize>(&self, x: *const f32, base: *const f32, out: *mut f32) {
@@ -189,7 +160,7 @@ mod kernel {
                 // Prefetching never faults, so running past the end is harmless.
                 _mm_prefetch::<_MM_HINT_T0>(panel.wrapping_add(kk * NR + PREFETCH_AHEAD).cast());
                 for r in 0..R {
-                    let xv = _mm256_broadcast_ss(&*x.add(kk * MR + r));
+                    let xv = _mm256_broadcast_ss(&*x.add(r * self.ldx + kk));
                     lo[r] = _mm256_fmadd_ps(xv, b0, lo[r]);
                     hi[r] = _mm256_fmadd_ps(xv, b1, hi[r]);
                 }

@@ -85,10 +85,12 @@ impl PackedLinear {
         if let Some(base) = base {
             assert_eq!(base.len(), m * n, "linear: residual of the wrong size");
         }
-        let mut out = vec![0f32; m * n];
         if m == 0 {
-            return out;
+            return Vec::new();
         }
+        // Not zeroed first: every kernel writes every element (each panel
+        // of every row, the first chunk of the inputs storing, not adding).
+        let mut out: Vec<f32> = Vec::with_capacity(m * n);
         let count = n.div_ceil(Self::panel_width(self.path));
         let job = Job { x: x.as_ptr(), base: base.map_or(std::ptr::null(), <[f32]>::as_ptr), out: out.as_mut_ptr(), m, act };
         let threads = if m * k * n >= PARALLEL_MIN_MACS { pass.threads().min(count) } else { 1 };
@@ -113,6 +115,9 @@ impl PackedLinear {
         } else {
             pass.run(&run);
         }
+        // SAFETY: the panels 0..count, split among the threads above, cover
+        // every column of every row, and each kernel has stored them all.
+        unsafe { out.set_len(m * n) };
         out
     }
 
