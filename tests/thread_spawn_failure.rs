@@ -48,6 +48,11 @@ fn a_failed_thread_spawn_fails_that_call_only() {
         assert_close(got, &case.vectors[i], 1e-5, &format!("text {i}"));
     }
     if cfg!(target_os = "linux") {
+        // A new thread names itself once it runs: wait for that, briefly.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while team_threads() < 2 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         assert_eq!(team_threads(), 2, "one helper and the leader");
     }
 }
