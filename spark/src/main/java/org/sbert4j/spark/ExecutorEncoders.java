@@ -246,6 +246,10 @@ public final class ExecutorEncoders {
                 if (key.threads > 0) {
                     builder.threads(key.threads);
                 }
+                // Tasks are Spark's unit of parallelism: each task's calls run
+                // on its own threads. A micro-batch would put two tasks' texts
+                // in one pass on one task's threads, leaving the other's idle.
+                builder.microBatching(false);
                 try {
                     encoder = builder.open();
                 } catch (SentenceEncoderException e) {
