@@ -168,7 +168,7 @@ if has_phase java; then
     # whichever call's allocation reaches them) land in the timed calls.
     step "sbert4j from Java: latency, batches, 16 callers, micro-batching (-Xms1g -Xmx1g -XX:+AlwaysPreTouch)"
     "${JAVA[@]:0:1}" -Xms1g -Xmx1g -XX:+AlwaysPreTouch "${JAVA[@]:1}" perf --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" \
-        --out "$OUT/java_perf.json" --vectors "$OUT/sbert4j.f32"
+        --out "$OUT/java_perf.json" --vectors "$OUT/sbert4j.f32" --bridge-model "$ROOT/tests/fixtures/models/bert-mean-sqrt-len-st6"
 fi
 
 if has_phase python; then

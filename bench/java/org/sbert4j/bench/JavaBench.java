@@ -70,6 +70,9 @@ public final class JavaBench {
         switch (args[0]) {
             case "perf":
                 perf(model, texts, Integer.parseInt(opt.getOrDefault("reps", "5")), opt.get("vectors"), out);
+                if (opt.containsKey("bridge-model")) {
+                    bridge(Paths.get(opt.get("bridge-model")), texts, out);
+                }
                 break;
             case "rss":
                 rss(model, texts, Long.parseLong(opt.getOrDefault("calls", "100000")), out);
@@ -121,17 +124,34 @@ public final class JavaBench {
                     for (int callers : MICRO_BATCH_CALLERS) {
                         log("micro-batching %s, %d caller threads", on ? "on" : "off", callers);
                         long[] before = queueStats(enc);
-                        Json run = concurrent(enc, texts, callers, reps);
+                        Json run = concurrent(enc, texts, callers, on ? 1 : reps);
                         long[] after = queueStats(enc);
                         if (on && before != null && after != null && after[0] > before[0]) {
-                            // The queue against encodeBatch at the batch size it formed.
+                            // The queue against encodeBatch at the batch size it formed in a
+                            // first repetition; then the two alternate, repetition by
+                            // repetition, so that a drift of the machine's speed meets both
+                            // alike, and each pair gives a ratio.
                             double mean = (double) (after[1] - before[1]) / (after[0] - before[0]);
                             int bs = (int) Math.max(1, Math.round(mean));
-                            run.put("mean_texts_per_pass", mean);
-                            log("encodeBatch at the queue's batch size %d (mean %.2f texts a pass)", bs, mean);
+                            log("then alternating with encodeBatch at the queue's batch size %d (mean %.2f texts a pass)", bs, mean);
+                            double[] queue = new double[reps], plainRate = new double[reps], ratio = new double[reps];
                             try (SentenceEncoder plain = SentenceEncoder.builder(model).batchSize(bs).open()) {
-                                run.put("encode_batch_at_mean", batchThroughput(plain, texts, bs, reps));
+                                batchThroughput(plain, texts, bs, 1); // warm-up
+                                before = queueStats(enc);
+                                for (int r = 0; r < reps; r++) {
+                                    queue[r] = ((double[]) concurrent(enc, texts, callers, 1, false).get("sent_per_s"))[0];
+                                    plainRate[r] = ((double[]) batchThroughput(plain, texts, bs, 1).get("sent_per_s"))[0];
+                                    ratio[r] = queue[r] / plainRate[r];
+                                }
+                                after = queueStats(enc);
                             }
+                            run = new Json();
+                            run.put("callers", callers);
+                            run.put("sent_per_s", queue);
+                            run.put("first_rep_mean_texts_per_pass", mean);
+                            run.put("mean_texts_per_pass", (double) (after[1] - before[1]) / (after[0] - before[0]));
+                            run.put("encode_batch_at_mean", new Json().put("sent_per_s", plainRate));
+                            run.put("queue_over_batch", ratio);
                             run.put("encode_batch_size", bs);
                         }
                         byCallers.put(Integer.toString(callers), run);
@@ -164,6 +184,23 @@ public final class JavaBench {
             return SentenceEncoder.Builder.class.getMethod("microBatching", boolean.class);
         } catch (NoSuchMethodException e) {
             return null;
+        }
+    }
+
+    /**
+     * The bridge's own cost, apart from the caches a full model's pass sweeps: the same per-call
+     * measurement as {@link #latency} with a tiny model (a test fixture of a few hundred KB), whose pass
+     * leaves the JVM's and the bridge's code and data in cache.
+     */
+    private static void bridge(Path tinyModel, List<String> texts, Json out) {
+        try (SentenceEncoder enc = SentenceEncoder.open(tinyModel)) {
+            for (String t : texts) {
+                enc.encode(t); // warm-up
+            }
+            log("bridge cost with a tiny model (%s): %d texts x 5 reps", tinyModel.getFileName(), texts.size());
+            Json j = latency(enc, texts, 5);
+            j.put("model", tinyModel.getFileName().toString());
+            out.put("bridge_tiny_model", j);
         }
     }
 
@@ -232,8 +269,15 @@ public final class JavaBench {
      * calls texts are done; per rep: texts per second and per-call latency.
      */
     private static Json concurrent(SentenceEncoder enc, List<String> texts, int callers, int reps) throws InterruptedException {
+        return concurrent(enc, texts, callers, reps, true);
+    }
+
+    private static Json concurrent(SentenceEncoder enc, List<String> texts, int callers, int reps, boolean warmUp)
+            throws InterruptedException {
         int calls = Math.max(texts.size(), callers * 16);
-        runCallers(enc, texts, callers, Math.max(callers * 4, calls / 10)); // warm-up
+        if (warmUp) {
+            runCallers(enc, texts, callers, Math.max(callers * 4, calls / 10));
+        }
         double[] rate = new double[reps], p50 = new double[reps], p90 = new double[reps];
         for (int r = 0; r < reps; r++) {
             double[] us = new double[calls];
@@ -371,8 +415,13 @@ public final class JavaBench {
     private static final class Json {
         private final Map<String, Object> fields = new LinkedHashMap<>();
 
-        void put(String key, Object value) {
+        Json put(String key, Object value) {
             fields.put(key, value);
+            return this;
+        }
+
+        Object get(String key) {
+            return fields.get(key);
         }
 
         @Override
