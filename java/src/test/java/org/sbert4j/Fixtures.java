@@ -1,11 +1,16 @@
 package org.sbert4j;
 
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
 import com.google.gson.Gson;
 import com.google.gson.JsonElement;
 import java.io.IOException;
 import java.io.Reader;
+import java.lang.reflect.InvocationTargetException;
+import java.net.URL;
+import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,6 +48,42 @@ final class Fixtures {
         String model;
         Integer max_seq_length;
         List<Case> cases;
+    }
+
+    /**
+     * The built jar's classes in a class loader of their own, which loads a native instance of its own at
+     * its first use (configured by the system properties set then): for tests of what happens at loading.
+     */
+    static final class FreshCopy implements AutoCloseable {
+        private final URLClassLoader loader;
+        private final Class<?> encoder;
+
+        FreshCopy() throws Exception {
+            Path jar = Paths.get(System.getProperty("sbert4j.test.jar", "build/libs/sbert4j-0.1.0.jar"));
+            loader = new URLClassLoader(new URL[] {jar.toUri().toURL()}, ClassLoader.getPlatformClassLoader());
+            encoder = Class.forName("org.sbert4j.SentenceEncoder", true, loader);
+        }
+
+        /**
+         * Calls the copy's static {@code SentenceEncoder.method(args)}, which must throw its
+         * SentenceEncoderException; returns that exception's message.
+         */
+        String failure(String method, Class<?>[] types, Object... args) {
+            InvocationTargetException e = assertThrows(InvocationTargetException.class,
+                    () -> encoder.getMethod(method, types).invoke(null, args));
+            assertEquals("org.sbert4j.SentenceEncoderException", e.getCause().getClass().getName());
+            return e.getCause().getMessage();
+        }
+
+        /** The message of the copy's failure to open the default model. */
+        String openFailure() {
+            return failure("open", new Class<?>[] {Path.class}, defaultModel());
+        }
+
+        @Override
+        public void close() throws IOException {
+            loader.close();
+        }
     }
 
     static Path defaultModel() {

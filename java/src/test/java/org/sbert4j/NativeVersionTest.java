@@ -1,12 +1,8 @@
 package org.sbert4j;
 
 import static org.junit.Assert.assertEquals;
-import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
-import java.lang.reflect.InvocationTargetException;
-import java.net.URL;
-import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -43,22 +39,15 @@ public class NativeVersionTest {
         Path dir = Files.createTempDirectory("sbert4j-stale");
         Path copy = dir.resolve(System.mapLibraryName("sbert4j"));
         Files.write(copy, bytes);
-        Path jar = Paths.get(System.getProperty("sbert4j.test.jar", "build/libs/sbert4j-0.1.0.jar"));
         System.setProperty(NativeLoader.PATH_PROPERTY, copy.toString());
-        try (URLClassLoader loader = new URLClassLoader(new URL[] {jar.toUri().toURL()},
-                ClassLoader.getPlatformClassLoader())) {
-            Class<?> theirs = Class.forName("org.sbert4j.SentenceEncoder", true, loader);
-            InvocationTargetException e = assertThrows(InvocationTargetException.class,
-                    () -> theirs.getMethod("open", Path.class).invoke(null, Fixtures.defaultModel()));
-            assertEquals("org.sbert4j.SentenceEncoderException", e.getCause().getClass().getName());
-            String msg = e.getCause().getMessage();
+        try (Fixtures.FreshCopy fresh = new Fixtures.FreshCopy()) {
+            String msg = fresh.openFailure();
             assertTrue(msg, msg.contains("is version " + staleVersion));
             assertTrue(msg, msg.contains("these sbert4j classes are version " + NativeBridge.VERSION));
             assertTrue(msg, msg.contains(copy.toString()));
             // And again on the next call: a refused library stays refused.
-            e = assertThrows(InvocationTargetException.class,
-                    () -> theirs.getMethod("loadedModelCount").invoke(null));
-            assertTrue(e.getCause().getMessage().contains("is version " + staleVersion));
+            msg = fresh.failure("loadedModelCount", new Class<?>[0]);
+            assertTrue(msg, msg.contains("is version " + staleVersion));
         } finally {
             System.clearProperty(NativeLoader.PATH_PROPERTY);
             Files.deleteIfExists(copy);

@@ -2,17 +2,11 @@ package org.sbert4j.spark;
 
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
-import java.util.stream.Collectors;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 
 /**
  * sparkBench's Spark job on a standalone cluster (spark/cluster/cluster-test.sh
@@ -55,38 +49,19 @@ public final class ClusterBench {
                 }
                 Thread.sleep(200);
             }
-            StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
-            List<Row> rows = new ArrayList<>();
-            for (int i = 0; i < corpus.size(); i++) {
-                rows.add(RowFactory.create(i, corpus.get(i)));
-            }
-            Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, partitions), schema);
+            Dataset<Row> df = BenchJobs.corpusFrame(spark, corpus, partitions);
             EncoderOptions options = EncoderOptions.modelDir(model).batchSize(batchSize);
-            double first = round(df, options, corpus.size());
-            round(df, options, corpus.size());
+            double first = BenchJobs.withColumnRate(df, options, corpus.size());
+            BenchJobs.withColumnRate(df, options, corpus.size());
             double[] timed = new double[rounds];
             for (int r = 0; r < rounds; r++) {
-                timed[r] = round(df, options, corpus.size());
+                timed[r] = BenchJobs.withColumnRate(df, options, corpus.size());
             }
-            double[] sorted = timed.clone();
-            Arrays.sort(sorted);
-            double median = rounds % 2 == 1 ? sorted[rounds / 2] : (sorted[rounds / 2 - 1] + sorted[rounds / 2]) / 2;
             System.out.printf("Spark %s standalone cluster, 2 executors x 1 core (separate JVMs), %d partitions, batch %d, "
                             + "withColumn + collect: %.0f sentences/s (median; rounds %s; first job, model loads included: %.0f)%n",
-                    version, partitions, batchSize, median,
-                    Arrays.stream(timed).mapToObj(v -> String.format("%.0f", v)).collect(Collectors.joining(", ")), first);
+                    version, partitions, batchSize, BenchJobs.median(timed), BenchJobs.format(timed), first);
         } finally {
             spark.stop();
         }
-    }
-
-    private static double round(Dataset<Row> df, EncoderOptions options, int expected) {
-        long start = System.nanoTime();
-        List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
-        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
-        if (out.size() != expected) {
-            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
-        }
-        return rate;
     }
 }

@@ -5,17 +5,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
-import java.util.ArrayList;
-import java.util.Arrays;
+import static org.sbert4j.spark.BenchJobs.format;
+import static org.sbert4j.spark.BenchJobs.median;
+import static org.sbert4j.spark.BenchJobs.rate;
+import static org.sbert4j.spark.BenchJobs.withColumnRate;
+
 import java.util.List;
 import java.util.stream.Collectors;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.sbert4j.SentenceEncoder;
 
 /**
@@ -57,16 +56,10 @@ public final class SparkBench {
 
         SparkSession spark = SentenceEmbeddingsTest.session(master);
         try {
-            JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-            StructType schema = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType);
-            List<Row> rows = new ArrayList<>();
-            for (int i = 0; i < corpus.size(); i++) {
-                rows.add(RowFactory.create(i, corpus.get(i)));
-            }
-            Dataset<Row> df = spark.createDataFrame(jsc.parallelize(rows, partitions), schema);
+            Dataset<Row> df = BenchJobs.corpusFrame(spark, corpus, partitions);
             EncoderOptions options = EncoderOptions.modelDir(model).batchSize(batchSize);
             // The first job loads the model (and warms Spark up).
-            double first = sparkRound(df, options, corpus.size());
+            double first = withColumnRate(df, options, corpus.size());
             // Then rounds alternate between the two, so that both see the same
             // load on a shared machine; the single-JVM encoder shares the
             // weights the executor side loaded.
@@ -82,15 +75,15 @@ public final class SparkBench {
             double[] perRowLease = new double[rounds];
             try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
                 encoder.encodeBatch(corpus);
-                sparkRound(df, options, corpus.size());
-                sparkRound(onePartition, oneTaskAllCores, corpus.size());
+                withColumnRate(df, options, corpus.size());
+                withColumnRate(onePartition, oneTaskAllCores, corpus.size());
                 for (int r = 0; r < rounds; r++) {
                     long start = System.nanoTime();
                     encoder.encodeBatch(corpus);
                     single[r] = corpus.size() / ((System.nanoTime() - start) / 1e9);
-                    timed[r] = sparkRound(df, options, corpus.size());
+                    timed[r] = withColumnRate(df, options, corpus.size());
                     viaUdf[r] = udfRound(df, options, corpus.size());
-                    oneTask[r] = sparkRound(onePartition, oneTaskAllCores, corpus.size());
+                    oneTask[r] = withColumnRate(onePartition, oneTaskAllCores, corpus.size());
                     perRowLease[r] = perRowLeaseRound(df, options, corpus.size());
                 }
             }
@@ -122,17 +115,6 @@ public final class SparkBench {
         return m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
     }
 
-    /** One job over the corpus: sentences per second. */
-    private static double sparkRound(Dataset<Row> df, EncoderOptions options, int expected) {
-        long start = System.nanoTime();
-        List<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList();
-        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
-        if (out.size() != expected) {
-            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
-        }
-        return rate;
-    }
-
     /**
      * One job over the corpus through a UDF that takes a lease for every row,
      * as SentenceEmbeddings.udf did until commit 7ec3a2b (the "before" of
@@ -147,36 +129,13 @@ public final class SparkBench {
                 return lease.encoder().encode(text);
             }
         };
-        long start = System.nanoTime();
-        List<Row> out = df.withColumn("embedding", org.apache.spark.sql.functions.udf(perRow, SentenceEmbeddings.VECTOR_TYPE)
-                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList();
-        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
-        if (out.size() != expected) {
-            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
-        }
-        return rate;
+        return rate(() -> df.withColumn("embedding", org.apache.spark.sql.functions.udf(perRow, SentenceEmbeddings.VECTOR_TYPE)
+                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList(), expected);
     }
 
     /** One job over the corpus through the UDF: sentences per second. */
     private static double udfRound(Dataset<Row> df, EncoderOptions options, int expected) {
-        long start = System.nanoTime();
-        List<Row> out = df.withColumn("embedding", SentenceEmbeddings.udf(options)
-                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList();
-        double rate = out.size() / ((System.nanoTime() - start) / 1e9);
-        if (out.size() != expected) {
-            throw new IllegalStateException("got " + out.size() + " rows, expected " + expected);
-        }
-        return rate;
-    }
-
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
-
-    private static String format(double[] values) {
-        return Arrays.stream(values).mapToObj(v -> String.format("%.0f", v)).collect(Collectors.joining(", "));
+        return rate(() -> df.withColumn("embedding", SentenceEmbeddings.udf(options)
+                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList(), expected);
     }
 }
