@@ -52,12 +52,16 @@ public class Sbert4jAutoConfigurationTest {
         }
     }
 
+    /**
+     * Starts {@code app} with {@code properties} as command-line arguments: they outrank the environment
+     * (Spring binds an environment variable such as SBERT4J_THREADS, which also sets sbert4j's own thread
+     * budget, to {@code sbert4j.threads}), so the test sees its own values wherever it runs.
+     */
     private static ConfigurableApplicationContext start(Class<?> app, String... properties) {
         return new SpringApplicationBuilder(app)
                 .web(WebApplicationType.NONE)
                 .bannerMode(Banner.Mode.OFF)
-                .properties(properties)
-                .run();
+                .run(java.util.Arrays.stream(properties).map(p -> "--" + p).toArray(String[]::new));
     }
 
     @Test
