@@ -280,6 +280,31 @@ def main():
                   f"{lat_on / ort_lat:.2f}×" if ort_lat else "", None, None,
                   f"off {ms(lat_off)}; ≤ +5% {check(lat_on <= 1.05 * lat_off)} ({100 * (lat_on / lat_off - 1):+.1f}%)")
 
+    # LangChain4j's in-process models, through the same EmbeddingModel API (phase peers).
+    peers = load(out, "peers.json")
+    if peers:
+        systems = peers["systems"]
+        ours = systems.get("sbert4j")
+        theirs = {"langchain4j AllMiniLmL6V2EmbeddingModel": "sbert4j",
+                  "langchain4j AllMiniLmL6V2QuantizedEmbeddingModel": "sbert4j int8" if "sbert4j int8" in systems else None}
+        for name, m in systems.items():
+            lat, batch, callers = med(m["latency_p50_us"]), med(m["batch_sent_per_s"]), med(m["callers_sent_per_s"])
+            against = theirs.get(name)
+            ref = systems.get(against) if against else None
+            def vs(ours_value, theirs_value, lower_is_better, goal):
+                if not ref:
+                    return ""
+                ratio = ours_value / theirs_value
+                ok = ratio <= goal if lower_is_better else ratio >= goal
+                return f"{against}: {ratio:.2f}× ({'≤' if lower_is_better else '≥'} {goal}× {check(ok)})"
+            t.add("LangChain4j API, 1-text latency p50", name, ms(lat), spread(m["latency_p50_us"], ms0), "", gf_lat(lat), peak,
+                  vs(med(ref["latency_p50_us"]), lat, True, 0.5) if ref else "embed(String), each text alone")
+            t.add(f"LangChain4j API, embedAll({peers['batch']}), sent/s", name, r0(batch), spread(m["batch_sent_per_s"], r0), "",
+                  gf_rate(batch), peak, vs(med(ref["batch_sent_per_s"]), batch, False, 2.0) if ref else "")
+            t.add(f"LangChain4j API, {peers['callers']} threads embed(), texts/s", name, r0(callers),
+                  spread(m["callers_sent_per_s"], r0), "", gf_rate(callers), peak,
+                  vs(med(ref["callers_sent_per_s"]), callers, False, 2.0) if ref else "")
+
     # Agreement.
     dim = (jp or {}).get("dimension") or (py or {}).get("dimension")
     vec = {}

@@ -12,7 +12,9 @@
 #                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
 #   --rss-calls N    single encodes for the memory figure (default 100,000; 0 leaves it out)
-#   --phases LIST    comma-separated subset of fma,paths,core,java,python,seed,mpnet (default all;
+#   --phases LIST    comma-separated subset of fma,paths,core,java,peers,python,seed,mpnet (default all;
+#                    peers: LangChain4j's in-process all-MiniLM-L6-v2 models, plain and quantized,
+#                    beside sbert4j through LangChain4j's EmbeddingModel, in one JVM;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
 #                    each against its own peak; mpnet: all-mpnet-base-v2 at batch 32, the
 #                    Rust core against sentence-transformers and ONNX Runtime, on N/2 texts)
@@ -29,7 +31,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
-THREADS=2 PEAK= PHASES=fma,paths,core,java,python,seed,mpnet OUT=bench/out
+THREADS=2 PEAK= PHASES=fma,paths,core,java,peers,python,seed,mpnet OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ;;
@@ -169,6 +171,11 @@ if has_phase java; then
     step "sbert4j from Java: latency, batches, 16 callers, micro-batching (-Xms1g -Xmx1g -XX:+AlwaysPreTouch)"
     "${JAVA[@]:0:1}" -Xms1g -Xmx1g -XX:+AlwaysPreTouch "${JAVA[@]:1}" perf --model "$MODEL" --corpus "$CORPUS" --n "$N" --reps "$REPS" \
         --out "$OUT/java_perf.json" --vectors "$OUT/sbert4j.f32" --bridge-model "$ROOT/tests/fixtures/models/bert-mean-sqrt-len-st6"
+fi
+
+if has_phase peers; then
+    step "LangChain4j's in-process all-MiniLM-L6-v2 (ONNX Runtime, plain and quantized) beside sbert4j, through its EmbeddingModel"
+    gradle -q :sbert4j-langchain4j:peerBench -Pn="$N" -Preps="$REPS" -Pthreads="$THREADS" -Pout="$OUT/peers.json" >&2
 fi
 
 if has_phase python; then
