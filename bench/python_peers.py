@@ -72,6 +72,53 @@ def throughput(encode_many, texts, reps):
     return out
 
 
+def callers(encode_one, texts, reps, threads=16):
+    """`threads` Python threads each embedding the next text alone (ONNX Runtime
+    releases the GIL while it runs): texts per second per repetition."""
+    import threading
+    rates = []
+    for rep in range(reps + 1):  # the first is a warm-up
+        nxt = iter(range(len(texts)))
+        lock = threading.Lock()
+
+        def work():
+            while True:
+                with lock:
+                    i = next(nxt, None)
+                if i is None:
+                    return
+                encode_one(texts[i])
+
+        workers = [threading.Thread(target=work) for _ in range(threads)]
+        t0 = time.perf_counter()
+        for w in workers:
+            w.start()
+        for w in workers:
+            w.join()
+        if rep:
+            rates.append(len(texts) / (time.perf_counter() - t0))
+    log(f"  {threads} callers: {sorted(rates)[len(rates) // 2]:.0f} texts/s")
+    return {"callers": threads, "sent_per_s": rates}
+
+
+def quality(vecs, reference):
+    """Min cosine against `reference` (sentence-transformers' float32 vectors)
+    and the mean overlap of each text's 10 nearest neighbours (cosine)."""
+    import numpy as np
+    a = vecs / np.linalg.norm(vecs, axis=1, keepdims=True)
+    b = reference / np.linalg.norm(reference, axis=1, keepdims=True)
+    cos = (a * b).sum(axis=1)
+
+    def neighbours(x):
+        sim = x @ x.T
+        np.fill_diagonal(sim, -np.inf)
+        return np.argsort(-sim, axis=1)[:, :10]
+
+    na, nb = neighbours(a), neighbours(b)
+    overlap = np.mean([len(set(na[i]) & set(nb[i])) / 10 for i in range(len(a))])
+    return {"min_cosine": float(cos.min()), "mean_cosine": float(cos.mean()), "neighbour_overlap": float(overlap)}
+
+
 def input_names(model_dir):
     """The model's inputs: BERT's three, or two for models without token
     types (MPNet, DistilBERT)."""
@@ -121,7 +168,9 @@ def main():
     ap.add_argument("--onnx", required=True)
     ap.add_argument("--out", required=True)
     ap.add_argument("--vectors-dir", required=True)
-    ap.add_argument("--systems", default="st,ort", help="comma-separated subset of st,ort")
+    ap.add_argument("--systems", default="st,ort,ortq",
+                    help="comma-separated subset of st,ort,ortq (ortq: the ONNX model quantized by "
+                         "onnxruntime.quantization.quantize_dynamic, per channel, its other defaults)")
     ap.add_argument("--batch-sizes", default="1,8,32,128", help="batch sizes of the throughput runs")
     ap.add_argument("--no-single", action="store_true", help="skip the single-text latency runs")
     args = ap.parse_args()
@@ -178,16 +227,25 @@ def main():
         np.save(os.path.join(args.vectors_dir, "st.npy"),
                 st.encode(texts, batch_size=32, convert_to_numpy=True, show_progress_bar=False).astype(np.float32))
 
-    if "ort" in systems:
+    for system in ("ort", "ortq"):
+        if system not in systems:
+            continue
         if not os.path.exists(args.onnx):
             log(f"exporting the model to {args.onnx}")
             export_onnx(args.model, args.onnx, max_len)
+        path = args.onnx
+        if system == "ortq":
+            from onnxruntime.quantization import quantize_dynamic
+            path = args.onnx + ".int8.onnx"
+            if not os.path.exists(path):
+                log(f"quantizing {args.onnx} with quantize_dynamic(per_channel=True) to {path}")
+                quantize_dynamic(args.onnx, path, per_channel=True)
         so = ort.SessionOptions()
         so.intra_op_num_threads = args.threads
         so.inter_op_num_threads = 1
         so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        sess = ort.InferenceSession(args.onnx, so, providers=["CPUExecutionProvider"])
+        sess = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
         feeds = [i.name for i in sess.get_inputs()]
 
         def many(ts):
@@ -201,15 +259,21 @@ def main():
             v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
             return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
 
-        log(f"ONNX Runtime {ort.__version__}: {len(texts)} texts x {args.reps} reps")
+        log(f"ONNX Runtime {ort.__version__}{' int8' if system == 'ortq' else ''}: {len(texts)} texts x {args.reps} reps")
         res = {}
         if not args.no_single:
             res["single"] = latency(lambda t: many([t])[0], texts, args.reps)
             log(f"  single p50 {sorted(res['single']['p50_us'])[args.reps // 2] / 1e3:.2f} ms")
         res["batch"] = throughput(many, texts, args.reps)
-        out["ort"] = res
+        if system == "ortq":
+            res["callers"] = callers(lambda t: many([t])[0], texts, args.reps)
         vecs = np.concatenate([many(texts[i:i + 32]) for i in range(0, len(texts), 32)]).astype(np.float32)
-        np.save(os.path.join(args.vectors_dir, "ort.npy"), vecs)
+        np.save(os.path.join(args.vectors_dir, f"{system}.npy"), vecs)
+        st_vecs = os.path.join(args.vectors_dir, "st.npy")
+        if os.path.exists(st_vecs):
+            res["quality_vs_st"] = quality(vecs, np.load(st_vecs))
+            log(f"  against sentence-transformers: {res['quality_vs_st']}")
+        out[system] = res
 
     with open(args.out, "w") as f:
         json.dump(out, f)

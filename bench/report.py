@@ -280,6 +280,28 @@ def main():
                   f"{lat_on / ort_lat:.2f}×" if ort_lat else "", None, None,
                   f"off {ms(lat_off)}; ≤ +5% {check(lat_on <= 1.05 * lat_off)} ({100 * (lat_on / lat_off - 1):+.1f}%)")
 
+    # ONNX Runtime on the model quantized by quantize_dynamic (per channel), as a user would make it.
+    if py and "ortq" in py:
+        q = py["ortq"]
+        if "single" in q:
+            lat = med(q["single"]["p50_us"])
+            t.add("ONNX Runtime int8, 1-text latency p50", "ONNX Runtime (Python), quantize_dynamic", ms(lat),
+                  spread(q["single"]["p50_us"], ms0), f"{lat / ort_lat:.2f}×" if ort_lat else "", gf_lat(lat), peak, "")
+        for bs in ("1", "32"):
+            if bs in q["batch"]:
+                rates = q["batch"][bs]["sent_per_s"]
+                t.add(f"ONNX Runtime int8, batch {bs}, sent/s", "ONNX Runtime (Python), quantize_dynamic", r0(med(rates)),
+                      spread(rates, r0), "", gf_rate(med(rates)), peak, "")
+        if "callers" in q:
+            rates = q["callers"]["sent_per_s"]
+            t.add(f"ONNX Runtime int8, {q['callers']['callers']} callers, texts/s", "ONNX Runtime (Python), quantize_dynamic",
+                  r0(med(rates)), spread(rates, r0), "", gf_rate(med(rates)), peak, "Python threads, one text a call")
+        if "quality_vs_st" in q:
+            g = q["quality_vs_st"]
+            t.add("ONNX Runtime int8 against sentence-transformers fp32", "ONNX Runtime (Python), quantize_dynamic",
+                  f"min cos {g['min_cosine']:.4f}", "", "", None, None,
+                  f"mean cos {g['mean_cosine']:.5f}; 10-nearest-neighbour overlap {100 * g['neighbour_overlap']:.1f}%")
+
     # LangChain4j's in-process models, through the same EmbeddingModel API (phase peers).
     peers = load(out, "peers.json")
     if peers:
