@@ -3,7 +3,7 @@
 //! the same float32 dequantisation, so both paths give identical vectors.
 
 use super::packed_linear::Int8Job;
-use super::quantize::{Int8Weights, NR};
+use super::quantize::{outlier_terms, Int8Weights, NR};
 
 /// Output rows per tile.
 const MR: usize = 4;
@@ -26,27 +26,34 @@ pub(super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8J
         while r < m {
             let count = MR.min(m - r);
             let mut acc = [[0i32; NR]; MR];
-            for (row, sums) in acc.iter_mut().take(count).enumerate() {
-                let x = std::slice::from_raw_parts(job.x.add((r + row) * stride), stride);
-                for (g, line) in panel.chunks_exact(64).enumerate() {
-                    let xs = &x[g * 4..g * 4 + 4];
-                    for (c, ws) in line.chunks_exact(4).enumerate() {
-                        let mut s = 0i32;
-                        for (&xv, &wv) in xs.iter().zip(ws) {
-                            s += i32::from(xv) * i32::from(wv);
+            let x = std::slice::from_raw_parts(job.x.add(r * stride), count * stride);
+            for (g, line) in panel.chunks_exact(64).enumerate() {
+                // The line's weights by input then column, widened once for
+                // the tile's rows (contiguous loops the compiler vectorises).
+                let mut wt = [[0i32; NR]; 4];
+                for (c, ws) in line.chunks_exact(4).enumerate() {
+                    for t in 0..4 {
+                        wt[t][c] = i32::from(ws[t]);
+                    }
+                }
+                for (row, sums) in acc.iter_mut().take(count).enumerate() {
+                    for (t, wrow) in wt.iter().enumerate() {
+                        let xv = i32::from(x[row * stride + g * 4 + t]);
+                        for c in 0..NR {
+                            sums[c] += xv * wrow[c];
                         }
-                        sums[c] += s;
                     }
                 }
             }
             for (row, sums) in acc.iter().take(count).enumerate() {
                 let i = r + row;
                 let (scale, zero) = (*job.scales.add(i), *job.zeros.add(i));
+                let terms = outlier_terms(w, job.rows, i, p);
                 let out = std::slice::from_raw_parts_mut(job.out.add(i * n + c0), width);
                 for c in 0..width {
                     let j = c0 + c;
                     let y = (sums[c] - zero * w.sums[j]) as f32 * (scale * w.scales[j]);
-                    out[c] = y + bias[j];
+                    out[c] = (y + terms[c]) + bias[j];
                 }
                 if !job.base.is_null() {
                     let base = std::slice::from_raw_parts(job.base.add(i * n + c0), width);

@@ -159,7 +159,7 @@ impl PackedLinear {
             Weights::Int8(w) => {
                 let q = QuantizedRows::new(x, k);
                 debug_assert_eq!(q.stride, w.groups * 4);
-                let job = Int8Job { x: q.data.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), base, out: out.as_mut_ptr(), m, act };
+                let job = Int8Job { x: q.data.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), rows: &q, base, out: out.as_mut_ptr(), m, act };
                 split(count, threads, pass, |first, end| unsafe {
                     if portable {
                         linear_int8_portable::panels(w, &self.bias, n, &job, first, end)
@@ -212,19 +212,21 @@ pub(super) struct Job {
 unsafe impl Sync for Job {}
 
 /// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
-pub(super) struct Int8Job {
+pub(super) struct Int8Job<'a> {
     /// m rows of `stride` bytes.
     pub x: *const u8,
     /// Per row: scale and zero point.
     pub scales: *const f32,
     pub zeros: *const i32,
+    /// The rows these point into (and their outliers).
+    pub rows: &'a QuantizedRows,
     pub base: *const f32,
     pub out: *mut f32,
     pub m: usize,
     pub act: Option<Activation>,
 }
 // SAFETY: threads read x, scales, zeros and base, and write disjoint columns of out.
-unsafe impl Sync for Int8Job {}
+unsafe impl Sync for Int8Job<'_> {}
 
 #[cfg(test)]
 mod tests {
