@@ -42,10 +42,10 @@ public class PrecisionTest {
             Precision precision = (Precision) bound[0];
             try (SentenceEncoder enc = SentenceEncoder.builder(Fixtures.defaultModel()).precision(precision).open()) {
                 assertEquals(precision, enc.precision());
-                List<float[]> got = enc.encodeBatch(ref.texts);
+                float[][] got = enc.encodeBatch(ref.texts);
                 double worst = 1;
-                for (int i = 0; i < got.size(); i++) {
-                    worst = Math.min(worst, Fixtures.cosine(got.get(i), ref.vectors.get(i)));
+                for (int i = 0; i < got.length; i++) {
+                    worst = Math.min(worst, Fixtures.cosine(got[i], ref.vectors.get(i)));
                 }
                 assertTrue(precision + ": min cosine " + worst, worst >= (double) bound[1]);
             }
