@@ -12,10 +12,11 @@
 #                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
 #   --rss-calls N    single encodes for the memory figure (default 100,000; 0 leaves it out)
-#   --phases LIST    comma-separated subset of fma,paths,core,java,peers,python,seed,mpnet (default all;
+#   --phases LIST    comma-separated subset of fma,paths,precision,core,java,peers,python,seed,mpnet (default all;
 #                    peers: LangChain4j's in-process all-MiniLM-L6-v2 models, plain and quantized,
 #                    beside sbert4j through LangChain4j's EmbeddingModel, in one JVM;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
+#                    precision: the Rust core in FP32, BF16 and INT8, batch 32 and single texts,
 #                    each against its own peak; mpnet: all-mpnet-base-v2 at batch 32, the
 #                    Rust core against sentence-transformers and ONNX Runtime, on N/2 texts)
 #   --out DIR        where results go (default bench/out)
@@ -31,7 +32,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
-THREADS=2 PEAK= PHASES=fma,paths,core,java,peers,python,seed,mpnet OUT=bench/out
+THREADS=2 PEAK= PHASES=fma,paths,precision,core,java,peers,python,seed,mpnet OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ;;
@@ -79,7 +80,7 @@ python3 models/fetch_default_model.py >&2
 if has_phase mpnet; then python3 models/fetch_mpnet_model.py >&2; fi
 
 step "build: cargo (release) and the sbert4j jar"
-cargo build --release --lib --example bench_core --example path_speed
+cargo build --release --lib --example bench_core --example path_speed --example precision_speed
 gradle -q jar >&2   # (Debian's gradle prints the JVM version on stdout)
 JAR=$(ls build/libs/sbert4j-*.jar | grep -v -e '-sources' -e '-javadoc' | head -1)
 mkdir -p "$OUT/classes"
@@ -157,6 +158,11 @@ if has_phase paths; then
         step "sbert4j Rust core, $p path (SBERT4J_CPU=$p): $N texts in batches of 32 x $REPS"
         SBERT4J_CPU=$p target/release/examples/path_speed "$MODEL" "$CORPUS" "$N" "$REPS" 32 "$OUT/path_$p.json"
     done
+fi
+
+if has_phase precision; then
+    step "sbert4j Rust core, FP32 / BF16 / INT8 (examples/precision_speed): $N texts in batches of 32 x $REPS, and one by one"
+    target/release/examples/precision_speed "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/precision.json"
 fi
 
 if has_phase core; then

@@ -15,6 +15,7 @@ use super::cpu::parallel_map;
 use super::error::{Error, Result};
 use super::model::reference;
 use super::pooling::{normalize, pool};
+use super::precision::Precision;
 use super::registry::{get_or_load, Engine, LoadedEngine, LoadedModel};
 use super::st_config::AfterPooling;
 use super::tokenize::{TextTokenizer, Tokens};
@@ -35,6 +36,9 @@ pub struct EncoderOptions {
     pub batch_size: usize,
     /// Which implementation runs the transformer.
     pub engine: Engine,
+    /// The number format of the fast engine's linear layers (see
+    /// `core::precision`); the reference engine runs `Fp32` only.
+    pub precision: Precision,
     /// Coalesce single texts encoded concurrently by several threads into
     /// one forward pass (see `batcher.rs`); up to `batch_size` texts a pass.
     pub micro_batching: bool,
@@ -56,6 +60,7 @@ impl Default for EncoderOptions {
             normalize: None,
             batch_size: 32,
             engine: Engine::Fast,
+            precision: Precision::Fp32,
             micro_batching: true,
             truncate_dim: None,
             default_prompt: None,
@@ -105,6 +110,8 @@ pub struct Encoder {
     prompt_lengths: Mutex<HashMap<String, usize>>,
     /// At most this many threads busy in a pass (see `cpu::config`).
     threads: Option<usize>,
+    /// The linear layers' number format.
+    precision: Precision,
 }
 
 impl Encoder {
@@ -115,7 +122,7 @@ impl Encoder {
         if options.batch_size == 0 {
             return Err(Error::InvalidArgument("batch size must be at least 1".into()));
         }
-        let model = get_or_load(dir.as_ref(), options.engine)?;
+        let model = get_or_load(dir.as_ref(), options.engine, options.precision)?;
         let tokenizer = match options.max_seq_length {
             None => model.tokenizer.clone(),
             Some(n) if n == model.tokenizer.max_len() => model.tokenizer.clone(),
@@ -152,12 +159,18 @@ impl Encoder {
             dimension,
             batch_size: options.batch_size,
             threads: options.threads,
+            precision: options.precision,
             batcher: options.micro_batching.then(|| Batcher::new(options.batch_size, MAX_BATCH_TOKENS)),
             default_prompt: default_prompt.unwrap_or_default(),
             prompt_lengths: Mutex::default(),
             model,
             tokenizer,
         })
+    }
+
+    /// The number format of the model's linear layers.
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Length of every vector this encoder returns.

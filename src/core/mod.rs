@@ -8,6 +8,7 @@ mod encoder;
 mod error;
 mod model;
 mod pooling;
+mod precision;
 mod registry;
 mod st_config;
 mod tokenize;
@@ -15,6 +16,7 @@ mod tokenize;
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
+pub use precision::Precision;
 pub use registry::{loaded_model_count, Engine};
 
 pub use cpu::config::{CpuPath, Settings as CpuSettings};

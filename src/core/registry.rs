@@ -13,6 +13,7 @@ use parking_lot::Mutex;
 use super::cpu::PackedModel;
 use super::error::{Error, Result};
 use super::model::{self, TransformerConfig, TransformerWeights};
+use super::precision::Precision;
 use super::dense_module::DenseModule;
 use super::st_config::{AfterPooling, SentenceTransformerConfig};
 use super::tokenize::TextTokenizer;
@@ -52,7 +53,10 @@ pub(crate) struct LoadedModel {
 }
 
 impl LoadedModel {
-    fn load(dir: &Path, engine: Engine) -> Result<Self> {
+    fn load(dir: &Path, engine: Engine, precision: Precision) -> Result<Self> {
+        if engine == Engine::Reference && precision != Precision::Fp32 {
+            return Err(Error::InvalidArgument(format!("the reference engine runs in fp32 only; {precision} was asked for")));
+        }
         let st = SentenceTransformerConfig::read(dir)?;
         let (weights, config) = model::load(&st.transformer_dir, &Device::Cpu)?;
         let position_limit = weights.position_limit();
@@ -77,14 +81,15 @@ impl LoadedModel {
             }
         }
         let engine = match engine {
-            Engine::Fast => LoadedEngine::Fast(PackedModel::new(weights)?),
+            Engine::Fast => LoadedEngine::Fast(PackedModel::new(weights, precision)?),
             Engine::Reference => LoadedEngine::Reference(weights),
         };
         Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
     }
 }
 
-type Key = (PathBuf, Engine);
+/// A directory's models differ by engine and precision (different weights).
+type Key = (PathBuf, Engine, Precision);
 
 /// One model directory's place in the registry: a lock that serialises
 /// loading it (so it is loaded once however many threads open it), and the
@@ -109,7 +114,7 @@ static LOADED: Lazy<Mutex<HashMap<Key, Arc<Slot>>>> = Lazy::new(Default::default
 /// Returns the loaded model of `dir`, loading it unless some encoder
 /// already holds it. Concurrent opens of one directory wait for a single
 /// load; opens of different directories load in parallel.
-pub(crate) fn get_or_load(dir: &Path, engine: Engine) -> Result<Arc<LoadedModel>> {
+pub(crate) fn get_or_load(dir: &Path, engine: Engine, precision: Precision) -> Result<Arc<LoadedModel>> {
     let path = dir
         .canonicalize()
         .map_err(|e| Error::model(dir, format!("model directory does not exist or cannot be read: {e}")))?;
@@ -117,7 +122,7 @@ pub(crate) fn get_or_load(dir: &Path, engine: Engine) -> Result<Arc<LoadedModel>
         let mut slots = LOADED.lock();
         // Forget directories nobody holds or is loading.
         slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot.get().is_some());
-        slots.entry((path.clone(), engine)).or_default().clone()
+        slots.entry((path.clone(), engine, precision)).or_default().clone()
     };
     if let Some(model) = slot.get() {
         return Ok(model);
@@ -126,7 +131,7 @@ pub(crate) fn get_or_load(dir: &Path, engine: Engine) -> Result<Arc<LoadedModel>
     if let Some(model) = slot.get() {
         return Ok(model); // loaded by the thread this one waited for
     }
-    let model = Arc::new(LoadedModel::load(&path, engine)?);
+    let model = Arc::new(LoadedModel::load(&path, engine, precision)?);
     *slot.model.lock() = Arc::downgrade(&model);
     Ok(model)
 }

@@ -12,7 +12,7 @@ use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
-use crate::core::{EncoderOptions, Prompt, TextInfo};
+use crate::core::{EncoderOptions, Precision, Prompt, TextInfo};
 
 pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
     if s.is_null() {
@@ -41,6 +41,16 @@ pub(crate) fn options(
         threads: optional(threads, "threads")?,
         ..EncoderOptions::default()
     })
+}
+
+/// `Precision.code()` on the Java side: its ordinal, FP32, BF16, INT8.
+pub(crate) fn precision(code: jint) -> BridgeResult<Precision> {
+    match code {
+        0 => Ok(Precision::Fp32),
+        1 => Ok(Precision::Bf16),
+        2 => Ok(Precision::Int8),
+        other => Err(BridgeError::IllegalArgument(format!("unknown precision code {other} (0 fp32, 1 bf16, 2 int8)"))),
+    }
 }
 
 /// The default prompt: by name, as a literal, or (both null) the model's.

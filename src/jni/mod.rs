@@ -21,10 +21,12 @@ use errors::{BridgeError, BridgeResult, ThrowMapped};
 pub extern "system" fn Java_org_sbert4j_NativeBridge_open<'l>(
     mut env: EnvUnowned<'l>, _: JClass<'l>, dir: JString<'l>, max_seq_length: jint, normalize: jint, batch_size: jint,
     micro_batching: jboolean, truncate_dim: jint, prompt_name: JString<'l>, prompt: JString<'l>, threads: jint,
+    precision: jint,
 ) -> jlong {
     env.with_env(|env| {
         let options = convert::options(max_seq_length, normalize, batch_size, micro_batching, truncate_dim, threads)?;
-        open(env, &dir, EncoderOptions { default_prompt: convert::prompt(env, &prompt_name, &prompt)?, ..options })
+        let (default_prompt, precision) = (convert::prompt(env, &prompt_name, &prompt)?, convert::precision(precision)?);
+        open(env, &dir, EncoderOptions { default_prompt, precision, ..options })
     })
     .resolve::<ThrowMapped>()
 }

@@ -8,14 +8,21 @@
 //! team's threads (`team.rs`). Same weights, same results (within 1e-5) as
 //! the candle reference in `model/reference.rs`.
 
+mod bf16;
 pub(crate) mod config;
 mod kernels;
 mod linear_avx2;
 mod linear_avx512;
+mod linear_bf16_avx2;
+mod linear_bf16_portable;
+mod linear_int8_avx2;
+mod linear_int8_portable;
 mod linear_portable;
 mod packed_linear;
+mod quantize;
 mod team;
 
+use super::precision::Precision;
 use super::model::{relative_position, Activation, Dense, LayerWeights, Norm, TransformerWeights};
 use super::tokenize::Tokens;
 use config::CpuPath;
@@ -68,13 +75,13 @@ impl PNorm {
     }
 }
 
-/// A linear layer, packed for the process's CPU path.
+/// A linear layer, packed for the process's CPU path in the model's precision.
 struct PDense(PackedLinear);
 
 impl PDense {
-    fn new(d: &Dense, path: CpuPath) -> candle_core::Result<Self> {
+    fn new(d: &Dense, path: CpuPath, precision: Precision) -> candle_core::Result<Self> {
         let (outputs, inputs) = d.weight.dims2()?;
-        Ok(Self(PackedLinear::new(path, &to_vec(&d.weight)?, &to_vec(&d.bias)?, outputs, inputs)))
+        Ok(Self(PackedLinear::new(path, precision, &to_vec(&d.weight)?, &to_vec(&d.bias)?, outputs, inputs)))
     }
 
     /// `act(x (rows × in) · weightᵀ + bias + base)` (rows × out), where
@@ -94,13 +101,13 @@ struct PLayer {
 }
 
 impl PLayer {
-    fn new(l: &LayerWeights, path: CpuPath) -> candle_core::Result<Self> {
+    fn new(l: &LayerWeights, path: CpuPath, precision: Precision) -> candle_core::Result<Self> {
         Ok(Self {
-            qkv: PDense::new(&l.qkv, path)?,
-            attn_out: PDense::new(&l.attn_out, path)?,
+            qkv: PDense::new(&l.qkv, path, precision)?,
+            attn_out: PDense::new(&l.attn_out, path, precision)?,
             attn_norm: PNorm::new(&l.attn_norm)?,
-            ffn_in: PDense::new(&l.ffn_in, path)?,
-            ffn_out: PDense::new(&l.ffn_out, path)?,
+            ffn_in: PDense::new(&l.ffn_in, path, precision)?,
+            ffn_out: PDense::new(&l.ffn_out, path, precision)?,
             out_norm: PNorm::new(&l.out_norm)?,
         })
     }
@@ -161,19 +168,20 @@ pub(crate) struct PackedModel {
 impl PackedModel {
     /// Takes the weights over (the candle tensors are dropped, so the
     /// weights are held once), packed for the process's CPU path (fixed
-    /// now if nothing fixed it yet; see `config`).
-    pub fn new(w: TransformerWeights) -> Result<Self, crate::core::Error> {
+    /// now if nothing fixed it yet; see `config`), the linear layers in
+    /// `precision` (see `core::precision`).
+    pub fn new(w: TransformerWeights, precision: Precision) -> Result<Self, crate::core::Error> {
         let path = config::current().map_err(crate::core::Error::Platform)?.path;
-        Ok(Self::pack(w, path)?)
+        Ok(Self::pack(w, path, precision)?)
     }
 
-    fn pack(w: TransformerWeights, path: CpuPath) -> candle_core::Result<Self> {
+    fn pack(w: TransformerWeights, path: CpuPath, precision: Precision) -> candle_core::Result<Self> {
         Ok(Self {
             word: to_vec(&w.word)?,
             position: to_vec(&w.position)?,
             token_type: w.token_type.as_ref().map(to_vec).transpose()?,
             emb_norm: PNorm::new(&w.emb_norm)?,
-            layers: w.layers.iter().map(|l| PLayer::new(l, path)).collect::<candle_core::Result<_>>()?,
+            layers: w.layers.iter().map(|l| PLayer::new(l, path, precision)).collect::<candle_core::Result<_>>()?,
             relative_bias: w.relative_bias.as_ref().map(to_vec).transpose()?,
             hidden: w.hidden_size(),
             heads: w.heads,

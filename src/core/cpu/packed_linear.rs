@@ -16,9 +16,12 @@
 //! micro-kernels are in `linear_avx512.rs`, `linear_avx2.rs` and
 //! `linear_portable.rs`.
 
+use super::bf16::{self, Bf16Weights};
 use super::config::CpuPath;
+use super::quantize::{self, Int8Weights, QuantizedRows};
 use super::team::Pass;
-use super::{linear_avx2, linear_avx512, linear_portable};
+use super::{linear_avx2, linear_avx512, linear_bf16_avx2, linear_bf16_portable, linear_int8_avx2, linear_int8_portable, linear_portable};
+use crate::core::Precision;
 
 /// Products smaller than this many multiply-adds run on the calling thread.
 const PARALLEL_MIN_MACS: usize = 1 << 21;
@@ -31,9 +34,19 @@ pub(super) struct Line([f32; 16]);
 /// An activation applied in place to a stretch of outputs.
 pub(crate) type Activation = fn(&mut [f32]);
 
+/// The packed weight, in the layer's precision (only that copy is kept).
+enum Weights {
+    /// Panels of `panel_width(path)` floats.
+    F32(Vec<Line>),
+    /// 16-column bfloat16 panels (`bf16.rs`).
+    Bf16(Bf16Weights),
+    /// 16-column int8 panels and their scales (`quantize.rs`).
+    Int8(Int8Weights),
+}
+
 pub(crate) struct PackedLinear {
     path: CpuPath,
-    panels: Vec<Line>,
+    weights: Weights,
     /// Zero-padded to a whole number of panels.
     pub(super) bias: Vec<f32>,
     pub(super) inputs: usize,
@@ -42,15 +55,28 @@ pub(crate) struct PackedLinear {
 
 impl PackedLinear {
     /// Packs a PyTorch linear layer (`weight`: outputs × inputs, row-major)
-    /// for `path`'s micro-kernel.
+    /// for `path`'s micro-kernel, in `precision` (BF16 and INT8 use the
+    /// AVX2 kernels on the AVX-512 path, the portable ones on the portable
+    /// path).
     ///
     /// # Panics
     /// If `path` is not supported by this CPU (callers take it from
     /// `config`, which checks), or the sizes disagree.
-    pub fn new(path: CpuPath, weight: &[f32], bias: &[f32], outputs: usize, inputs: usize) -> Self {
+    pub fn new(path: CpuPath, precision: Precision, weight: &[f32], bias: &[f32], outputs: usize, inputs: usize) -> Self {
         assert!(path.supported(), "the {path} CPU path is not supported here");
         assert_eq!(weight.len(), outputs * inputs, "linear weight: expected {outputs}×{inputs}");
         assert_eq!(bias.len(), outputs, "linear bias: expected {outputs}");
+        let weights = match precision {
+            Precision::Fp32 => Weights::F32(Self::pack_f32(path, weight, outputs, inputs)),
+            Precision::Bf16 => Weights::Bf16(Bf16Weights::pack(weight, outputs, inputs)),
+            Precision::Int8 => Weights::Int8(Int8Weights::pack(weight, outputs, inputs)),
+        };
+        let mut layer = Self { path, weights, bias: bias.to_vec(), inputs, outputs };
+        layer.bias.resize(outputs.div_ceil(layer.width()) * layer.width(), 0.0);
+        layer
+    }
+
+    fn pack_f32(path: CpuPath, weight: &[f32], outputs: usize, inputs: usize) -> Vec<Line> {
         let nr = Self::panel_width(path);
         let count = outputs.div_ceil(nr);
         let mut panels = vec![Line([0.0; 16]); count * inputs * nr / 16];
@@ -62,17 +88,24 @@ impl PackedLinear {
                 flat[(panel * inputs + i) * nr + col] = w;
             }
         }
-        let mut padded = bias.to_vec();
-        padded.resize(count * nr, 0.0);
-        Self { path, panels, bias: padded, inputs, outputs }
+        panels
     }
 
-    /// Columns per panel on `path`.
+    /// Columns per float32 panel on `path`.
     pub(super) fn panel_width(path: CpuPath) -> usize {
         match path {
             CpuPath::Avx512 => linear_avx512::NR,
             CpuPath::Avx2 => linear_avx2::NR,
             CpuPath::Portable => linear_portable::NR,
+        }
+    }
+
+    /// Columns per panel of this layer.
+    fn width(&self) -> usize {
+        match self.weights {
+            Weights::F32(_) => Self::panel_width(self.path),
+            Weights::Bf16(_) => bf16::NR,
+            Weights::Int8(_) => quantize::NR,
         }
     }
 
@@ -91,29 +124,50 @@ impl PackedLinear {
         // Not zeroed first: every kernel writes every element (each panel
         // of every row, the first chunk of the inputs storing, not adding).
         let mut out: Vec<f32> = Vec::with_capacity(m * n);
-        let count = n.div_ceil(Self::panel_width(self.path));
-        let job = Job { x: x.as_ptr(), base: base.map_or(std::ptr::null(), <[f32]>::as_ptr), out: out.as_mut_ptr(), m, act };
+        let count = n.div_ceil(self.width());
         let threads = if m * k * n >= PARALLEL_MIN_MACS { pass.threads().min(count) } else { 1 };
-        let run = |t: usize| {
-            if t >= threads {
-                return;
+        let base = base.map_or(std::ptr::null(), <[f32]>::as_ptr);
+        let portable = self.path == CpuPath::Portable;
+        // Each kernel call below: the panels first..end, of all rows.
+        // SAFETY (every call): x is m×k (the quantised rows m × stride
+        // bytes with m scales and zero points), base and out m×n; the
+        // panels first..end cover columns no other thread writes; the
+        // path's kernel runs on this CPU (checked when the layer was
+        // packed; the AVX-512 path implies AVX2).
+        match &self.weights {
+            Weights::F32(_) => {
+                let job = Job { x: x.as_ptr(), base, out: out.as_mut_ptr(), m, act };
+                split(count, threads, pass, |first, end| unsafe {
+                    match self.path {
+                        CpuPath::Avx512 => linear_avx512::panels(self, &job, first, end),
+                        CpuPath::Avx2 => linear_avx2::panels(self, &job, first, end),
+                        CpuPath::Portable => linear_portable::panels(self, &job, first, end),
+                    }
+                });
             }
-            let (first, end) = (t * count / threads, (t + 1) * count / threads);
-            // SAFETY: x is m×k, base and out m×n; the panels first..end
-            // cover columns no other thread writes; the path's kernel runs
-            // on this CPU (checked when the layer was packed).
-            unsafe {
-                match self.path {
-                    CpuPath::Avx512 => linear_avx512::panels(self, &job, first, end),
-                    CpuPath::Avx2 => linear_avx2::panels(self, &job, first, end),
-                    CpuPath::Portable => linear_portable::panels(self, &job, first, end),
-                }
+            Weights::Bf16(w) => {
+                let rounded = bf16::round_rows(x);
+                let job = Job { x: rounded.as_ptr(), base, out: out.as_mut_ptr(), m, act };
+                split(count, threads, pass, |first, end| unsafe {
+                    if portable {
+                        linear_bf16_portable::panels(w, &self.bias, k, n, &job, first, end)
+                    } else {
+                        linear_bf16_avx2::panels(w, &self.bias, k, n, &job, first, end)
+                    }
+                });
             }
-        };
-        if threads == 1 {
-            run(0);
-        } else {
-            pass.run(&run);
+            Weights::Int8(w) => {
+                let q = QuantizedRows::new(x, k);
+                debug_assert_eq!(q.stride, w.groups * 4);
+                let job = Int8Job { x: q.data.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), rows: &q, base, out: out.as_mut_ptr(), m, act };
+                split(count, threads, pass, |first, end| unsafe {
+                    if portable {
+                        linear_int8_portable::panels(w, &self.bias, n, &job, first, end)
+                    } else {
+                        linear_int8_avx2::panels(w, &self.bias, n, &job, first, end)
+                    }
+                });
+            }
         }
         // SAFETY: the panels 0..count, split among the threads above, cover
         // every column of every row, and each kernel has stored them all.
@@ -121,11 +175,28 @@ impl PackedLinear {
         out
     }
 
-    /// Panel `p`: `inputs` rows of `panel_width` floats, 64-byte aligned.
+    /// Float32 panel `p`: `inputs` rows of `panel_width` floats, 64-byte aligned.
     pub(super) fn panel(&self, p: usize) -> *const f32 {
         let nr = Self::panel_width(self.path);
-        // In bounds: panel p starts p·inputs·nr floats in, p < panel count.
-        self.panels[p * self.inputs * nr / 16..].as_ptr().cast::<f32>()
+        match &self.weights {
+            // In bounds: panel p starts p·inputs·nr floats in, p < panel count.
+            Weights::F32(panels) => panels[p * self.inputs * nr / 16..].as_ptr().cast::<f32>(),
+            _ => unreachable!("the float32 kernels run float32 layers only"),
+        }
+    }
+}
+
+/// Runs `panels(first, end)` for `count` panels split among `threads`.
+fn split(count: usize, threads: usize, pass: &Pass, panels: impl Fn(usize, usize) + Sync) {
+    let run = |t: usize| {
+        if t < threads {
+            panels(t * count / threads, (t + 1) * count / threads);
+        }
+    };
+    if threads == 1 {
+        run(0);
+    } else {
+        pass.run(&run);
     }
 }
 
@@ -139,6 +210,23 @@ pub(super) struct Job {
 }
 // SAFETY: threads read x and base, and write disjoint columns of out.
 unsafe impl Sync for Job {}
+
+/// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
+pub(super) struct Int8Job<'a> {
+    /// m rows of `stride` bytes.
+    pub x: *const u8,
+    /// Per row: scale and zero point.
+    pub scales: *const f32,
+    pub zeros: *const i32,
+    /// The rows these point into (and their outliers).
+    pub rows: &'a QuantizedRows,
+    pub base: *const f32,
+    pub out: *mut f32,
+    pub m: usize,
+    pub act: Option<Activation>,
+}
+// SAFETY: threads read x, scales, zeros and base, and write disjoint columns of out.
+unsafe impl Sync for Int8Job<'_> {}
 
 #[cfg(test)]
 mod tests {
@@ -173,7 +261,7 @@ mod tests {
             let shapes = [(1, 1, 1), (1, 384, 384), (22, 384, 1152), (13, 200, 45), (25, 1536, 384), (700, 97, 33), (3, 5, 64), (200, 800, 40)];
             for &(m, k, n) in &shapes {
                 let (x, w, bias, base) = (values(m * k, 1), values(n * k, 2), values(n, 3), values(m * n, 4));
-                let layer = PackedLinear::new(path, &w, &bias, n, k);
+                let layer = PackedLinear::new(path, Precision::Fp32, &w, &bias, n, k);
                 for (with_base, act) in [(false, None), (true, None), (true, Some(square as Activation))] {
                     let got = team.pass(None, |pass| layer.forward(&x, with_base.then_some(&base[..]), act, pass));
                     for i in 0..m {
@@ -192,12 +280,53 @@ mod tests {
         }
     }
 
+    /// BF16 and INT8 on every path: within their schemes' error of a
+    /// plain float64 linear layer (relative to Σ|x·w|, the scale of the
+    /// rounding errors), and the same bits on every path for INT8 (exact
+    /// integer sums, one dequantisation order).
+    #[test]
+    fn narrow_precisions_stay_within_their_rounding_and_int8_agrees_across_paths() {
+        let team = super::super::team::Team::new(2).expect("team");
+        let shapes = [(1, 1, 1), (1, 384, 384), (22, 384, 1152), (13, 202, 45), (25, 1536, 384), (70, 97, 33), (3, 5, 64), (130, 800, 40)];
+        for &(m, k, n) in &shapes {
+            let (x, w, bias, base) = (values(m * k, 5), values(n * k, 6), values(n, 7), values(m * n, 8));
+            for (precision, bound) in [(Precision::Bf16, 2.0 / 256.0), (Precision::Int8, 1.0 / 255.0 + 1.0 / 63.0)] {
+                let mut int8_results: Vec<(CpuPath, Vec<f32>)> = Vec::new();
+                for path in CpuPath::ALL.into_iter().filter(|p| p.supported()) {
+                    let layer = PackedLinear::new(path, precision, &w, &bias, n, k);
+                    for (with_base, act) in [(false, None), (true, None), (true, Some(square as Activation))] {
+                        let got = team.pass(None, |pass| layer.forward(&x, with_base.then_some(&base[..]), act, pass));
+                        for i in 0..m {
+                            for j in 0..n {
+                                let dot: f64 = (0..k).map(|p| x[i * k + p] as f64 * w[j * k + p] as f64).sum();
+                                let scale: f64 = (0..k).map(|p| (x[i * k + p] as f64 * w[j * k + p] as f64).abs()).sum();
+                                let pre = dot + bias[j] as f64 + if with_base { base[i * n + j] as f64 } else { 0.0 };
+                                let tol = bound * scale.max((k as f64).sqrt() * 0.05) + 1e-5;
+                                let got_pre = if act.is_some() { (got[i * n + j] as f64).sqrt() } else { got[i * n + j] as f64 };
+                                let want = if act.is_some() { pre.abs() } else { pre };
+                                assert!((got_pre - want).abs() <= tol, "{precision} {path} {m}×{k}×{n} ({i},{j}): got {got_pre} want {want} (tolerance {tol})");
+                            }
+                        }
+                        if precision == Precision::Int8 && with_base && act.is_none() {
+                            int8_results.push((path, got));
+                        }
+                    }
+                }
+                for pair in int8_results.windows(2) {
+                    assert!(pair[0].1 == pair[1].1, "INT8 {m}×{k}×{n}: the {} and {} paths differ", pair[0].0, pair[1].0);
+                }
+            }
+        }
+    }
+
     #[test]
     fn no_rows_give_no_output() {
         let team = super::super::team::Team::new(1).expect("team");
         for path in CpuPath::ALL.into_iter().filter(|p| p.supported()) {
-            let layer = PackedLinear::new(path, &values(6, 1), &[0.0, 0.0], 2, 3);
-            assert!(team.pass(None, |pass| layer.forward(&[], None, None, pass)).is_empty());
+            for precision in Precision::ALL {
+                let layer = PackedLinear::new(path, precision, &values(6, 1), &[0.0, 0.0], 2, 3);
+                assert!(team.pass(None, |pass| layer.forward(&[], None, None, pass)).is_empty());
+            }
         }
     }
 }

@@ -10,7 +10,7 @@ final class NativeBridge {
     /** The library version these classes need: the build's version (checked by a test). */
     static final String VERSION = "0.1.0";
     /** The native methods' generation these classes call (src/jni/version.rs); changes with any signature. */
-    static final int ABI = 4;
+    static final int ABI = 5;
 
     /** The library's version ({@link #VERSION} for a matching library). */
     static native String nativeVersion();
@@ -37,7 +37,7 @@ final class NativeBridge {
      * model's.
      */
     static native long open(String modelDir, int maxSequenceLength, int normalize, int batchSize, boolean microBatching,
-            int truncateDim, String promptName, String prompt, int threads);
+            int truncateDim, String promptName, String prompt, int threads, int precision);
 
     static native void release(long handle);
 

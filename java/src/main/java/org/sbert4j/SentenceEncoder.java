@@ -52,10 +52,13 @@ public final class SentenceEncoder implements AutoCloseable {
     private final int longText;
     /** The most threads this encoder's passes keep busy. */
     private final int threads;
+    /** The number format of the model's linear layers. */
+    private final Precision precision;
 
-    private SentenceEncoder(NativeEncoder nativeEncoder, int threads) {
+    private SentenceEncoder(NativeEncoder nativeEncoder, int threads, Precision precision) {
         this.nativeEncoder = nativeEncoder;
         this.threads = threads;
+        this.precision = precision;
         this.cleanable = CLEANER.register(this, nativeEncoder);
         this.dimension = nativeEncoder.call(NativeBridge::dimension);
         this.maxSequenceLength = nativeEncoder.call(NativeBridge::maxSequenceLength);
@@ -101,6 +104,11 @@ public final class SentenceEncoder implements AutoCloseable {
     /** The most threads this encoder's forward passes keep busy: {@link Builder#threads}, capped at {@link #threadBudget()}. */
     public int threads() {
         return threads;
+    }
+
+    /** The number format of the model's linear layers: {@link Builder#precision} (default {@link Precision#FP32}). */
+    public Precision precision() {
+        return precision;
     }
 
     /** The model's prompts by name, from {@code config_sentence_transformers.json} (empty if it has none). */
@@ -419,6 +427,7 @@ public final class SentenceEncoder implements AutoCloseable {
         private int truncateDim = -1;
         private Prompt defaultPrompt;
         private int threads = -1;
+        private Precision precision = Precision.FP32;
 
         private Builder(Path modelDir) {
             this.modelDir = modelDir;
@@ -499,6 +508,20 @@ public final class SentenceEncoder implements AutoCloseable {
             return this;
         }
 
+        /**
+         * The number format of the model's linear layers (default {@link Precision#FP32}, exactly
+         * sentence-transformers' vectors); {@link Precision#BF16} and {@link Precision#INT8} trade a little quality
+         * for memory (and, with the kernels for them, speed): see {@link Precision} for the schemes and their
+         * measured quality. Encoders of one directory in different precisions hold different weights.
+         */
+        public Builder precision(Precision precision) {
+            if (precision == null) {
+                throw new IllegalArgumentException("precision is null");
+            }
+            this.precision = precision;
+            return this;
+        }
+
         /** Loads the model (or shares one already loaded) and returns a new encoder. */
         public SentenceEncoder open() {
             if (modelDir == null) {
@@ -509,9 +532,10 @@ public final class SentenceEncoder implements AutoCloseable {
             String promptName = defaultPrompt == null ? null : defaultPrompt.name();
             String promptText = defaultPrompt == null ? null : defaultPrompt.text();
             long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching, truncateDim,
-                    promptName, promptText, threads);
+                    promptName, promptText, threads, precision.code());
             int budget = NativeBridge.threadBudget();
-            return new SentenceEncoder(new NativeEncoder(handle), threads > 0 ? Math.min(threads, budget) : budget);
+            return new SentenceEncoder(new NativeEncoder(handle), threads > 0 ? Math.min(threads, budget) : budget,
+                    precision);
         }
     }
 }

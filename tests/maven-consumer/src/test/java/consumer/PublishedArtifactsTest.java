@@ -22,6 +22,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import org.junit.Test;
+import org.sbert4j.Precision;
 import org.sbert4j.SentenceEncoder;
 import org.w3c.dom.Document;
 import org.w3c.dom.Element;
@@ -137,5 +138,40 @@ public class PublishedArtifactsTest {
                 assertArrayEquals(texts.get(i), encoder.encode(texts.get(i)), v, 1e-6f);
             }
         }
+    }
+
+    @Test
+    public void theEncodeCommandTakesAPrecision() throws Exception {
+        Path dir = Files.createTempDirectory("sbert4j-cli-precision");
+        Path input = dir.resolve("texts.txt");
+        Path output = dir.resolve("vectors.jsonl");
+        List<String> texts = List.of("The quick brown fox", "客户投诉物流太慢");
+        Files.write(input, texts, StandardCharsets.UTF_8);
+        String java = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        String jar = file("sbert4j-cli", ".jar").toString();
+        String model = MavenConsumerTest.MODEL.toString();
+        Process p = new ProcessBuilder(java, "-jar", jar, "--model", model, "--input", input.toString(),
+                "--output", output.toString(), "--precision", "int8").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("log.txt").toFile()).start();
+        assertTrue("encode command did not finish", p.waitFor(120, TimeUnit.SECONDS));
+        assertEquals(new String(Files.readAllBytes(dir.resolve("log.txt")), StandardCharsets.UTF_8), 0, p.exitValue());
+        List<String> lines = Files.readAllLines(output, StandardCharsets.UTF_8);
+        try (SentenceEncoder encoder = SentenceEncoder.builder(MavenConsumerTest.MODEL).precision(Precision.INT8).open()) {
+            for (int i = 0; i < texts.size(); i++) {
+                JsonArray array = JsonParser.parseString(lines.get(i)).getAsJsonObject().getAsJsonArray("embedding");
+                float[] v = new float[array.size()];
+                for (int j = 0; j < v.length; j++) {
+                    v[j] = array.get(j).getAsFloat();
+                }
+                assertArrayEquals(texts.get(i), encoder.encode(texts.get(i)), v, 1e-6f);
+            }
+        }
+        Process bad = new ProcessBuilder(java, "-jar", jar, "--model", model, "--input", input.toString(),
+                "--output", output.toString(), "--precision", "fp16").redirectErrorStream(true)
+                .redirectOutput(dir.resolve("bad.txt").toFile()).start();
+        assertTrue(bad.waitFor(120, TimeUnit.SECONDS));
+        String log = new String(Files.readAllBytes(dir.resolve("bad.txt")), StandardCharsets.UTF_8);
+        assertEquals(log, 2, bad.exitValue());
+        assertTrue(log, log.contains("unknown precision 'fp16'"));
     }
 }

@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import org.sbert4j.Encoding;
+import org.sbert4j.Precision;
 import org.sbert4j.Prompt;
 import org.sbert4j.SentenceEncoder;
 
@@ -30,7 +31,7 @@ import org.sbert4j.SentenceEncoder;
  *
  * <pre>
  * usage: EncodeCommand [--model DIR] [--input FILE] [--output FILE] [--batch-size N]
- *                      [--prompt-name NAME | --prompt TEXT] [--truncate-dim N]
+ *                      [--prompt-name NAME | --prompt TEXT] [--truncate-dim N] [--precision fp32|bf16|int8]
  * </pre>
  */
 public final class EncodeCommand {
@@ -44,6 +45,7 @@ public final class EncodeCommand {
         Path input = null;
         Path output = null;
         int batchSize = 32;
+        Precision precision = Precision.FP32;
         Prompt prompt = null;
         int truncateDim = -1;
         for (int i = 0; i < args.length; i++) {
@@ -56,11 +58,12 @@ public final class EncodeCommand {
                 case "--prompt-name": prompt = Prompt.named(require(value, args[i])); i++; break;
                 case "--prompt": prompt = Prompt.literal(require(value, args[i])); i++; break;
                 case "--truncate-dim": truncateDim = Integer.parseInt(require(value, args[i])); i++; break;
+                case "--precision": precision = precision(require(value, args[i])); i++; break;
                 default: usage("unknown argument " + args[i]);
             }
         }
         long total = input == null ? -1 : countLines(input);
-        SentenceEncoder.Builder builder = SentenceEncoder.builder(model).batchSize(batchSize);
+        SentenceEncoder.Builder builder = SentenceEncoder.builder(model).batchSize(batchSize).precision(precision);
         if (prompt != null) {
             builder.defaultPrompt(prompt);
         }
@@ -143,6 +146,17 @@ public final class EncodeCommand {
         return s.isEmpty() || s.equals("-") ? null : Paths.get(s);
     }
 
+    /** {@code fp32}, {@code bf16} or {@code int8} (any case). */
+    private static Precision precision(String name) {
+        for (Precision p : Precision.values()) {
+            if (p.name().equalsIgnoreCase(name.trim())) {
+                return p;
+            }
+        }
+        usage("unknown precision '" + name + "': use fp32, bf16 or int8");
+        return Precision.FP32; // not reached: usage exits
+    }
+
     private static String require(String value, String flag) {
         if (value == null) {
             usage(flag + " needs a value");
@@ -153,7 +167,7 @@ public final class EncodeCommand {
     private static void usage(String problem) {
         System.err.println(problem);
         System.err.println("usage: EncodeCommand [--model DIR] [--input FILE|-] [--output FILE|-] [--batch-size N]"
-                + " [--prompt-name NAME | --prompt TEXT] [--truncate-dim N]");
+                + " [--prompt-name NAME | --prompt TEXT] [--truncate-dim N] [--precision fp32|bf16|int8]");
         System.exit(2);
     }
 }

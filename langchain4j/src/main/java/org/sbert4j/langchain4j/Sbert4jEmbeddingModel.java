@@ -11,6 +11,7 @@ import dev.langchain4j.model.embedding.EmbeddingModel;
 import dev.langchain4j.model.output.Response;
 import dev.langchain4j.model.output.TokenUsage;
 import org.sbert4j.Encoding;
+import org.sbert4j.Precision;
 import org.sbert4j.SentenceEncoder;
 
 /**
@@ -168,6 +169,12 @@ public final class Sbert4jEmbeddingModel implements EmbeddingModel, AutoCloseabl
         /** See {@link SentenceEncoder.Builder#microBatching(boolean)}. */
         public Builder microBatching(boolean enabled) {
             options.microBatching(enabled);
+            return this;
+        }
+
+        /** See {@link SentenceEncoder.Builder#precision(Precision)}. */
+        public Builder precision(Precision precision) {
+            options.precision(precision);
             return this;
         }
 

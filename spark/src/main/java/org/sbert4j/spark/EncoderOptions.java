@@ -4,6 +4,8 @@ import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.Objects;
 
+import org.sbert4j.Precision;
+
 /**
  * Which model to use on the executors and how to encode; immutable and
  * {@link Serializable}, so it travels inside Spark's task closures. Each
@@ -20,7 +22,8 @@ import java.util.Objects;
  *         .batchSize(256)          // rows per encodeBatch call within a partition
  *         .normalize(true)         // unset: what the model's modules.json says
  *         .maxSequenceLength(128)  // unset: the model's max_seq_length
- *         .threads(2);             // unset: spark.task.cpus (see threads(int))
+ *         .threads(2)              // unset: spark.task.cpus (see threads(int))
+ *         .precision(Precision.INT8); // unset: FP32
  * }</pre>
  */
 public final class EncoderOptions implements Serializable {
@@ -35,15 +38,17 @@ public final class EncoderOptions implements Serializable {
     private final Boolean normalize;
     private final Integer maxSequenceLength;
     private final Integer threads;
+    private final Precision precision;
 
     private EncoderOptions(String modelDir, String sparkFile, int batchSize, Boolean normalize, Integer maxSequenceLength,
-            Integer threads) {
+            Integer threads, Precision precision) {
         this.modelDir = modelDir;
         this.sparkFile = sparkFile;
         this.batchSize = batchSize;
         this.normalize = normalize;
         this.maxSequenceLength = maxSequenceLength;
         this.threads = threads;
+        this.precision = precision;
     }
 
     /** The model directory at this path, which must exist on every node that runs tasks. */
@@ -51,7 +56,7 @@ public final class EncoderOptions implements Serializable {
         if (path == null || path.isEmpty()) {
             throw new IllegalArgumentException("model directory is null or empty");
         }
-        return new EncoderOptions(path, null, DEFAULT_BATCH_SIZE, null, null, null);
+        return new EncoderOptions(path, null, DEFAULT_BATCH_SIZE, null, null, null, Precision.FP32);
     }
 
     /** As {@link #modelDir(String)}; the path is kept as its absolute string (a {@link Path} is not serializable). */
@@ -76,7 +81,7 @@ public final class EncoderOptions implements Serializable {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("SparkFiles name is null or empty");
         }
-        return new EncoderOptions(null, name, DEFAULT_BATCH_SIZE, null, null, null);
+        return new EncoderOptions(null, name, DEFAULT_BATCH_SIZE, null, null, null, Precision.FP32);
     }
 
     /** Rows per {@code encodeBatch} call within a partition (default {@value #DEFAULT_BATCH_SIZE}). */
@@ -84,12 +89,12 @@ public final class EncoderOptions implements Serializable {
         if (rows < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + rows);
         }
-        return new EncoderOptions(modelDir, sparkFile, rows, normalize, maxSequenceLength, threads);
+        return new EncoderOptions(modelDir, sparkFile, rows, normalize, maxSequenceLength, threads, precision);
     }
 
     /** Scale vectors to unit length, or not, whatever the model's {@code modules.json} says. */
     public EncoderOptions normalize(boolean normalize) {
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads);
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
     }
 
     /** Truncate texts at this many tokens instead of the model's {@code max_seq_length}. */
@@ -97,7 +102,7 @@ public final class EncoderOptions implements Serializable {
         if (tokens < 2) {
             throw new IllegalArgumentException("maxSequenceLength must be at least 2, got " + tokens);
         }
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, tokens, threads);
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, tokens, threads, precision);
     }
 
     /**
@@ -113,7 +118,23 @@ public final class EncoderOptions implements Serializable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads);
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
+    }
+
+    /**
+     * The number format of the model's linear layers on the executors (default {@link Precision#FP32}; see
+     * {@link Precision} for BF16 and INT8, their schemes and measured quality).
+     */
+    public EncoderOptions precision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException("precision is null");
+        }
+        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
+    }
+
+    /** The precision set by {@link #precision(Precision)} ({@link Precision#FP32} unless set). */
+    public Precision precision() {
+        return precision;
     }
 
     /** The path given to {@link #modelDir(String)}, or null. */
@@ -159,12 +180,13 @@ public final class EncoderOptions implements Serializable {
                 && Objects.equals(sparkFile, other.sparkFile)
                 && Objects.equals(normalize, other.normalize)
                 && Objects.equals(maxSequenceLength, other.maxSequenceLength)
-                && Objects.equals(threads, other.threads);
+                && Objects.equals(threads, other.threads)
+                && precision == other.precision;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads);
+        return Objects.hash(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
     }
 
     @Override
@@ -174,6 +196,7 @@ public final class EncoderOptions implements Serializable {
                 + (normalize != null ? ", normalize=" + normalize : "")
                 + (maxSequenceLength != null ? ", maxSequenceLength=" + maxSequenceLength : "")
                 + (threads != null ? ", threads=" + threads : "")
+                + (precision != Precision.FP32 ? ", precision=" + precision : "")
                 + "}";
     }
 }

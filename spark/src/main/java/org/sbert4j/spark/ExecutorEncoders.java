@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.TaskContext;
+import org.sbert4j.Precision;
 import org.sbert4j.SentenceEncoder;
 import org.sbert4j.SentenceEncoderException;
 
@@ -75,7 +76,7 @@ public final class ExecutorEncoders {
      * whichever of SparkFiles' places a task finds it in).
      */
     private static Key key(ModelLocation location, EncoderOptions options) {
-        return new Key(location.key(), options.normalize(), options.maxSequenceLength(), threads(options));
+        return new Key(location.key(), options.normalize(), options.maxSequenceLength(), threads(options), options.precision());
     }
 
     /**
@@ -246,6 +247,7 @@ public final class ExecutorEncoders {
                 if (key.threads > 0) {
                     builder.threads(key.threads);
                 }
+                builder.precision(key.precision);
                 // Tasks are Spark's unit of parallelism: each task's calls run
                 // on its own threads. A micro-batch would put two tasks' texts
                 // in one pass on one task's threads, leaving the other's idle.
@@ -279,12 +281,15 @@ public final class ExecutorEncoders {
         final Integer maxSequenceLength;
         /** Threads per pass; 0: the process's budget. */
         final int threads;
+        /** The linear layers' number format (different weights, so a different encoder). */
+        final Precision precision;
 
-        Key(String model, Boolean normalize, Integer maxSequenceLength, int threads) {
+        Key(String model, Boolean normalize, Integer maxSequenceLength, int threads, Precision precision) {
             this.model = model;
             this.normalize = normalize;
             this.maxSequenceLength = maxSequenceLength;
             this.threads = threads;
+            this.precision = precision;
         }
 
         /**
@@ -294,7 +299,8 @@ public final class ExecutorEncoders {
         boolean isFor(String model, EncoderOptions options) {
             return this.model.equals(model) && Objects.equals(normalize, options.normalize())
                     && Objects.equals(maxSequenceLength, options.maxSequenceLength())
-                    && (options.threads() == null || threads == options.threads());
+                    && (options.threads() == null || threads == options.threads())
+                    && precision == options.precision();
         }
 
         @Override
@@ -304,12 +310,13 @@ public final class ExecutorEncoders {
             }
             Key other = (Key) o;
             return model.equals(other.model) && Objects.equals(normalize, other.normalize)
-                    && Objects.equals(maxSequenceLength, other.maxSequenceLength) && threads == other.threads;
+                    && Objects.equals(maxSequenceLength, other.maxSequenceLength) && threads == other.threads
+                    && precision == other.precision;
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(model, normalize, maxSequenceLength, threads);
+            return Objects.hash(model, normalize, maxSequenceLength, threads, precision);
         }
     }
 }

@@ -29,6 +29,7 @@ import org.apache.spark.sql.types.StructType;
 import org.junit.AfterClass;
 import org.junit.BeforeClass;
 import org.junit.Test;
+import org.sbert4j.Precision;
 import org.sbert4j.SentenceEncoder;
 
 /**
@@ -303,6 +304,23 @@ public class SentenceEmbeddingsTest {
             assertTrue("normalize(false) should leave the length alone: " + Math.sqrt(norm), Math.abs(Math.sqrt(norm) - 1) > 1e-3);
         }
         assertTrue(ExecutorEncoders.closeIdle(options));
+    }
+
+    @Test
+    public void thePrecisionReachesTheExecutorEncoderAndIsPartOfItsKey() {
+        EncoderOptions fp32 = EncoderOptions.modelDir(model).maxSequenceLength(9);
+        EncoderOptions int8 = fp32.precision(Precision.INT8);
+        assertEquals(Precision.FP32, fp32.precision());
+        assertFalse(fp32.equals(int8));
+        String text = "客户投诉物流太慢";
+        float[] viaFp32 = vector(SentenceEmbeddings.withColumn(frame(Arrays.asList(text), 1), "text", "v", fp32).collectAsList().get(0), "v");
+        float[] viaInt8 = vector(SentenceEmbeddings.withColumn(frame(Arrays.asList(text), 1), "text", "v", int8).collectAsList().get(0), "v");
+        try (SentenceEncoder plain = SentenceEncoder.builder(model).maxSequenceLength(9).precision(Precision.INT8).open()) {
+            assertTrue(maxDiff(viaInt8, plain.encode(text), "int8") <= TOL);
+        }
+        assertFalse("the INT8 options got an encoder of their own", Arrays.equals(viaFp32, viaInt8));
+        assertTrue(ExecutorEncoders.closeIdle(fp32));
+        assertTrue(ExecutorEncoders.closeIdle(int8));
     }
 
     @Test

@@ -43,6 +43,9 @@ public class Sbert4jAutoConfiguration {
         if (properties.getThreads() != null) {
             builder.threads(properties.getThreads());
         }
+        if (properties.getPrecision() != null) {
+            builder.precision(properties.getPrecision());
+        }
         String name = properties.getModelName();
         if (name == null) {
             Path file = dir.toAbsolutePath().normalize().getFileName();

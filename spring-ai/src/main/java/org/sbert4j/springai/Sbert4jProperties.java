@@ -2,6 +2,8 @@ package org.sbert4j.springai;
 
 import java.nio.file.Path;
 
+import org.sbert4j.Precision;
+
 import org.springframework.boot.context.properties.ConfigurationProperties;
 
 /**
@@ -15,6 +17,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
  * sbert4j.max-sequence-length=128       # default: its sentence_bert_config.json
  * sbert4j.batch-size=32                 # texts per forward pass
  * sbert4j.micro-batching=true           # coalesce concurrent single-text calls
+ * sbert4j.precision=int8                # fp32 (default), bf16 or int8 (see org.sbert4j.Precision)
  * sbert4j.model-name=minilm             # default: the directory's name
  * </pre>
  */
@@ -35,6 +38,8 @@ public class Sbert4jProperties {
     private boolean microBatching = true;
     /** The most threads a forward pass keeps busy; unset: the process's thread budget (-Dsbert4j.threads). */
     private Integer threads;
+    /** The number format of the model's linear layers: fp32 (default), bf16 or int8 (see {@link Precision}). */
+    private Precision precision = Precision.FP32;
     /** Model name reported in responses; unset: the model directory's name. */
     private String modelName;
 
@@ -76,6 +81,14 @@ public class Sbert4jProperties {
 
     public void setThreads(Integer threads) {
         this.threads = threads;
+    }
+
+    public Precision getPrecision() {
+        return precision;
+    }
+
+    public void setPrecision(Precision precision) {
+        this.precision = precision;
     }
 
     public boolean isMicroBatching() {

@@ -1,0 +1,185 @@
+//! The AVX2 INT8 kernel of `PackedLinear` (`quantize.rs` has the scheme).
+//!
+//! A 4 × 16 tile of int32 sums in 8 registers. Per group of 4 inputs: the
+//! panel's 64-byte line in 2 registers (8 columns × 4 weights each), each
+//! row's 4 uint8 inputs broadcast to every lane, then `vpmaddubsw` (uint8 ×
+//! int8, pairs into int16 with saturation), `vpmaddwd` by ones (pairs of
+//! int16 into int32), `vpaddd`.
+//!
+//! Saturation: uint8 inputs (≤ 255) times 8-bit weights (|w| ≤ 127) can
+//! reach 2·255·127 = 64 770 in a pair, past int16's 32 767. So the inputs
+//! are centred first, `x − 128` in −128..127, and multiplied as `|x − 128|`
+//! (≤ 128, unsigned) by `w · sign(x − 128)` (`vpsignb`, |·| ≤ 127): a pair
+//! is at most 2·128·127 = 32 512, never saturated, and the sum is exactly
+//! `Σ x·w − 128·Σ w`, which the store adds back. So these are the portable
+//! kernel's integers exactly, and the store applies the zero point, scales,
+//! bias and residual in the same float32 order: identical vectors. AVX-512
+//! CPUs run this kernel too (there is no AVX-512/VNNI INT8 kernel yet).
+
+#[cfg(target_arch = "x86_64")]
+pub(super) use kernel::panels;
+
+#[cfg(not(target_arch = "x86_64"))]
+pub(super) unsafe fn panels(
+    _: &super::quantize::Int8Weights, _: &[f32], _: usize, _: &super::packed_linear::Int8Job, _: usize, _: usize,
+) {
+    unreachable!("the AVX2 path is never chosen off x86_64")
+}
+
+#[cfg(target_arch = "x86_64")]
+mod kernel {
+    use std::arch::x86_64::*;
+
+    use super::super::packed_linear::Int8Job;
+    use super::super::quantize::{outlier_terms, Int8Weights, NR};
+
+    /// Output rows per tile: 8 accumulators, 2 weight registers, the
+    /// broadcast and its magnitude, the ones and 2 signed weights, of
+    /// AVX2's 16 registers.
+    const MR: usize = 4;
+    /// Rows per block (bytes of x: at most 1536 · 64 = 96 KiB, in L2).
+    const ROW_BLOCK: usize = 64;
+    /// How far ahead (in bytes) the weight stream is prefetched.
+    const PREFETCH_AHEAD: usize = 2048;
+
+    /// The panels `first..end` of `w` against every row of `job`.
+    ///
+    /// # Safety
+    /// The CPU has AVX2 (the layer was packed for an AVX2 or AVX-512 path
+    /// only then); `job`'s pointers address m rows of `w.groups · 4` bytes
+    /// (x), m × n floats (base, out) and m scales and zero points; the
+    /// columns of these panels in `out` are written by this call alone.
+    #[target_feature(enable = "avx2,fma")]
+    pub(in super::super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, first: usize, end: usize) {
+        let m = job.m;
+        for m0 in (0..m).step_by(ROW_BLOCK) {
+            let rows = ROW_BLOCK.min(m - m0);
+            for p in first..end {
+                let c0 = p * NR;
+                let tile = Tile {
+                    weights: w,
+                    p,
+                    panel: w.panel(p),
+                    groups: w.groups,
+                    scales: w.scales.as_ptr().add(c0),
+                    sums: w.sums.as_ptr().add(c0),
+                    bias: bias.as_ptr().add(c0),
+                    ldc: n,
+                    width: NR.min(n - c0),
+                };
+                let mut r = m0;
+                while r < m0 + rows {
+                    let count = MR.min(m0 + rows - r);
+                    match count {
+                        4 => tile.run::<4>(job, r, c0),
+                        3 => tile.run::<3>(job, r, c0),
+                        2 => tile.run::<2>(job, r, c0),
+                        _ => tile.run::<1>(job, r, c0),
+                    }
+                    r += count;
+                }
+            }
+            if let (Some(act), true) = (job.act, first < end) {
+                let (c0, c1) = (first * NR, (end * NR).min(n));
+                for row in m0..m0 + rows {
+                    act(std::slice::from_raw_parts_mut(job.out.add(row * n + c0), c1 - c0));
+                }
+            }
+        }
+    }
+
+    struct Tile<'a> {
+        weights: &'a Int8Weights,
+        /// The panel's index and first group.
+        p: usize,
+        panel: *const i8,
+        groups: usize,
+        /// The panel's 16 weight scales, weight sums and biases (padded).
+        scales: *const f32,
+        sums: *const i32,
+        bias: *const f32,
+        ldc: usize,
+        /// Columns of the panel that exist (≤ 16).
+        width: usize,
+    }
+
+    /// Lane masks for the columns `from..from + 8` of a panel `width` wide.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn lanes(width: usize, from: usize) -> __m256i {
+        let limit = _mm256_set1_epi32(width as i32 - from as i32);
+        _mm256_cmpgt_epi32(limit, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
+    }
+
+    impl Tile<'_> {
+        /// Rows `r..r + R` of `job`, the panel's columns from `c0`.
+        #[inline]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn run<const R: usize>(&self, job: &Int8Job, r: usize, c0: usize) {
+            let stride = self.groups * 4;
+            let x = job.x.add(r * stride);
+            let ones = _mm256_set1_epi16(1);
+            let centre = _mm256_set1_epi8(-128);
+            let mut lo = [_mm256_setzero_si256(); R];
+            let mut hi = [_mm256_setzero_si256(); R];
+            for g in 0..self.groups {
+                let line = self.panel.add(g * 64);
+                let w0 = _mm256_load_si256(line.cast());
+                let w1 = _mm256_load_si256(line.add(32).cast());
+                // Prefetching never faults, so running past the end is harmless.
+                _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH_AHEAD).cast());
+                for i in 0..R {
+                    let xv = _mm256_set1_epi32(std::ptr::read_unaligned(x.add(i * stride + g * 4).cast::<i32>()));
+                    // x − 128 (wrapping: the bytes as int8), its magnitude
+                    // (abs(−128) is 0x80 = 128 read unsigned), the weights
+                    // with its sign (0 where x − 128 is 0).
+                    let centred = _mm256_xor_si256(xv, centre);
+                    let magnitude = _mm256_abs_epi8(centred);
+                    let p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w0, centred));
+                    let p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w1, centred));
+                    lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(p0, ones));
+                    hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(p1, ones));
+                }
+            }
+            let full = self.width == NR;
+            let (m0, m1) = (lanes(self.width, 0), lanes(self.width, 8));
+            // Padded to whole panels: full loads are in bounds.
+            let (s0, s1) = (_mm256_loadu_ps(self.scales), _mm256_loadu_ps(self.scales.add(8)));
+            let (q0, q1) = (_mm256_loadu_si256(self.sums.cast()), _mm256_loadu_si256(self.sums.add(8).cast()));
+            let (b0, b1) = (_mm256_loadu_ps(self.bias), _mm256_loadu_ps(self.bias.add(8)));
+            for i in 0..R {
+                let row = r + i;
+                let scale = _mm256_set1_ps(*job.scales.add(row));
+                // acc + 128·Σw − z·Σw: the centring undone with the zero point.
+                let zero = _mm256_set1_epi32(*job.zeros.add(row) - 128);
+                let dst = job.out.add(row * self.ldc + c0);
+                let terms = outlier_terms(self.weights, job.rows, row, self.p);
+                let (t0, t1) = (_mm256_loadu_ps(terms.as_ptr()), _mm256_loadu_ps(terms.as_ptr().add(8)));
+                // ((acc − z·Σw) · (s·s_j) + outliers) + bias, then +
+                // residual: the portable kernel's order, without fused
+                // multiply-adds.
+                let a0 = _mm256_sub_epi32(lo[i], _mm256_mullo_epi32(zero, q0));
+                let a1 = _mm256_sub_epi32(hi[i], _mm256_mullo_epi32(zero, q1));
+                let mut y0 = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a0), _mm256_mul_ps(scale, s0)), t0), b0);
+                let mut y1 = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a1), _mm256_mul_ps(scale, s1)), t1), b1);
+                if !job.base.is_null() {
+                    let src = job.base.add(row * self.ldc + c0);
+                    let (r0, r1) = if full {
+                        (_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8)))
+                    } else {
+                        (_mm256_maskload_ps(src, m0), _mm256_maskload_ps(src.add(8), m1))
+                    };
+                    y0 = _mm256_add_ps(y0, r0);
+                    y1 = _mm256_add_ps(y1, r1);
+                }
+                if full {
+                    _mm256_storeu_ps(dst, y0);
+                    _mm256_storeu_ps(dst.add(8), y1);
+                } else {
+                    _mm256_maskstore_ps(dst, m0, y0);
+                    _mm256_maskstore_ps(dst.add(8), m1, y1);
+                }
+            }
+        }
+    }
+}
