@@ -16,8 +16,8 @@
 #                    peers: LangChain4j's in-process all-MiniLM-L6-v2 models, plain and quantized,
 #                    beside sbert4j through LangChain4j's EmbeddingModel, in one JVM;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
-#                    precision: the Rust core in FP32, BF16 and INT8, batch 32 and single texts,
-#                    each against its own peak; mpnet: all-mpnet-base-v2 at batch 32, the
+#                    each against its own peak; precision: the Rust core in FP32, BF16 and
+#                    INT8, batch 32 and single texts; mpnet: all-mpnet-base-v2 at batch 32, the
 #                    Rust core against sentence-transformers and ONNX Runtime, on N/2 texts)
 #   --out DIR        where results go (default bench/out)
 #
