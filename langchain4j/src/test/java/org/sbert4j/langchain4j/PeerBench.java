@@ -15,11 +15,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
+import org.sbert4j.Precision;
 
 /**
  * sbert4j beside the in-process embedding models a LangChain4j user has today, all through LangChain4j's
  * {@link EmbeddingModel} in one JVM: {@link AllMiniLmL6V2EmbeddingModel} and its quantized sibling (ONNX
- * Runtime, with DJL's tokenizers) against {@link Sbert4jEmbeddingModel} on all-MiniLM-L6-v2. Per system:
+ * Runtime, with DJL's tokenizers) against {@link Sbert4jEmbeddingModel} on all-MiniLM-L6-v2, in FP32 and (against
+ * the quantized sibling) INT8. Per system:
  * single-text latency ({@code embed}, each text alone, p50), {@code embedAll} of 32 segments (sentences/s),
  * and 16 threads calling {@code embed} (texts/s). Repetitions go round the systems in turn, so a drift of
  * the machine's speed meets all alike. Writes JSON for bench/report.py. {@code gradle
@@ -45,6 +47,8 @@ public final class PeerBench {
 
         Map<String, EmbeddingModel> systems = new LinkedHashMap<>();
         systems.put("sbert4j", Sbert4jEmbeddingModel.open(model));
+        // Against the quantized sibling: sbert4j in INT8.
+        systems.put("sbert4j int8", Sbert4jEmbeddingModel.builder(model).precision(Precision.INT8).build());
         systems.put("langchain4j AllMiniLmL6V2EmbeddingModel", new AllMiniLmL6V2EmbeddingModel());
         systems.put("langchain4j AllMiniLmL6V2QuantizedEmbeddingModel", new AllMiniLmL6V2QuantizedEmbeddingModel());
 
