@@ -280,6 +280,25 @@ def main():
                   f"{lat_on / ort_lat:.2f}×" if ort_lat else "", None, None,
                   f"off {ms(lat_off)}; ≤ +5% {check(lat_on <= 1.05 * lat_off)} ({100 * (lat_on / lat_off - 1):+.1f}%)")
 
+    # Precisions (phase precision): the Rust core at batch 32 and one text at a time.
+    prec = load(out, "precision.json")
+    if prec and "fp32" in prec:
+        fp32_rate, fp32_lat = med(prec["fp32"]["batch32_sent_per_s"]), prec["fp32"]["single_ms_p50"]
+        goals = {"bf16": (1.6, 0.7), "int8": (2.5, None)}
+        for name in ("fp32", "bf16", "int8"):
+            if name not in prec:
+                continue
+            rates, lat = prec[name]["batch32_sent_per_s"], prec[name]["single_ms_p50"]
+            note = f"{prec['path']} path, {prec['threads']} threads; 1 text p50 {lat:.2f} ms"
+            if name != "fp32":
+                rate_goal, lat_goal = goals[name]
+                note += f"; {med(rates) / fp32_rate:.2f}× FP32 at batch 32 (≥ {rate_goal}× {check(med(rates) / fp32_rate >= rate_goal)})"
+                note += f"; latency {lat / fp32_lat:.2f}× FP32's"
+                if lat_goal:
+                    note += f" (≤ {lat_goal}× {check(lat / fp32_lat <= lat_goal)})"
+            t.add(f"batch 32, sent/s, {name.upper()}", "sbert4j Rust core", r0(med(rates)), spread(rates, r0), "",
+                  gf_rate(med(rates)), peak, note)
+
     # ONNX Runtime on the model quantized by quantize_dynamic (per channel), as a user would make it.
     if py and "ortq" in py:
         q = py["ortq"]
