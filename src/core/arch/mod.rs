@@ -1,0 +1,96 @@
+//! The architectures, one registry line each: `config.json`'s model type
+//! → the function that opens the model for the engine asked for. Each
+//! fast-engine architecture is one file here, built from the shared blocks
+//! of `crate::core::cpu::blocks`; the weights are read by `crate::core::model`
+//! (shared with the reference engine, the tests' oracle).
+
+mod bert;
+mod modernbert;
+
+use std::path::{Path, PathBuf};
+
+use candle_core::Device;
+use candle_nn::VarBuilder;
+
+use super::cpu::{packing, PackedModel};
+use super::error::{Error, Result};
+use super::model::{self, ConfigFile, ReferenceModel, TransformerConfig};
+use super::registry::Engine;
+
+/// A model's transformer, ready for one engine.
+pub(crate) enum Built {
+    Fast(PackedModel),
+    Reference(ReferenceModel),
+}
+
+pub(crate) struct Opened {
+    pub config: TransformerConfig,
+    /// The longest input, in tokens, the model's positions can take.
+    pub position_limit: usize,
+    pub built: Built,
+}
+
+/// What an architecture's opener reads from.
+struct Source<'a> {
+    file: &'a ConfigFile<'a>,
+    config: &'a TransformerConfig,
+    vb: VarBuilder<'static>,
+    weights_path: PathBuf,
+    engine: Engine,
+}
+
+impl Source<'_> {
+    /// A weights error names the weights file.
+    fn weights_error(&self, e: candle_core::Error) -> Error {
+        Error::model(&self.weights_path, e.to_string())
+    }
+}
+
+type Open = fn(Source) -> Result<(Built, usize)>;
+
+/// model_type → opener. `architectures: ["…Model"]` is mapped to these
+/// names by `model::config` when `model_type` is absent.
+const ARCHITECTURES: [(&str, Open); 6] = [
+    ("bert", bert::open_bert),
+    ("xlm-roberta", bert::open_xlm_roberta),
+    ("roberta", bert::open_xlm_roberta),
+    ("distilbert", bert::open_distilbert),
+    ("mpnet", bert::open_mpnet),
+    ("modernbert", modernbert::open),
+];
+
+/// The table above, as error messages list it.
+const SUPPORTED: &str = "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), \
+DistilBertModel ('distilbert'), MPNetModel ('mpnet'), ModernBertModel ('modernbert')";
+
+/// Opens the transformer stored in `dir` (`config.json` plus
+/// `model.safetensors` or `pytorch_model.bin`) for `engine`.
+pub(crate) fn open(dir: &Path, engine: Engine) -> Result<Opened> {
+    let config_path = dir.join("config.json");
+    let file = ConfigFile::read(&config_path)?;
+    let arch = file.architecture()?;
+    let Some((_, open)) = ARCHITECTURES.iter().find(|(name, _)| *name == arch) else {
+        return Err(Error::Unsupported { path: config_path, what: "architecture", value: arch, supported: SUPPORTED });
+    };
+    let config = TransformerConfig::read(&file)?;
+    let (vb, weights_path) = model::open_weights(dir, &Device::Cpu)?;
+    let (built, position_limit) = open(Source { file: &file, config: &config, vb, weights_path, engine })?;
+    Ok(Opened { config, position_limit, built })
+}
+
+/// The fast engine's packing for this process.
+fn pack<T: super::cpu::FastArchitecture + 'static>(src: &Source, make: impl FnOnce(super::cpu::blocks::Packing) -> candle_core::Result<T>) -> Result<Built> {
+    let packing = packing()?;
+    Ok(Built::Fast(PackedModel(Box::new(make(packing).map_err(|e| src.weights_error(e))?))))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_supported_list_names_every_registry_line() {
+        for (name, _) in super::ARCHITECTURES {
+            assert!(super::SUPPORTED.contains(&format!("('{name}')")), "{name}");
+        }
+        assert_eq!(super::SUPPORTED.matches("('").count(), super::ARCHITECTURES.len());
+    }
+}
