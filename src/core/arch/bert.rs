@@ -10,7 +10,9 @@
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Linear, Packing};
 use crate::core::cpu::{FastArchitecture, Pass};
 use crate::core::model::{relative_position, Activation, Dense, LayerWeights, Norm, TransformerWeights};
-use crate::core::model;
+use crate::core::model::library_reference::{self, LibraryModel};
+use crate::core::model::{self, ReferenceModel};
+use crate::core::registry::Engine;
 use crate::core::tokenize::Tokens;
 
 fn linear(d: &Dense, packing: Packing) -> candle_core::Result<Linear> {
@@ -131,29 +133,42 @@ impl FastArchitecture for PostNormEncoder {
     }
 }
 
-fn open_with(src: super::Source, load: fn(candle_nn::VarBuilder, &crate::core::model::TransformerConfig) -> candle_core::Result<TransformerWeights>) -> crate::core::Result<(super::Built, usize)> {
+type Load = fn(candle_nn::VarBuilder, &crate::core::model::TransformerConfig) -> candle_core::Result<TransformerWeights>;
+type LoadLibrary = fn(candle_nn::VarBuilder<'static>, &crate::core::model::TransformerConfig) -> candle_core::Result<Option<LibraryModel>>;
+
+/// Loads (and checks) the weights with `load`; the reference engine then
+/// runs candle-transformers' model built by `library`, if any (and if
+/// this build has it), else ours.
+fn open_with(src: super::Source, load: Load, library: Option<LoadLibrary>) -> crate::core::Result<(super::Built, usize)> {
     let weights = load(src.vb.clone(), src.config).map_err(|e| src.weights_error(e))?;
     let limit = weights.position_limit();
-    let built = match src.engine {
-        crate::core::registry::Engine::Fast => super::pack(&src, |packing| PostNormEncoder::pack(weights, packing))?,
-        crate::core::registry::Engine::Reference => super::Built::Reference(crate::core::model::ReferenceModel::PostNorm(weights)),
+    let built = match (src.engine, library) {
+        (Engine::Fast, _) => super::pack(&src, |packing| PostNormEncoder::pack(weights, packing))?,
+        (Engine::Reference, None) => super::Built::Reference(ReferenceModel::PostNorm(weights)),
+        (Engine::Reference, Some(library)) => match library(src.vb.clone(), src.config).map_err(|e| src.weights_error(e))? {
+            Some(model) => super::Built::Reference(ReferenceModel::Library(model)),
+            None => super::Built::Reference(ReferenceModel::PostNorm(weights)),
+        },
     };
     Ok((built, limit))
 }
 
 pub(super) fn open_bert(src: super::Source) -> crate::core::Result<(super::Built, usize)> {
-    open_with(src, model::bert::load_bert)
+    open_with(src, model::bert::load_bert, Some(library_reference::bert))
 }
 
 pub(super) fn open_xlm_roberta(src: super::Source) -> crate::core::Result<(super::Built, usize)> {
-    open_with(src, model::bert::load_xlm_roberta)
+    open_with(src, model::bert::load_xlm_roberta, Some(library_reference::xlm_roberta))
 }
 
 pub(super) fn open_distilbert(src: super::Source) -> crate::core::Result<(super::Built, usize)> {
-    open_with(src, model::distilbert::load)
+    // candle-transformers' DistilBERT computes `gelu` with the tanh
+    // approximation (transformers: the erf form): our reference.
+    open_with(src, model::distilbert::load, None)
 }
 
 pub(super) fn open_mpnet(src: super::Source) -> crate::core::Result<(super::Built, usize)> {
     model::mpnet::check_config(src.config, src.file.path)?;
-    open_with(src, model::mpnet::load)
+    // candle-transformers has no MPNet: our reference.
+    open_with(src, model::mpnet::load, None)
 }

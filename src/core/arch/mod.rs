@@ -86,6 +86,25 @@ fn pack<T: super::cpu::FastArchitecture + 'static>(src: &Source, make: impl FnOn
 
 #[cfg(test)]
 mod tests {
+    use super::{open, Built, Engine, ReferenceModel};
+
+    /// Which reference runs each fixture: candle-transformers' where it
+    /// reproduces sentence-transformers (when this build has it), ours
+    /// elsewhere.
+    #[test]
+    fn the_reference_engine_runs_candle_transformers_where_it_matches() {
+        let dir = |name: &str| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models").join(name);
+        let library = |name: &str| matches!(open(&dir(name), Engine::Reference).unwrap().built, Built::Reference(ReferenceModel::Library(_)));
+        let built_with = cfg!(feature = "candle-transformers-oracle");
+        eprintln!("candle-transformers in this build: {built_with}");
+        for name in ["seed-standin", "bert-pytorch-bin", "xlm-roberta-cls", "roberta-bpe-st6", "modernbert-mean-st6"] {
+            assert_eq!(library(name), built_with, "{name}");
+        }
+        for name in ["distilbert-max", "mpnet-mean-st6", "modernbert-cls-bias-st6"] {
+            assert!(!library(name), "{name}");
+        }
+    }
+
     #[test]
     fn the_supported_list_names_every_registry_line() {
         for (name, _) in super::ARCHITECTURES {

@@ -7,7 +7,9 @@
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Linear, Packing, Rotary};
 use crate::core::cpu::{FastArchitecture, Pass};
 use crate::core::model::modernbert::{self as weights, inverse_frequencies, LayerKind, ModernBertWeights};
-use crate::core::model::Activation;
+use crate::core::model::library_reference;
+use crate::core::model::{Activation, ReferenceModel};
+use crate::core::registry::Engine;
 use crate::core::tokenize::Tokens;
 
 fn linear(l: &weights::Linear, packing: Packing) -> candle_core::Result<Linear> {
@@ -119,8 +121,13 @@ pub(super) fn open(src: super::Source) -> crate::core::Result<(super::Built, usi
     let w = weights::load(src.vb.clone(), config).map_err(|e| src.weights_error(e))?;
     let limit = src.config.max_position_embeddings;
     let built = match src.engine {
-        crate::core::registry::Engine::Fast => super::pack(&src, |packing| ModernBert::pack(w, packing))?,
-        crate::core::registry::Engine::Reference => super::Built::Reference(crate::core::model::ReferenceModel::ModernBert(w)),
+        Engine::Fast => super::pack(&src, |packing| ModernBert::pack(w, packing))?,
+        // candle-transformers' ModernBERT where it covers the
+        // configuration, else ours (see `library_reference.rs`).
+        Engine::Reference => match library_reference::modernbert(src.vb.clone(), src.config, &w.config).map_err(|e| src.weights_error(e))? {
+            Some(model) => super::Built::Reference(ReferenceModel::Library(model)),
+            None => super::Built::Reference(ReferenceModel::ModernBert(w)),
+        },
     };
     Ok((built, limit))
 }

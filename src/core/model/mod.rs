@@ -10,6 +10,7 @@ pub(crate) mod bert;
 mod config;
 pub(crate) mod distilbert;
 mod layer;
+pub(crate) mod library_reference;
 pub(crate) mod modernbert;
 mod modernbert_reference;
 pub(crate) mod mpnet;
@@ -26,8 +27,14 @@ pub(crate) use weights::open as open_weights;
 
 /// A model's weights for the reference engine.
 pub(crate) enum ReferenceModel {
-    /// BERT, XLM-RoBERTa / RoBERTa, DistilBERT, MPNet (`reference.rs`).
+    /// candle-transformers' own implementation (`library_reference.rs`):
+    /// BERT, XLM-RoBERTa / RoBERTa, ModernBERT within what it covers.
+    Library(library_reference::LibraryModel),
+    /// Ours, where candle-transformers has none or deviates from
+    /// transformers: DistilBERT, MPNet (`reference.rs`).
     PostNorm(TransformerWeights),
+    /// Ours for the ModernBERT configurations candle-transformers does not
+    /// cover (`modernbert_reference.rs`).
     ModernBert(modernbert::ModernBertWeights),
 }
 
@@ -37,6 +44,10 @@ impl ReferenceModel {
     /// seq, h): what sentence-transformers pools.
     pub fn forward(&self, input_ids: &Tensor, type_ids: &Tensor, mask: Option<&Tensor>) -> candle_core::Result<Tensor> {
         match self {
+            Self::Library(m) => match mask {
+                Some(mask) => m.forward(input_ids, type_ids, mask),
+                None => m.forward(input_ids, type_ids, &input_ids.ones_like()?.to_dtype(candle_core::DType::F32)?),
+            },
             Self::PostNorm(w) => reference::forward(w, input_ids, type_ids, mask),
             Self::ModernBert(w) => modernbert_reference::forward(w, input_ids, mask),
         }

@@ -90,6 +90,9 @@ pub(crate) struct ModernBertConfig {
     pub window: usize,
     pub global_theta: f64,
     pub local_theta: f64,
+    /// `global_attn_every_n_layers` as the file gives it (default 3).
+    #[cfg_attr(not(feature = "candle-transformers-oracle"), allow(dead_code))]
+    every: usize,
 }
 
 impl ModernBertConfig {
@@ -157,7 +160,17 @@ impl ModernBertConfig {
             window: raw.local_attention / 2,
             global_theta: theta("full_attention", raw.global_rope_theta, 160_000.0)?,
             local_theta: theta("sliding_attention", raw.local_rope_theta, 10_000.0)?,
+            every: raw.global_attn_every_n_layers,
         })
+    }
+
+    /// n, when the layers are global every n layers (from layer 0) and
+    /// sliding otherwise; `None` for any other `layer_types`.
+    #[cfg_attr(not(feature = "candle-transformers-oracle"), allow(dead_code))]
+    pub fn global_every(&self) -> Option<usize> {
+        let n = self.every;
+        let pattern = (0..self.layers.len()).all(|i| (self.layers[i] == LayerKind::Global) == (n > 0 && i % n == 0));
+        pattern.then_some(n)
     }
 
     pub fn head_dim(&self) -> usize {
