@@ -77,7 +77,24 @@ fn an_unsupported_architecture_is_named_before_its_config_is_parsed() {
     // T5's config has none of the fields a BERT config needs.
     std::fs::write(tmp.path().join("config.json"), r#"{"architectures": ["T5EncoderModel"], "d_model": 24}"#).unwrap();
     let err = Encoder::open(tmp.path(), EncoderOptions::default()).err().expect("a T5 model opened").to_string();
-    for part in ["config.json", "unsupported architecture 'T5EncoderModel'", "BertModel", "XLMRobertaModel", "DistilBertModel"] {
+    for part in ["config.json", "unsupported architecture 'T5EncoderModel'", "BertModel", "XLMRobertaModel", "DistilBertModel", "MPNetModel", "ModernBertModel"] {
         assert!(err.contains(part), "{err:?} lacks {part:?}");
     }
+}
+
+#[test]
+fn an_mpnet_bucket_count_too_small_is_a_config_json_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let fixture = root().join("tests/fixtures/models/mpnet-mean-st6");
+    for file in ["tokenizer.json", "model.safetensors"] {
+        std::fs::copy(fixture.join(file), tmp.path().join(file)).unwrap();
+    }
+    let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture.join("config.json")).unwrap()).unwrap();
+    config["relative_attention_num_buckets"] = 16.into();
+    std::fs::write(tmp.path().join("config.json"), config.to_string()).unwrap();
+    let err = Encoder::open(tmp.path(), EncoderOptions::default()).err().expect("opened with 16 buckets").to_string();
+    for part in ["config.json", "relative_attention_num_buckets is 16", "32"] {
+        assert!(err.contains(part), "{err:?} lacks {part:?}");
+    }
+    assert!(!err.contains("model.safetensors"), "{err:?} names the weights file");
 }

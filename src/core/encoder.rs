@@ -13,7 +13,6 @@ use candle_core::Tensor;
 use super::batcher::{forward_each, Batcher};
 use super::cpu::parallel_map;
 use super::error::{Error, Result};
-use super::model::reference;
 use super::pooling::{normalize, pool};
 use super::precision::Precision;
 use super::registry::{get_or_load, Engine, LoadedEngine, LoadedModel};
@@ -421,7 +420,7 @@ impl Encoder {
 
     /// The reference engine: pad to the longest text, mask the padding.
     /// Returns the hidden states (batch × seq × hidden) and seq.
-    fn reference_forward(&self, weights: &crate::core::model::TransformerWeights, batch: &[&Tokens]) -> Result<(Vec<f32>, usize)> {
+    fn reference_forward(&self, weights: &crate::core::model::ReferenceModel, batch: &[&Tokens]) -> Result<(Vec<f32>, usize)> {
         let device = &candle_core::Device::Cpu;
         let seq = batch.iter().map(|t| t.len()).max().unwrap_or(0);
         let pad = self.model.config.pad_token_id;
@@ -439,7 +438,7 @@ impl Encoder {
         let type_ids = Tensor::from_vec(type_ids, shape, device)?;
         let mask = Tensor::from_vec(mask, shape, device)?;
         let padded = batch.iter().any(|t| t.len() != seq);
-        let hidden = reference::forward(weights, &ids, &type_ids, padded.then_some(&mask))?;
+        let hidden = weights.forward(&ids, &type_ids, padded.then_some(&mask))?;
         Ok((hidden.flatten_all()?.to_vec1()?, seq))
     }
 }

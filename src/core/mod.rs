@@ -1,6 +1,7 @@
 //! The pure-Rust core: everything needed to turn text into sentence
 //! embeddings, with no knowledge of JNI.
 
+mod arch;
 mod batcher;
 mod cpu;
 mod dense_module;

@@ -6,13 +6,13 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Weak};
 
-use candle_core::Device;
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
+use super::arch::{self, Built};
 use super::cpu::PackedModel;
 use super::error::{Error, Result};
-use super::model::{self, TransformerConfig, TransformerWeights};
+use super::model::{ReferenceModel, TransformerConfig};
 use super::precision::Precision;
 use super::dense_module::DenseModule;
 use super::st_config::{AfterPooling, SentenceTransformerConfig};
@@ -24,14 +24,14 @@ pub enum Engine {
     /// The packed CPU engine (`core::cpu`): no padding, fused kernels.
     #[default]
     Fast,
-    /// candle tensor ops over padded batches (`model::reference`): the
+    /// candle tensor ops over padded batches (`model::ReferenceModel`): the
     /// readable definition the fast engine is tested against.
     Reference,
 }
 
 pub(crate) enum LoadedEngine {
     Fast(PackedModel),
-    Reference(TransformerWeights),
+    Reference(ReferenceModel),
 }
 
 /// Everything read from one model directory, immutable once loaded.
@@ -58,8 +58,7 @@ impl LoadedModel {
             return Err(Error::InvalidArgument(format!("the reference engine runs in fp32 only; {precision} was asked for")));
         }
         let st = SentenceTransformerConfig::read(dir)?;
-        let (weights, config) = model::load(&st.transformer_dir, &Device::Cpu)?;
-        let position_limit = weights.position_limit();
+        let arch::Opened { config, position_limit, built } = arch::open(&st.transformer_dir, engine, precision)?;
         // Where sentence-transformers would truncate later than the position
         // embeddings reach (it then fails on long texts), truncate there.
         let max_len = st.max_length.resolve(Some(config.max_position_embeddings)).unwrap_or(position_limit);
@@ -80,9 +79,9 @@ impl LoadedModel {
                 dense.push(module);
             }
         }
-        let engine = match engine {
-            Engine::Fast => LoadedEngine::Fast(PackedModel::new(weights, precision)?),
-            Engine::Reference => LoadedEngine::Reference(weights),
+        let engine = match built {
+            Built::Fast(model) => LoadedEngine::Fast(model),
+            Built::Reference(model) => LoadedEngine::Reference(model),
         };
         Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
     }

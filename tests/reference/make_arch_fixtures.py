@@ -20,6 +20,15 @@ the constructors a user calls; no configuration file is written by hand:
     bert-dense-normalize-st6      the LaBSE shape: BERT, CLS pooling, Dense (32 -> 32,
                                   tanh), then a second Dense (32 -> 24, no bias, Identity),
                                   then Normalize
+    modernbert-mean-st6           ModernBertModel (rotary positions, pre-norm, GeGLU, no biases),
+                                  4 layers alternating global / sliding-window attention
+                                  (global_attn_every_n_layers 2, local_attention 8, so texts
+                                  longer than 5 tokens meet the window), a ModernBERT-style
+                                  byte-level BPE tokenizer ([CLS] $A [SEP]), mean pooling +
+                                  Normalize, max_seq_length 128
+    modernbert-cls-bias-st6       the same with every bias on (attention_bias, mlp_bias,
+                                  norm_bias), hidden_activation gelu_pytorch_tanh, 3 layers
+                                  (global_attn_every_n_layers 3), local_attention 16, CLS pooling
 """
 import shutil
 import sys
@@ -69,6 +78,55 @@ def mpnet(vocab_len: int):
                       relative_attention_num_buckets=32, pad_token_id=1, bos_token_id=0, eos_token_id=2)
     cfg.architectures = ["MPNetModel"]
     return MPNetModel(cfg)
+
+
+def modernbert_tokenizer() -> Tokenizer:
+    """The byte-level BPE tokenizer of make_st6_fixtures with ModernBERT's
+    special tokens ([CLS] [SEP] [PAD] [MASK] appended after the vocabulary,
+    as in ModernBERT's tokenizer.json) and its template [CLS] $A [SEP]."""
+    tok = st6.bpe_tokenizer()
+    specials = ["[CLS]", "[SEP]", "[PAD]", "[MASK]"]
+    tok.add_special_tokens(specials)
+    cls, sep = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    tok.post_processor = processors.TemplateProcessing(single="[CLS]:0 $A:0 [SEP]:0",
+                                                       pair="[CLS]:0 $A:0 [SEP]:0 $B:0 [SEP]:0",
+                                                       special_tokens=[("[CLS]", cls), ("[SEP]", sep)])
+    return tok
+
+
+def modernbert(tok: Tokenizer, *, layers: int, every: int, window: int, biases: bool, act: str):
+    from transformers import ModernBertConfig, ModernBertModel
+
+    ids = {t: tok.token_to_id(t) for t in ("[CLS]", "[SEP]", "[PAD]")}
+    cfg = ModernBertConfig(vocab_size=tok.get_vocab_size(), hidden_size=32, num_hidden_layers=layers,
+                           num_attention_heads=4, intermediate_size=48, hidden_activation=act,
+                           global_attn_every_n_layers=every, local_attention=window,
+                           global_rope_theta=1000.0, local_rope_theta=100.0, norm_eps=1e-5,
+                           attention_bias=biases, mlp_bias=biases, norm_bias=biases,
+                           pad_token_id=ids["[PAD]"], bos_token_id=ids["[CLS]"], cls_token_id=ids["[CLS]"],
+                           eos_token_id=ids["[SEP]"], sep_token_id=ids["[SEP]"])
+    cfg.architectures = ["ModernBertModel"]
+    return ModernBertModel(cfg)
+
+
+def spread_modernbert(model, seed: int) -> None:
+    """make_test_models.spread_weights for ModernBERT's names: embeddings
+    N(0, 1), norms 1 +- 0.2, biases +- 0.1, linear N(0, g^2 / fan_in) with
+    g = 2 for the query and key rows of Wqkv, 0.7 otherwise."""
+    gen = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for name, p in sorted(model.named_parameters()):
+            if name.endswith("bias"):
+                new = (torch.rand(p.shape, generator=gen) * 2 - 1) * 0.1
+            elif "norm" in name:
+                new = 1 + (torch.rand(p.shape, generator=gen) * 2 - 1) * 0.2
+            elif "tok_embeddings" in name:
+                new = torch.randn(p.shape, generator=gen)
+            else:
+                new = torch.randn(p.shape, generator=gen) * 0.7 / p.shape[1] ** 0.5
+                if "Wqkv" in name:
+                    new[: 2 * p.shape[1]] *= 2.0 / 0.7
+            p.copy_(new)
 
 
 def spread_dense(module: Dense, seed: int, gain: float) -> None:
@@ -133,11 +191,28 @@ def main():
                                          dense(32, 24, 16, gain=1.0, bias=False, activation_function=None), Normalize()])),
     ]
 
+    mb = modernbert_tokenizer()
+
+    def modernbert_hf():
+        return hf("PreTrainedTokenizerFast", mb, model_max_length=8192, cls_token="[CLS]", sep_token="[SEP]",
+                  pad_token="[PAD]", mask_token="[MASK]", unk_token="<unk>")
+
+    specs += [
+        ("modernbert-mean-st6", lambda: modernbert(mb, layers=4, every=2, window=8, biases=False, act="gelu"), 21,
+         modernbert_hf, dict(pooling="mean", max_seq_length=128, after_pooling=lambda dim: [Normalize()])),
+        ("modernbert-cls-bias-st6",
+         lambda: modernbert(mb, layers=3, every=3, window=16, biases=True, act="gelu_pytorch_tanh"), 22,
+         modernbert_hf, dict(pooling="cls", max_seq_length=128, after_pooling=lambda dim: [])),
+    ]
+
     failures = []
     for name, make_model, seed, make_tokenizer, options in specs:
         print(f"{name}:")
         hf_model = make_model().eval()
-        base.spread_weights(hf_model, seed)
+        if name.startswith("modernbert"):
+            spread_modernbert(hf_model, seed)
+        else:
+            base.spread_weights(hf_model, seed)
         if name.startswith("mpnet"):
             # A bias that matters: N(0, 1) per bucket and head.
             gen = torch.Generator().manual_seed(seed)

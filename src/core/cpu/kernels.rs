@@ -235,7 +235,7 @@ multiversion! {
     /// With `relative` (2·len − 1 values, MPNet's position bias of this
     /// head by key − query offset, offset 0 at `len − 1`), score (i, j)
     /// gets `relative[len − 1 − i + j]` added after scaling.
-    pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, relative: Option<&[f32]>, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
+    pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, relative: Option<&[f32]>, window: Option<usize>, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
         debug_assert!(stride % BLOCK == 0 && stride >= len);
         let row = 3 * hidden;
         // The head's rows of k, q and v are a few cache lines each, 3·hidden
@@ -279,6 +279,15 @@ multiversion! {
                 for (v, b) in s.iter_mut().zip(&relative[len - 1 - i..][..len]) {
                     *v += b;
                 }
+            }
+        }
+        if let Some(w) = window.filter(|&w| w + 1 < len) {
+            // Sliding window: keys further than `w` from the query get no
+            // weight (the diagonal always stays, so no row is all masked).
+            for i in 0..len {
+                let s = &mut scores[i * stride..][..len];
+                s[..i.saturating_sub(w)].fill(f32::NEG_INFINITY);
+                s[(i + w + 1).min(len)..].fill(f32::NEG_INFINITY);
             }
         }
         softmax_body::<M>(&mut scores[..len * stride], stride, len);
@@ -433,20 +442,22 @@ mod tests {
             let stride = len.next_multiple_of(16);
             let scale = 1.0 / (d as f32).sqrt();
             let bias: Vec<f32> = (0..2 * len - 1).map(|_| next()).collect();
-            for (head, relative) in (0..heads).flat_map(|h| [(h, None), (h, Some(&bias[..]))]) {
+            let cases = (0..heads).flat_map(|h| [(h, None, None), (h, Some(&bias[..]), None), (h, None, Some(4usize)), (h, None, Some(0))]);
+            for (head, relative, window) in cases {
                 let (mut scores, mut kt, mut out) = (vec![0f32; len * stride], vec![0f32; d * stride], vec![f32::NAN; len * d]);
-                attend_head(&qkv, len, hidden, head * d, d, scale, relative, &mut scores, stride, &mut kt, &mut out);
+                attend_head(&qkv, len, hidden, head * d, d, scale, relative, window, &mut scores, stride, &mut kt, &mut out);
+                let seen = |i: usize, j: usize| window.map_or(true, |w| i.abs_diff(j) <= w);
                 let at = |i: usize, part: usize, c: usize| qkv[i * 3 * hidden + part * hidden + head * d + c] as f64;
                 let b = |i: usize, j: usize| relative.map_or(0.0, |r| r[len - 1 - i + j] as f64);
                 for i in 0..len {
                     let s: Vec<f64> = (0..len).map(|j| (0..d).map(|c| at(i, 0, c) * at(j, 1, c)).sum::<f64>() * scale as f64 + b(i, j)).collect();
                     let max = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                    let e: Vec<f64> = s.iter().map(|v| (v - max).exp()).collect();
+                    let e: Vec<f64> = s.iter().enumerate().map(|(j, v)| if seen(i, j) { (v - max).exp() } else { 0.0 }).collect();
                     let total: f64 = e.iter().sum();
                     for c in 0..d {
                         let want: f64 = (0..len).map(|j| e[j] / total * at(j, 2, c)).sum();
                         let got = out[i * d + c] as f64;
-                        assert!((got - want).abs() < 1e-5, "len {len} d {d} head {head} bias {} ({i},{c}): {got} vs {want}", relative.is_some());
+                        assert!((got - want).abs() < 1e-5, "len {len} d {d} head {head} bias {} window {window:?} ({i},{c}): {got} vs {want}", relative.is_some());
                     }
                 }
             }

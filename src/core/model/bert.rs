@@ -22,14 +22,22 @@ const NAMES: LayerNames = LayerNames {
 
 /// How positions are numbered and where task checkpoints nest the encoder.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Flavor {
+enum Flavor {
     /// Positions 0, 1, 2, ...; weights under `bert.` in task checkpoints.
     Bert,
     /// Positions `pad + 1`, `pad + 2`, ...; weights under `roberta.`.
     XlmRoberta,
 }
 
-pub(crate) fn load(vb: VarBuilder, cfg: &TransformerConfig, flavor: Flavor) -> Result<TransformerWeights> {
+pub(crate) fn load_bert(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
+    load(vb, cfg, Flavor::Bert)
+}
+
+pub(crate) fn load_xlm_roberta(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
+    load(vb, cfg, Flavor::XlmRoberta)
+}
+
+fn load(vb: VarBuilder, cfg: &TransformerConfig, flavor: Flavor) -> Result<TransformerWeights> {
     let (prefix, position_offset) = match flavor {
         Flavor::Bert => ("bert", 0),
         Flavor::XlmRoberta => ("roberta", cfg.pad_token_id as usize + 1),

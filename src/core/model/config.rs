@@ -54,7 +54,7 @@ fn default_position_type() -> String {
 /// `config.json`'s content, parsed once: first asked which architecture it
 /// names, then read as that architecture's configuration.
 pub(crate) struct ConfigFile<'a> {
-    path: &'a Path,
+    pub path: &'a Path,
     json: serde_json::Value,
 }
 
@@ -63,7 +63,7 @@ impl<'a> ConfigFile<'a> {
         Ok(Self { path, json: read_json(path)? })
     }
 
-    fn parse<T: for<'de> Deserialize<'de>>(&self) -> Result<T> {
+    pub fn parse<T: for<'de> Deserialize<'de>>(&self) -> Result<T> {
         T::deserialize(&self.json).map_err(|e| Error::model(self.path, format!("invalid JSON: {e}")))
     }
 
@@ -97,7 +97,7 @@ impl TransformerConfig {
                 path: path.to_path_buf(),
                 what: "hidden_act",
                 value: cfg.hidden_act.clone(),
-                supported: "gelu, gelu_new, gelu_pytorch_tanh, relu",
+                supported: ACTIVATIONS,
             });
         }
         if cfg.position_embedding_type != "absolute" {
@@ -128,7 +128,8 @@ struct Identity {
 /// `model_type`, or else the model type implied by the first entry of
 /// `architectures`.
 fn architecture_name(model_type: Option<&str>, architectures: &[String]) -> String {
-    const BY_CLASS: [(&str, &str); 5] = [
+    const BY_CLASS: [(&str, &str); 6] = [
+        ("ModernBert", "modernbert"),
         ("XLMRoberta", "xlm-roberta"),
         ("Roberta", "roberta"),
         ("DistilBert", "distilbert"),
@@ -145,6 +146,9 @@ fn architecture_name(model_type: Option<&str>, architectures: &[String]) -> Stri
     }
 }
 
+/// The activation names [`Activation::parse`] knows.
+pub(crate) const ACTIVATIONS: &str = "gelu, gelu_new, gelu_pytorch_tanh, relu";
+
 /// The feed-forward activation named by `hidden_act`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Activation {
@@ -156,7 +160,7 @@ pub(crate) enum Activation {
 }
 
 impl Activation {
-    fn parse(name: &str) -> Option<Self> {
+    pub fn parse(name: &str) -> Option<Self> {
         match name {
             "gelu" => Some(Self::GeluErf),
             "gelu_new" | "gelu_pytorch_tanh" => Some(Self::GeluTanh),

@@ -1,66 +1,55 @@
-//! Transformer architectures. Each architecture file maps its checkpoint's
-//! weight names onto the common [`TransformerWeights`]; `reference.rs` runs
-//! them with candle ops (the readable definition), `crate::core::cpu` runs
-//! them fast. This module reads `config.json`, picks the architecture and
-//! loads the weights.
+//! Transformer weights and the reference engine. `config.rs` reads
+//! `config.json`; `bert.rs`, `distilbert.rs` and `mpnet.rs` map their
+//! checkpoints' names onto the post-norm [`TransformerWeights`], which
+//! `reference.rs` runs with candle ops; `modernbert.rs` reads ModernBERT's
+//! config and weights, which `modernbert_reference.rs` runs. The fast
+//! engine (`crate::core::arch`) packs the same weights; `arch/mod.rs` holds
+//! the registry of architectures.
 
-mod bert;
+pub(crate) mod bert;
 mod config;
-mod distilbert;
+pub(crate) mod distilbert;
 mod layer;
-mod mpnet;
+pub(crate) mod library_reference;
+pub(crate) mod modernbert;
+mod modernbert_reference;
+pub(crate) mod mpnet;
 mod pickle_check;
-pub(crate) mod reference;
+mod reference;
 pub(crate) mod relative_position;
 mod weights;
 
-use std::path::Path;
+use candle_core::Tensor;
 
-use candle_core::Device;
-
-use super::error::{Error, Result};
-use config::ConfigFile;
-pub(crate) use config::{Activation, TransformerConfig};
+pub(crate) use config::{Activation, ConfigFile, TransformerConfig};
 pub(crate) use layer::{Dense, LayerWeights, Norm, TransformerWeights};
 pub(crate) use weights::open as open_weights;
 
-const SUPPORTED_ARCHITECTURES: &str =
-    "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), DistilBertModel ('distilbert'), MPNetModel ('mpnet')";
-
-/// Which architecture file maps the weights.
-enum Family {
-    Bert(bert::Flavor),
-    DistilBert,
-    MpNet,
+/// A model's weights for the reference engine.
+pub(crate) enum ReferenceModel {
+    /// candle-transformers' own implementation (`library_reference.rs`):
+    /// BERT, XLM-RoBERTa / RoBERTa, ModernBERT within what it covers.
+    Library(library_reference::LibraryModel),
+    /// Ours, where candle-transformers has none or deviates from
+    /// transformers: DistilBERT, MPNet (`reference.rs`).
+    PostNorm(TransformerWeights),
+    /// Ours for the ModernBERT configurations candle-transformers does not
+    /// cover (`modernbert_reference.rs`).
+    ModernBert(modernbert::ModernBertWeights),
 }
 
-/// Loads the transformer stored in `dir` (`config.json` plus
-/// `model.safetensors` or `pytorch_model.bin`).
-pub(crate) fn load(dir: &Path, device: &Device) -> Result<(TransformerWeights, TransformerConfig)> {
-    let config_path = dir.join("config.json");
-    let file = ConfigFile::read(&config_path)?;
-    let arch = file.architecture()?;
-    let family = match arch.as_str() {
-        "bert" => Family::Bert(bert::Flavor::Bert),
-        "xlm-roberta" | "roberta" => Family::Bert(bert::Flavor::XlmRoberta),
-        "distilbert" => Family::DistilBert,
-        "mpnet" => Family::MpNet,
-        other => {
-            return Err(Error::Unsupported {
-                path: config_path,
-                what: "architecture",
-                value: other.to_string(),
-                supported: SUPPORTED_ARCHITECTURES,
-            })
+impl ReferenceModel {
+    /// `input_ids`, `type_ids`: (batch, seq) u32; `mask`: (batch, seq) f32,
+    /// 1 for real tokens, `None` when no row is padded. Returns (batch,
+    /// seq, h): what sentence-transformers pools.
+    pub fn forward(&self, input_ids: &Tensor, type_ids: &Tensor, mask: Option<&Tensor>) -> candle_core::Result<Tensor> {
+        match self {
+            Self::Library(m) => match mask {
+                Some(mask) => m.forward(input_ids, type_ids, mask),
+                None => m.forward(input_ids, type_ids, &input_ids.ones_like()?.to_dtype(candle_core::DType::F32)?),
+            },
+            Self::PostNorm(w) => reference::forward(w, input_ids, type_ids, mask),
+            Self::ModernBert(w) => modernbert_reference::forward(w, input_ids, mask),
         }
-    };
-    let cfg = TransformerConfig::read(&file)?;
-    let (vb, weights_path) = weights::open(dir, device)?;
-    let weights = match family {
-        Family::Bert(flavor) => bert::load(vb, &cfg, flavor),
-        Family::DistilBert => distilbert::load(vb, &cfg),
-        Family::MpNet => mpnet::load(vb, &cfg),
     }
-    .map_err(|e| Error::model(&weights_path, e.to_string()))?;
-    Ok((weights, cfg))
 }

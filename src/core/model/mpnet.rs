@@ -4,7 +4,9 @@
 //! table (`encoder.relative_attention_bias`, buckets × heads) shared by
 //! every layer (see `relative_position.rs`).
 
-use candle_core::{bail, Result};
+use std::path::Path;
+
+use candle_core::Result;
 use candle_nn::VarBuilder;
 
 use super::config::TransformerConfig;
@@ -26,14 +28,25 @@ const NAMES: LayerNames = LayerNames {
 /// `pad_token_id`).
 const PADDING_IDX: usize = 1;
 
+/// `config.json`'s MPNet fields: the bias table must have a row for every
+/// bucket transformers computes.
+pub(crate) fn check_config(cfg: &TransformerConfig, config_path: &Path) -> crate::core::Result<()> {
+    let buckets = cfg.relative_attention_num_buckets;
+    if buckets < BUCKETS {
+        return Err(crate::core::Error::model(
+            config_path,
+            format!("relative_attention_num_buckets is {buckets}; transformers computes {BUCKETS} buckets, so the table needs at least {BUCKETS} rows"),
+        ));
+    }
+    Ok(())
+}
+
+/// Call [`check_config`] first.
 pub(crate) fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
     let vb = model_root(vb, "embeddings.word_embeddings.weight", "mpnet");
     let emb = vb.pp("embeddings");
     let (h, heads) = (cfg.hidden_size, cfg.num_attention_heads);
     let buckets = cfg.relative_attention_num_buckets;
-    if buckets < BUCKETS {
-        bail!("relative_attention_num_buckets is {buckets}; transformers computes {BUCKETS} buckets, so the table needs at least {BUCKETS} rows");
-    }
     Ok(TransformerWeights {
         word: embedding(emb.pp("word_embeddings"), cfg.vocab_size, h)?,
         position: embedding(emb.pp("position_embeddings"), cfg.max_position_embeddings, h)?,
