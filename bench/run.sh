@@ -196,7 +196,7 @@ if has_phase mpnet; then
     target/release/examples/path_speed "$MPNET_MODEL" "$CORPUS" "$N_MPNET" "$REPS" 32 "$OUT/mpnet_core.json"
     step "all-mpnet-base-v2, batch 32: sentence-transformers and ONNX Runtime, $N_MPNET texts x $REPS"
     "$PY" bench/python_peers.py --model "$MPNET_MODEL" --corpus "$CORPUS" --n "$N_MPNET" --reps "$REPS" --threads "$THREADS" \
-        --onnx "$OUT/mpnet.onnx" --out "$OUT/mpnet_python.json" --vectors-dir "$OUT/mpnet" --batch-sizes 32 --no-single
+        --onnx "$OUT/mpnet.onnx" --out "$OUT/mpnet_python.json" --vectors-dir "$OUT/mpnet" --batch-sizes 32 --no-single --systems st,ort
 fi
 
 if has_phase seed; then
