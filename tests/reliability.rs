@@ -204,6 +204,54 @@ fn a_text_that_cannot_be_encoded_fails_alone() {
     assert_eq!(encoder.encode_batch(&["good"]).unwrap()[0], reference.encode("good").unwrap());
 }
 
+/// A copy of a fixture whose tokenizer knows a token the model has no
+/// embedding row for (an added word with an id past `vocab_size`) and,
+/// with `typed`, gives every token a type past `type_vocab_size`.
+fn tokenizer_beyond_the_model(into: &Path, typed: bool) -> PathBuf {
+    let base = root().join("tests/fixtures/models/bert-mean-sqrt-len-st6");
+    let config: serde_json::Value = serde_json::from_slice(&std::fs::read(base.join("config.json")).unwrap()).unwrap();
+    let vocab = config["vocab_size"].as_u64().unwrap();
+    let mut tokenizer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(base.join("tokenizer.json")).unwrap()).unwrap();
+    tokenizer["added_tokens"].as_array_mut().unwrap().push(serde_json::json!({
+        "id": vocab + 7, "content": "zzbeyond", "single_word": false, "lstrip": false, "rstrip": false,
+        "normalized": true, "special": false
+    }));
+    if typed {
+        for piece in tokenizer["post_processor"]["single"].as_array_mut().unwrap() {
+            for (_, v) in piece.as_object_mut().unwrap() {
+                v["type_id"] = serde_json::json!(5);
+            }
+        }
+    }
+    let mut files = serde_json::Map::new();
+    files.insert("tokenizer.json".into(), tokenizer);
+    let case = Case { name: String::new(), files, options: Default::default(), texts: vec![], vectors: vec![],
+                      tokens: vec![], token_counts: vec![], truncated: vec![] };
+    std::fs::create_dir_all(into).unwrap();
+    materialize(&base, &case, into)
+}
+
+#[test]
+fn a_token_the_model_has_no_row_for_fails_its_text_alone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tokenizer_beyond_the_model(&tmp.path().join("ids"), false);
+    let typed = tokenizer_beyond_the_model(&tmp.path().join("types"), true);
+    for engine in [sbert4j::Engine::Fast, sbert4j::Engine::Reference] {
+        let encoder = Encoder::open(&dir, EncoderOptions { engine, ..Default::default() }).unwrap();
+        let err = encoder.encode("a zzbeyond b").unwrap_err().to_string();
+        assert!(err.contains("tokenizer.json") && err.contains("vocab_size") && err.contains("token id"), "{engine:?}: {err}");
+        // The other texts, alone or in a batch, are untouched.
+        let good = encoder.encode("a b").unwrap();
+        let err = encoder.encode_batch(&["a b", "a zzbeyond b"]).unwrap_err().to_string();
+        assert!(err.starts_with("text at index 1: ") && err.contains("vocab_size"), "{engine:?}: {err}");
+        assert_eq!(encoder.encode_batch(&["a b"]).unwrap()[0], good);
+        let encoder = Encoder::open(&typed, EncoderOptions { engine, ..Default::default() }).unwrap();
+        let err = encoder.encode("a b").unwrap_err().to_string();
+        assert!(err.contains("token type 5") && err.contains("type_vocab_size"), "{engine:?}: {err}");
+    }
+}
+
 #[test]
 fn every_pooling_mode_of_every_fixture_takes_the_shortest_inputs() {
     let tmp = tempfile::tempdir().unwrap();

@@ -313,7 +313,7 @@ impl Encoder {
         let Some(mut tokens) = self.tokenizer.encode_start(&with_prompt(prompt, start), complete)? else {
             return Ok(false);
         };
-        check_not_empty(&tokens)?;
+        self.check_tokens(&tokens)?;
         tokens.pooling_skip = skip;
         if let Some(info) = info {
             *info = TextInfo { tokens: tokens.len(), truncated: tokens.truncated };
@@ -343,9 +343,32 @@ impl Encoder {
     /// out of pooling.
     fn tokenize(&self, prompt: &str, text: &str, skip: usize) -> Result<Tokens> {
         let mut tokens = self.tokenizer.encode(&with_prompt(prompt, text))?;
-        check_not_empty(&tokens)?;
+        self.check_tokens(&tokens)?;
         tokens.pooling_skip = skip;
         Ok(tokens)
+    }
+
+    /// A text's tokens are ones the model has rows for: a `tokenizer.json`
+    /// with more tokens (or token types) than `config.json`'s embeddings is
+    /// this text's error, as in transformers (an index error), never an
+    /// out-of-bounds read in the engine. Checked per text, so the texts
+    /// that only use the model's rows still encode.
+    fn check_tokens(&self, tokens: &Tokens) -> Result<()> {
+        check_not_empty(tokens)?;
+        let config = &self.model.config;
+        if let Some(&id) = tokens.ids.iter().find(|&&id| id as usize >= config.vocab_size) {
+            return Err(Error::Tokenization(format!(
+                "the tokenizer (tokenizer.json) gave token id {id}, but the model (config.json's vocab_size) has embeddings for ids 0..{} only: the tokenizer does not belong to this model",
+                config.vocab_size
+            )));
+        }
+        if let Some(&ty) = tokens.type_ids.iter().find(|&&ty| ty as usize >= config.type_vocab_size.max(1)) {
+            return Err(Error::Tokenization(format!(
+                "the tokenizer (tokenizer.json) gave token type {ty}, but the model (config.json's type_vocab_size) has {} token types",
+                config.type_vocab_size.max(1)
+            )));
+        }
+        Ok(())
     }
 
     /// How many leading tokens of a text with `prompt` pooling leaves out:
