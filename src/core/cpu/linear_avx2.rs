@@ -15,6 +15,10 @@
 //! chunk go to the output and are reloaded by the next; the last chunk adds
 //! bias and residual as the tile is stored. The activation then runs over
 //! each row of the block (still in L2) across all of the call's columns.
+//!
+//! The driver is generic over the panel's element ([`Widen`]): float32
+//! panels here, bfloat16 panels in `linear_bf16_avx2.rs`, which differ only
+//! in how a row of 8 weights is loaded into a float32 register.
 
 use super::packed_linear::{Job, PackedLinear};
 
@@ -22,7 +26,20 @@ use super::packed_linear::{Job, PackedLinear};
 pub(super) const NR: usize = 16;
 
 #[cfg(target_arch = "x86_64")]
-pub(super) use kernel::panels;
+pub(super) use kernel::{lanes, load8, panels_of, store8, Widen};
+
+/// The panels `first..end` of the float32 layer `w` against every row of
+/// `job.x`.
+///
+/// # Safety
+/// As [`panels_of`]: the CPU has AVX2 and FMA (`w` was packed for this path
+/// only then); `job`'s pointers address m × inputs (x) and m × outputs
+/// (base, out) floats; the columns of these panels in `out` are written by
+/// this call alone.
+#[cfg(target_arch = "x86_64")]
+pub(super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
+    panels_of::<f32>(w.panel(0), &w.bias, w.inputs, w.outputs, job, first, end)
+}
 
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) unsafe fn panels(_: &PackedLinear, _: &Job, _: usize, _: usize) {
@@ -33,29 +50,53 @@ pub(super) unsafe fn panels(_: &PackedLinear, _: &Job, _: usize, _: usize) {
 mod kernel {
     use std::arch::x86_64::*;
 
-    use super::{Job, PackedLinear, NR};
+    use super::{Job, NR};
 
     /// Output rows per micro-kernel call: 12 accumulators, 2 weight
     /// registers and the broadcast, of AVX2's 16 registers.
     const MR: usize = 6;
-    /// At most this many inputs per chunk: a panel's chunk (KC × 16 floats,
-    /// 24 KiB) stays in a 32 KiB L1.
+    /// At most this many inputs per chunk: a panel's chunk (KC × 16
+    /// weights, 24 KiB of float32) stays in a 32 KiB L1.
     const KC: usize = 384;
     /// Floats of `x` per block of rows and chunk (128 KiB), kept in L2.
     const X_BLOCK: usize = 1 << 15;
-    /// How far ahead (in floats) the weight stream is prefetched: 8 KiB.
+    /// How far ahead (in weights) the weight stream is prefetched: 8 KiB
+    /// of float32.
     const PREFETCH_AHEAD: usize = 2048;
 
-    /// The panels `first..end` of `w` against every row of `job.x`.
+    /// A panel's stored weight, widened to float32 as a row is loaded.
+    pub(in super::super) trait Widen: Copy {
+        /// The 8 weights at `src` as float32.
+        ///
+        /// # Safety
+        /// The CPU has AVX2 and FMA; `src` addresses 8 weights of a panel
+        /// row (rows are aligned to their size in bytes, at least 16).
+        unsafe fn widen8(src: *const Self) -> __m256;
+    }
+
+    impl Widen for f32 {
+        #[inline]
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn widen8(src: *const f32) -> __m256 {
+            _mm256_load_ps(src)
+        }
+    }
+
+    /// The panels `first..end` of a layer (`k` inputs, `n` outputs, panel
+    /// `p` of `k` rows of 16 weights at `panel0 + p·k·16`, `bias` padded to
+    /// whole panels) against every row of `job.x`.
     ///
     /// # Safety
-    /// The CPU has AVX2 and FMA (`w` was packed for this path only then);
-    /// `job`'s pointers address m × inputs (x) and m × outputs (base, out)
-    /// floats; the columns of these panels in `out` are written by this
-    /// call alone.
+    /// The CPU has AVX2 and FMA (the layer was packed for an AVX2 or
+    /// AVX-512 path only then); the panels `first..end` exist from
+    /// `panel0`, each row aligned as [`Widen::widen8`] needs; `job`'s
+    /// pointers address m × k (x) and m × n (base, out) floats; the columns
+    /// of these panels in `out` are written by this call alone.
     #[target_feature(enable = "avx2,fma")]
-    pub(in super::super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
-        let (k, n, m) = (w.inputs, w.outputs, job.m);
+    pub(in super::super) unsafe fn panels_of<E: Widen>(
+        panel0: *const E, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize,
+    ) {
+        let m = job.m;
         let chunks = k.div_ceil(KC);
         let kc_max = k.div_ceil(chunks);
         let mc = (X_BLOCK / kc_max).max(MR) / MR * MR;
@@ -69,8 +110,8 @@ mod kernel {
                     let c0 = p * NR;
                     let width = NR.min(n - c0);
                     let tile = Tile {
-                        panel: w.panel(p).add(k0 * NR),
-                        bias: w.bias.as_ptr().add(c0),
+                        panel: panel0.add((p * k + k0) * NR),
+                        bias: bias.as_ptr().add(c0),
                         depth,
                         ldx: k,
                         ldc: n,
@@ -109,9 +150,9 @@ mod kernel {
     }
 
     /// One panel's share of one chunk of a product.
-    struct Tile {
+    struct Tile<E> {
         /// The panel's rows for this chunk.
-        panel: *const f32,
+        panel: *const E,
         bias: *const f32,
         /// Inputs in this chunk.
         depth: usize,
@@ -125,11 +166,10 @@ mod kernel {
         /// Add bias and residual (the last chunk).
         finish: bool,
     }
-
     /// Lane masks for the columns `from..from + 8` of a panel `width` wide.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn lanes(width: usize, from: usize) -> __m256i {
+    pub(in super::super) unsafe fn lanes(width: usize, from: usize) -> __m256i {
         let limit = _mm256_set1_epi32(width as i32 - from as i32);
         _mm256_cmpgt_epi32(limit, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
     }
@@ -137,7 +177,7 @@ mod kernel {
     /// 8 floats at `src`, only the lanes of `mask` unless `full`.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn load8(src: *const f32, full: bool, mask: __m256i) -> __m256 {
+    pub(in super::super) unsafe fn load8(src: *const f32, full: bool, mask: __m256i) -> __m256 {
         if full {
             _mm256_loadu_ps(src)
         } else {
@@ -145,7 +185,18 @@ mod kernel {
         }
     }
 
-    impl Tile {
+    /// `v` to the 8 floats at `dst`, only the lanes of `mask` unless `full`.
+    #[inline]
+    #[target_feature(enable = "avx2,fma")]
+    pub(in super::super) unsafe fn store8(dst: *mut f32, v: __m256, full: bool, mask: __m256i) {
+        if full {
+            _mm256_storeu_ps(dst, v)
+        } else {
+            _mm256_maskstore_ps(dst, mask, v)
+        }
+    }
+
+    impl<E: Widen> Tile<E> {
         /// `out (R × 16, rows ldc apart, columns < width) (+)= x (R × depth,
         /// rows ldx apart) · panel (+ bias + base)`.
         #[inline]
@@ -155,8 +206,8 @@ mod kernel {
             let mut lo = [_mm256_setzero_ps(); R];
             let mut hi = [_mm256_setzero_ps(); R];
             for kk in 0..self.depth {
-                let b0 = _mm256_load_ps(panel.add(kk * NR));
-                let b1 = _mm256_load_ps(panel.add(kk * NR + 8));
+                let b0 = E::widen8(panel.add(kk * NR));
+                let b1 = E::widen8(panel.add(kk * NR + 8));
                 // Prefetching never faults, so running past the end is harmless.
                 _mm_prefetch::<_MM_HINT_T0>(panel.wrapping_add(kk * NR + PREFETCH_AHEAD).cast());
                 for r in 0..R {
@@ -190,13 +241,8 @@ mod kernel {
                         y1 = _mm256_add_ps(y1, load8(src.add(8), full, m1));
                     }
                 }
-                if full {
-                    _mm256_storeu_ps(dst, y0);
-                    _mm256_storeu_ps(dst.add(8), y1);
-                } else {
-                    _mm256_maskstore_ps(dst, m0, y0);
-                    _mm256_maskstore_ps(dst.add(8), m1, y1);
-                }
+                store8(dst, y0, full, m0);
+                store8(dst.add(8), y1, full, m1);
             }
         }
     }

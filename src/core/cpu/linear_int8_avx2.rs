@@ -30,6 +30,7 @@ pub(super) unsafe fn panels(
 mod kernel {
     use std::arch::x86_64::*;
 
+    use super::super::linear_avx2::{lanes, load8, store8};
     use super::super::packed_linear::Int8Job;
     use super::super::quantize::{outlier_terms, Int8Weights, NR};
 
@@ -103,14 +104,6 @@ mod kernel {
         width: usize,
     }
 
-    /// Lane masks for the columns `from..from + 8` of a panel `width` wide.
-    #[inline]
-    #[target_feature(enable = "avx2,fma")]
-    unsafe fn lanes(width: usize, from: usize) -> __m256i {
-        let limit = _mm256_set1_epi32(width as i32 - from as i32);
-        _mm256_cmpgt_epi32(limit, _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7))
-    }
-
     impl Tile<'_> {
         /// Rows `r..r + R` of `job`, the panel's columns from `c0`.
         #[inline]
@@ -164,21 +157,11 @@ mod kernel {
                 let mut y1 = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(_mm256_cvtepi32_ps(a1), _mm256_mul_ps(scale, s1)), t1), b1);
                 if !job.base.is_null() {
                     let src = job.base.add(row * self.ldc + c0);
-                    let (r0, r1) = if full {
-                        (_mm256_loadu_ps(src), _mm256_loadu_ps(src.add(8)))
-                    } else {
-                        (_mm256_maskload_ps(src, m0), _mm256_maskload_ps(src.add(8), m1))
-                    };
-                    y0 = _mm256_add_ps(y0, r0);
-                    y1 = _mm256_add_ps(y1, r1);
+                    y0 = _mm256_add_ps(y0, load8(src, full, m0));
+                    y1 = _mm256_add_ps(y1, load8(src.add(8), full, m1));
                 }
-                if full {
-                    _mm256_storeu_ps(dst, y0);
-                    _mm256_storeu_ps(dst.add(8), y1);
-                } else {
-                    _mm256_maskstore_ps(dst, m0, y0);
-                    _mm256_maskstore_ps(dst.add(8), m1, y1);
-                }
+                store8(dst, y0, full, m0);
+                store8(dst.add(8), y1, full, m1);
             }
         }
     }
