@@ -12,7 +12,7 @@
 //!   the benchmark corpus's nearest neighbours kept instead of 96.9%.)
 //! - **Inputs**: per row, asymmetric uint8: the row's range widened to hold
 //!   0, `s = (max − min) / 255`, zero point `z = round(−min / s)`,
-//!   `q = clamp(round(x / s) + z, 0, 255)`. uint8 because `vpmaddubsw`
+//!   `q = clamp(x / s + z, 0, 255)` rounded half up. uint8 because `vpmaddubsw`
 //!   (and VNNI's `vpdpbusd`) take the unsigned operand first; per row
 //!   because a token's hidden state has its own range (a per-tensor scale
 //!   would let one outlier token coarsen every other). Inputs beyond 3×
@@ -125,12 +125,13 @@ impl QuantizedRows {
             let scale = if range > 0.0 && range.is_finite() { range / 255.0 } else { 1.0 };
             let zero = (-lo / scale).round().clamp(0.0, 255.0);
             let inverse = 1.0 / scale;
-            for (i, (q, &v)) in out.iter_mut().zip(row).enumerate() {
-                if v.abs() > limit {
-                    outliers.push((i, v));
-                }
-                // `as u8` saturates (NaN gives 0): never out of range.
-                *q = (kept(v) * inverse + zero).round().clamp(0.0, 255.0) as u8;
+            outliers.extend(row.iter().enumerate().filter(|(_, v)| v.abs() > limit).map(|(i, &v)| (i, v)));
+            for (q, &v) in out.iter_mut().zip(row) {
+                // Rounded half up (the value is ≥ 0): a truncating
+                // conversion, where `round` is a libm call per input on
+                // x86-64's baseline. `as u8` saturates and NaN gives 0:
+                // never out of range.
+                *q = ((kept(v) * inverse + zero).clamp(0.0, 255.0) + 0.5) as u8;
             }
             scales.push(scale);
             zeros.push(zero as i32);
@@ -149,12 +150,16 @@ pub(super) fn outlier_terms(w: &Int8Weights, rows: &QuantizedRows, row: usize, p
     if outliers.is_empty() {
         return terms;
     }
-    for (c, term) in terms.iter_mut().enumerate() {
-        let mut sum = 0f32;
-        for &(k, x) in outliers {
-            sum += x * f32::from(w.groups_data[p * w.groups + k / 4].0[c * 4 + k % 4]);
+    // Outliers outer, columns inner: 16 independent sums (each column's
+    // still in the outliers' order), not one serial chain per column.
+    for &(k, x) in outliers {
+        let line = &w.groups_data[p * w.groups + k / 4].0;
+        for (c, term) in terms.iter_mut().enumerate() {
+            *term += x * f32::from(line[c * 4 + k % 4]);
         }
-        *term = sum * w.scales[p * NR + c];
+    }
+    for (term, &scale) in terms.iter_mut().zip(&w.scales[p * NR..(p + 1) * NR]) {
+        *term *= scale;
     }
     terms
 }
