@@ -1,11 +1,14 @@
-//! DistilBERT weights: BERT's encoder layer under other names, no token
-//! types.
+//! DistilBERT: the post-norm encoder (`post_norm.rs`) under other weight
+//! names, no token types. The reference engine runs ours
+//! (`model/reference.rs`): candle-transformers' DistilBERT computes `gelu`
+//! with the tanh approximation (transformers: the erf form).
 
 use candle_core::Result;
 use candle_nn::VarBuilder;
 
-use super::config::TransformerConfig;
-use super::layer::{embedding, layers, model_root, norm, LayerNames, TransformerWeights};
+use super::post_norm::{embedding, layers, norm, open_with, LayerNames, TransformerWeights};
+use super::{Built, Source};
+use crate::core::model::{model_root, TransformerConfig};
 
 const NAMES: LayerNames = LayerNames {
     query: "attention.q_lin",
@@ -18,7 +21,11 @@ const NAMES: LayerNames = LayerNames {
     out_norm: "output_layer_norm",
 };
 
-pub(crate) fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
+pub(super) fn open(src: Source) -> crate::core::Result<(Built, usize)> {
+    open_with(src, load, None)
+}
+
+fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
     let vb = model_root(vb, "embeddings.word_embeddings.weight", "distilbert");
     let emb = vb.pp("embeddings");
     let h = cfg.hidden_size;
