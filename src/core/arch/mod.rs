@@ -19,9 +19,10 @@
 //! line in [`ARCHITECTURES`]; the "unsupported architecture" error lists
 //! the table by itself. Its reference (the tests' oracle, in
 //! `crate::core::model`) is candle-transformers' model where that
-//! reproduces sentence-transformers (a constructor in
-//! `model/library_reference.rs`), otherwise one more file there, a forward
-//! pass in candle ops over this file's weights (as `reference.rs`,
+//! reproduces sentence-transformers (glue in `model/library_reference.rs`:
+//! a `LibraryModel` variant, its constructor and that constructor's stub
+//! for builds without candle-transformers); otherwise one file there, a
+//! forward pass in candle ops over this file's weights (as `reference.rs`,
 //! `modernbert_reference.rs`), and a `ReferenceModel` variant.
 
 mod bert;

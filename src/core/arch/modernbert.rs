@@ -286,7 +286,7 @@ struct PackedLayer {
     mlp_wo: blocks::Linear,
 }
 
-pub(crate) struct ModernBert {
+struct ModernBert {
     tok_embeddings: Vec<f32>,
     emb_norm: LayerNorm,
     layers: Vec<PackedLayer>,

@@ -11,19 +11,24 @@ use std::path::Path;
 use candle_core::Result;
 use candle_nn::VarBuilder;
 
-use super::post_norm::{embedding, layers, norm, open_with, LayerNames, RelativeBias, TransformerWeights};
+use super::post_norm::{embedding, load as load_post_norm, open_with, Checkpoint, LayerNames, RelativeBias, TransformerWeights};
 use super::{Built, Source};
-use crate::core::model::{model_root, TransformerConfig};
+use crate::core::model::TransformerConfig;
 
-const NAMES: LayerNames = LayerNames {
-    query: "attention.attn.q",
-    key: "attention.attn.k",
-    value: "attention.attn.v",
-    attn_out: "attention.attn.o",
-    attn_norm: "attention.LayerNorm",
-    ffn_in: "intermediate.dense",
-    ffn_out: "output.dense",
-    out_norm: "output.LayerNorm",
+const CHECKPOINT: Checkpoint = Checkpoint {
+    nested_under: "mpnet",
+    layers: "encoder.layer",
+    names: LayerNames {
+        query: "attention.attn.q",
+        key: "attention.attn.k",
+        value: "attention.attn.v",
+        attn_out: "attention.attn.o",
+        attn_norm: "attention.LayerNorm",
+        ffn_in: "intermediate.dense",
+        ffn_out: "output.dense",
+        out_norm: "output.LayerNorm",
+    },
+    token_types: false,
 };
 
 /// `MPNetEmbeddings.padding_idx`, a constant in transformers (not
@@ -50,21 +55,10 @@ fn check_config(cfg: &TransformerConfig, config_path: &Path) -> crate::core::Res
 
 /// Call [`check_config`] first.
 fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
-    let vb = model_root(vb, "embeddings.word_embeddings.weight", "mpnet");
-    let emb = vb.pp("embeddings");
-    let (h, heads) = (cfg.hidden_size, cfg.num_attention_heads);
-    let buckets = cfg.relative_attention_num_buckets;
-    Ok(TransformerWeights {
-        word: embedding(emb.pp("word_embeddings"), cfg.vocab_size, h)?,
-        position: embedding(emb.pp("position_embeddings"), cfg.max_position_embeddings, h)?,
-        token_type: None,
-        emb_norm: norm(emb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
-        layers: layers(vb.pp("encoder").pp("layer"), &NAMES, cfg)?,
-        relative_bias: Some(RelativeBias { table: embedding(vb.pp("encoder").pp("relative_attention_bias"), buckets, heads)?, bucket }),
-        position_offset: PADDING_IDX + 1,
-        heads,
-        act: cfg.activation(),
-    })
+    let (mut weights, root) = load_post_norm(vb, cfg, &CHECKPOINT, PADDING_IDX + 1)?;
+    let table = embedding(root.pp("encoder").pp("relative_attention_bias"), cfg.relative_attention_num_buckets, cfg.num_attention_heads)?;
+    weights.relative_bias = Some(RelativeBias { table, bucket });
+    Ok(weights)
 }
 
 // MPNet's relative position buckets: which row of the relative attention

@@ -4,11 +4,11 @@
 //! position, layer norm), then layers of self-attention (MPNet: plus its
 //! relative position bias), residual + layer norm, feed-forward, residual
 //! + layer norm. The four differ only in weight names, position numbering,
-//! token types and MPNet's bias: each file maps its checkpoints' names
-//! onto [`TransformerWeights`] ([`LayerNames`], [`layers`]), which the
-//! reference engine (`model/reference.rs`) runs as they are and
-//! [`PostNormEncoder`] packs for the fast engine; [`open_with`] is their
-//! shared opener.
+//! token types and MPNet's bias: each file says where its checkpoints keep
+//! the weights ([`Checkpoint`]); [`load`] reads them as
+//! [`TransformerWeights`], which the reference engine (`model/reference.rs`)
+//! runs as they are and [`PostNormEncoder`] packs for the fast engine;
+//! [`open_with`] is their shared opener.
 
 use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
@@ -16,7 +16,7 @@ use candle_nn::VarBuilder;
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Linear, Packing};
 use crate::core::cpu::{FastArchitecture, Pass};
 use crate::core::model::library_reference::LibraryModel;
-use crate::core::model::{Activation, ReferenceModel, TransformerConfig};
+use crate::core::model::{model_root, Activation, ReferenceModel, TransformerConfig};
 use crate::core::registry::Engine;
 use crate::core::tokenize::Tokens;
 
@@ -90,14 +90,46 @@ pub(crate) struct LayerNames {
     pub out_norm: &'static str,
 }
 
+/// Where a checkpoint keeps the post-norm encoder's weights.
+pub(crate) struct Checkpoint {
+    /// The encoder's name in task checkpoints (`bert` in BertForMaskedLM).
+    pub nested_under: &'static str,
+    /// The layers' prefix below the encoder (`encoder.layer`).
+    pub layers: &'static str,
+    pub names: LayerNames,
+    /// Whether it has token type embeddings.
+    pub token_types: bool,
+}
+
+/// Loads the embeddings (position ids from `position_offset`) and the
+/// layers where `checkpoint` says, with no relative position bias; returns
+/// the encoder's root too, for what else an architecture keeps there.
+pub(crate) fn load<'a>(vb: VarBuilder<'a>, cfg: &TransformerConfig, checkpoint: &Checkpoint, position_offset: usize) -> Result<(TransformerWeights, VarBuilder<'a>)> {
+    let vb = model_root(vb, "embeddings.word_embeddings.weight", checkpoint.nested_under);
+    let emb = vb.pp("embeddings");
+    let h = cfg.hidden_size;
+    let weights = TransformerWeights {
+        word: embedding(emb.pp("word_embeddings"), cfg.vocab_size, h)?,
+        position: embedding(emb.pp("position_embeddings"), cfg.max_position_embeddings, h)?,
+        token_type: if checkpoint.token_types { Some(embedding(emb.pp("token_type_embeddings"), cfg.type_vocab_size, h)?) } else { None },
+        emb_norm: norm(emb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
+        layers: layers(vb.pp(checkpoint.layers), &checkpoint.names, cfg)?,
+        relative_bias: None,
+        position_offset,
+        heads: cfg.num_attention_heads,
+        act: cfg.activation(),
+    };
+    Ok((weights, vb))
+}
+
 /// Loads a layer norm stored as `weight`/`bias` or, in older checkpoints,
 /// `gamma`/`beta`.
-pub(crate) fn norm(vb: VarBuilder, size: usize, eps: f64) -> Result<Norm> {
+fn norm(vb: VarBuilder, size: usize, eps: f64) -> Result<Norm> {
     let (g, b) = if vb.contains_tensor("weight") { ("weight", "bias") } else { ("gamma", "beta") };
     Ok(Norm { gamma: vb.get(size, g)?, beta: vb.get(size, b)?, eps })
 }
 
-pub(crate) fn dense(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<Dense> {
+fn dense(vb: VarBuilder, in_dim: usize, out_dim: usize) -> Result<Dense> {
     Ok(Dense { weight: vb.get((out_dim, in_dim), "weight")?, bias: vb.get(out_dim, "bias")? })
 }
 
@@ -105,7 +137,7 @@ pub(crate) fn embedding(vb: VarBuilder, rows: usize, dim: usize) -> Result<Tenso
     vb.get((rows, dim), "weight")
 }
 
-pub(crate) fn layers(vb: VarBuilder, names: &LayerNames, cfg: &TransformerConfig) -> Result<Vec<LayerWeights>> {
+fn layers(vb: VarBuilder, names: &LayerNames, cfg: &TransformerConfig) -> Result<Vec<LayerWeights>> {
     let (h, i, eps) = (cfg.hidden_size, cfg.intermediate_size, cfg.layer_norm_eps);
     (0..cfg.num_hidden_layers)
         .map(|n| {
@@ -158,7 +190,7 @@ impl Layer {
     }
 }
 
-pub(crate) struct PostNormEncoder {
+struct PostNormEncoder {
     word: Vec<f32>,
     position: Vec<f32>,
     token_type: Option<Vec<f32>>,
