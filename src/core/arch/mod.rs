@@ -1,13 +1,38 @@
-//! The architectures, one registry line each: `config.json`'s model type
-//! → the function that opens the model for the engine asked for. Each
-//! fast-engine architecture is one file here, built from the shared blocks
-//! of `crate::core::cpu::blocks`; the weights are read by `crate::core::model`
-//! (shared with the reference engine, the tests' oracle).
+//! The architectures: the registry, ONE table with a line per architecture
+//! (`config.json`'s `model_type`, the class-name prefix that stands for it
+//! in `architectures` when `model_type` is absent, and its opener), and one
+//! file per architecture. Each file holds all of its architecture: its
+//! `config.json` fields beyond the shared [`TransformerConfig`] (if any),
+//! its weight names and their loading from the `VarBuilder`, its
+//! fast-engine forward pass built from the shared blocks of
+//! `crate::core::cpu::blocks`, and its `open`, which packs the weights for
+//! the fast engine or hands them to the reference engine.
+//!
+//! - `bert.rs` (BERT, XLM-RoBERTa / RoBERTa), `distilbert.rs`, `mpnet.rs`:
+//!   names and loading on the shared post-norm encoder, `post_norm.rs` (a
+//!   building block like `cpu/blocks.rs`: its weights, its fast forward,
+//!   its opener).
+//! - `modernbert.rs`: config, weights, fast forward and opener.
+//!
+//! Adding an architecture takes one file here (its `open`, built from
+//! `cpu/blocks.rs` and, for a post-norm encoder, `post_norm.rs`) and one
+//! line in [`ARCHITECTURES`]; the "unsupported architecture" error lists
+//! the table by itself. Its reference (the tests' oracle, in
+//! `crate::core::model`) is candle-transformers' model where that
+//! reproduces sentence-transformers (glue in `model/library_reference.rs`:
+//! a `LibraryModel` variant, its constructor and that constructor's stub
+//! for builds without candle-transformers); otherwise one file there, a
+//! forward pass in candle ops over this file's weights (as `reference.rs`,
+//! `modernbert_reference.rs`), and a `ReferenceModel` variant.
 
 mod bert;
-mod modernbert;
+mod distilbert;
+pub(crate) mod modernbert;
+mod mpnet;
+pub(crate) mod post_norm;
 
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use candle_core::Device;
 use candle_nn::VarBuilder;
@@ -51,20 +76,45 @@ impl Source<'_> {
 
 type Open = fn(Source) -> Result<(Built, usize)>;
 
-/// model_type → opener. `architectures: ["…Model"]` is mapped to these
-/// names by `model::config` when `model_type` is absent.
-const ARCHITECTURES: [(&str, Open); 6] = [
-    ("bert", bert::open_bert),
-    ("xlm-roberta", bert::open_xlm_roberta),
-    ("roberta", bert::open_xlm_roberta),
-    ("distilbert", bert::open_distilbert),
-    ("mpnet", bert::open_mpnet),
-    ("modernbert", modernbert::open),
+/// One line of the registry.
+struct Architecture {
+    /// `config.json`'s `model_type`.
+    model_type: &'static str,
+    /// The prefix of the class names in `architectures` (`…Model`,
+    /// `…ForMaskedLM`, …) that stand for this model type when
+    /// `model_type` is absent.
+    class: &'static str,
+    open: Open,
+}
+
+/// The registry.
+const ARCHITECTURES: [Architecture; 6] = [
+    Architecture { model_type: "bert", class: "Bert", open: bert::open_bert },
+    Architecture { model_type: "xlm-roberta", class: "XLMRoberta", open: bert::open_xlm_roberta },
+    Architecture { model_type: "roberta", class: "Roberta", open: bert::open_xlm_roberta },
+    Architecture { model_type: "distilbert", class: "DistilBert", open: distilbert::open },
+    Architecture { model_type: "mpnet", class: "MPNet", open: mpnet::open },
+    Architecture { model_type: "modernbert", class: "ModernBert", open: modernbert::open },
 ];
 
-/// The table above, as error messages list it.
-const SUPPORTED: &str = "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), \
-DistilBertModel ('distilbert'), MPNetModel ('mpnet'), ModernBertModel ('modernbert')";
+/// The table, as error messages list it: `BertModel ('bert'), …`.
+static SUPPORTED: LazyLock<String> =
+    LazyLock::new(|| ARCHITECTURES.iter().map(|a| format!("{}Model ('{}')", a.class, a.model_type)).collect::<Vec<_>>().join(", "));
+
+/// The model type `config.json` names: `model_type`, or else the one whose
+/// class prefix the first entry of `architectures` starts with (the
+/// longest such), or else that entry itself.
+fn model_type(model_type: Option<&str>, architectures: &[String]) -> String {
+    match (model_type, architectures.first()) {
+        (Some(t), _) => t.to_string(),
+        (None, Some(class)) => ARCHITECTURES
+            .iter()
+            .filter(|a| class.starts_with(a.class))
+            .max_by_key(|a| a.class.len())
+            .map_or_else(|| class.clone(), |a| a.model_type.to_string()),
+        (None, None) => "(none given)".into(),
+    }
+}
 
 /// Opens the transformer stored in `dir` (`config.json` plus
 /// `model.safetensors` or `pytorch_model.bin`) for `engine`, the fast
@@ -72,13 +122,14 @@ DistilBertModel ('distilbert'), MPNetModel ('mpnet'), ModernBertModel ('modernbe
 pub(crate) fn open(dir: &Path, engine: Engine, precision: Precision) -> Result<Opened> {
     let config_path = dir.join("config.json");
     let file = ConfigFile::read(&config_path)?;
-    let arch = file.architecture()?;
-    let Some((_, open)) = ARCHITECTURES.iter().find(|(name, _)| *name == arch) else {
-        return Err(Error::Unsupported { path: config_path, what: "architecture", value: arch, supported: SUPPORTED });
+    let id = file.identity()?;
+    let arch = model_type(id.model_type.as_deref(), &id.architectures);
+    let Some(line) = ARCHITECTURES.iter().find(|a| a.model_type == arch) else {
+        return Err(Error::Unsupported { path: config_path, what: "architecture", value: arch, supported: SUPPORTED.as_str() });
     };
     let config = TransformerConfig::read(&file)?;
     let (vb, weights_path) = model::open_weights(dir, &Device::Cpu)?;
-    let (built, position_limit) = open(Source { file: &file, config: &config, vb, weights_path, engine, precision })?;
+    let (built, position_limit) = (line.open)(Source { file: &file, config: &config, vb, weights_path, engine, precision })?;
     Ok(Opened { config, position_limit, built })
 }
 
@@ -110,10 +161,47 @@ mod tests {
     }
 
     #[test]
-    fn the_supported_list_names_every_registry_line() {
-        for (name, _) in super::ARCHITECTURES {
-            assert!(super::SUPPORTED.contains(&format!("('{name}')")), "{name}");
+    fn the_supported_list_is_the_table() {
+        assert_eq!(
+            super::SUPPORTED.as_str(),
+            "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), \
+DistilBertModel ('distilbert'), MPNetModel ('mpnet'), ModernBertModel ('modernbert')"
+        );
+    }
+
+    #[test]
+    fn a_class_name_without_model_type_resolves_through_the_table() {
+        let resolve = |class: &str| super::model_type(None, &[class.to_string()]);
+        for (class, want) in [
+            ("BertModel", "bert"),
+            ("BertForMaskedLM", "bert"),
+            ("XLMRobertaModel", "xlm-roberta"),
+            ("RobertaModel", "roberta"),
+            ("DistilBertModel", "distilbert"),
+            ("MPNetForMaskedLM", "mpnet"),
+            ("ModernBertModel", "modernbert"),
+            ("T5EncoderModel", "T5EncoderModel"),
+        ] {
+            assert_eq!(resolve(class), want, "{class}");
         }
-        assert_eq!(super::SUPPORTED.matches("('").count(), super::ARCHITECTURES.len());
+        assert_eq!(super::model_type(Some("xlm-roberta"), &["BertModel".into()]), "xlm-roberta", "model_type first");
+        assert_eq!(super::model_type(None, &[]), "(none given)");
+    }
+
+    /// Through `open`: an XLM-R `config.json` without `model_type` opens
+    /// as XLM-RoBERTa (positions from `padding_idx + 1`: 512 of its 514
+    /// position embeddings usable; as BERT it would be 514).
+    #[test]
+    fn a_config_with_only_architectures_opens_through_the_table() {
+        let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/models/xlm-roberta-cls");
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::copy(fixture.join("model.safetensors"), tmp.path().join("model.safetensors")).unwrap();
+        let mut config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(fixture.join("config.json")).unwrap()).unwrap();
+        assert_eq!(config.as_object_mut().unwrap().remove("model_type"), Some("xlm-roberta".into()));
+        std::fs::write(tmp.path().join("config.json"), config.to_string()).unwrap();
+        for engine in [Engine::Fast, Engine::Reference] {
+            let opened = open(tmp.path(), engine, Precision::Fp32).unwrap();
+            assert_eq!(opened.position_limit, 512, "{engine:?}");
+        }
     }
 }

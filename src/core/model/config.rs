@@ -67,11 +67,11 @@ impl<'a> ConfigFile<'a> {
         T::deserialize(&self.json).map_err(|e| Error::model(self.path, format!("invalid JSON: {e}")))
     }
 
-    /// The architecture it names, read before the rest so that an
-    /// unsupported model is reported as such, not as a missing field.
-    pub fn architecture(&self) -> Result<String> {
-        let id: Identity = self.parse()?;
-        Ok(architecture_name(id.model_type.as_deref(), &id.architectures))
+    /// What names the architecture, read before the rest so that an
+    /// unsupported model is reported as such, not as a missing field (the
+    /// registry, `crate::core::arch`, resolves it).
+    pub fn identity(&self) -> Result<Identity> {
+        self.parse()
     }
 }
 
@@ -118,32 +118,11 @@ impl TransformerConfig {
 
 /// Just what names the architecture.
 #[derive(Deserialize)]
-struct Identity {
+pub(crate) struct Identity {
     #[serde(default)]
-    architectures: Vec<String>,
+    pub architectures: Vec<String>,
     #[serde(default)]
-    model_type: Option<String>,
-}
-
-/// `model_type`, or else the model type implied by the first entry of
-/// `architectures`.
-fn architecture_name(model_type: Option<&str>, architectures: &[String]) -> String {
-    const BY_CLASS: [(&str, &str); 6] = [
-        ("ModernBert", "modernbert"),
-        ("XLMRoberta", "xlm-roberta"),
-        ("Roberta", "roberta"),
-        ("DistilBert", "distilbert"),
-        ("MPNet", "mpnet"),
-        ("Bert", "bert"),
-    ];
-    match (model_type, architectures.first()) {
-        (Some(t), _) => t.to_string(),
-        (None, Some(a)) => BY_CLASS
-            .iter()
-            .find(|(class, _)| a.starts_with(class))
-            .map_or_else(|| a.clone(), |(_, t)| t.to_string()),
-        (None, None) => "(none given)".into(),
-    }
+    pub model_type: Option<String>,
 }
 
 /// The activation names [`Activation::parse`] knows.

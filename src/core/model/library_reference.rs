@@ -24,8 +24,8 @@ mod library {
     use candle_transformers::models::{bert, modernbert, xlm_roberta};
 
     use super::super::config::{Activation, TransformerConfig};
-    use super::super::layer::model_root;
-    use super::super::modernbert::ModernBertConfig;
+    use super::super::weights::model_root;
+    use crate::core::arch::modernbert::ModernBertConfig;
 
     pub enum LibraryModel {
         Bert(bert::BertModel),
@@ -154,7 +154,7 @@ mod library {
     use candle_nn::VarBuilder;
 
     use super::super::config::TransformerConfig;
-    use super::super::modernbert::ModernBertConfig;
+    use crate::core::arch::modernbert::ModernBertConfig;
 
     /// No candle-transformers in this build: never constructed.
     pub enum LibraryModel {}

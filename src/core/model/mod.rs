@@ -1,29 +1,27 @@
-//! Transformer weights and the reference engine. `config.rs` reads
-//! `config.json`; `bert.rs`, `distilbert.rs` and `mpnet.rs` map their
-//! checkpoints' names onto the post-norm [`TransformerWeights`], which
-//! `reference.rs` runs with candle ops; `modernbert.rs` reads ModernBERT's
-//! config and weights, which `modernbert_reference.rs` runs. The fast
-//! engine (`crate::core::arch`) packs the same weights; `arch/mod.rs` holds
-//! the registry of architectures.
+//! What the architectures share, and the reference engine (the tests'
+//! oracle). `config.rs` reads `config.json`'s shared fields; `weights.rs`
+//! opens the weights file, checked. The architectures themselves, their
+//! weights and the fast engine, are `crate::core::arch`, one file each;
+//! the reference engine runs their weights: candle-transformers' models
+//! where they reproduce sentence-transformers (`library_reference.rs`),
+//! else ours in candle ops: `reference.rs` for the post-norm encoder
+//! (`arch/post_norm.rs`'s weights), `modernbert_reference.rs` for
+//! ModernBERT (`arch/modernbert.rs`'s).
 
-pub(crate) mod bert;
 mod config;
-pub(crate) mod distilbert;
-mod layer;
 pub(crate) mod library_reference;
-pub(crate) mod modernbert;
 mod modernbert_reference;
-pub(crate) mod mpnet;
 mod pickle_check;
 mod reference;
-pub(crate) mod relative_position;
 mod weights;
 
 use candle_core::Tensor;
 
-pub(crate) use config::{Activation, ConfigFile, TransformerConfig};
-pub(crate) use layer::{Dense, LayerWeights, Norm, TransformerWeights};
-pub(crate) use weights::open as open_weights;
+use crate::core::arch::modernbert::ModernBertWeights;
+use crate::core::arch::post_norm::TransformerWeights;
+
+pub(crate) use config::{Activation, ConfigFile, TransformerConfig, ACTIVATIONS};
+pub(crate) use weights::{model_root, open as open_weights};
 
 /// A model's weights for the reference engine.
 pub(crate) enum ReferenceModel {
@@ -35,7 +33,7 @@ pub(crate) enum ReferenceModel {
     PostNorm(TransformerWeights),
     /// Ours for the ModernBERT configurations candle-transformers does not
     /// cover (`modernbert_reference.rs`).
-    ModernBert(modernbert::ModernBertWeights),
+    ModernBert(ModernBertWeights),
 }
 
 impl ReferenceModel {

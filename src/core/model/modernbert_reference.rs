@@ -1,13 +1,13 @@
 //! ModernBERT's reference forward pass, in plain candle tensor ops over a
 //! padded batch with an attention mask, as transformers 5's eager
-//! `ModernBertModel` computes it (see `modernbert.rs` for the
-//! architecture). The oracle the fast engine (`arch/modernbert.rs`) is
+//! `ModernBertModel` computes it (see `arch/modernbert.rs` for
+//! the architecture). The oracle the fast engine (`arch/modernbert.rs`) is
 //! tested against.
 
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::ops::{layer_norm, softmax_last_dim};
 
-use super::modernbert::{inverse_frequencies, Layer, LayerKind, Linear, ModernBertWeights, Norm};
+use crate::core::arch::modernbert::{inverse_frequencies, Layer, LayerKind, Linear, ModernBertWeights, Norm};
 
 fn linear(x: &Tensor, l: &Linear) -> Result<Tensor> {
     let y = x.broadcast_matmul(&l.weight.t()?)?;

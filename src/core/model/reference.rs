@@ -7,8 +7,7 @@ use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::ops::{layer_norm, softmax_last_dim};
 
 use super::config::Activation;
-use super::layer::{Dense, LayerWeights, Norm, TransformerWeights};
-use super::relative_position;
+use crate::core::arch::post_norm::{Dense, LayerWeights, Norm, RelativeBias, TransformerWeights};
 
 fn linear(x: &Tensor, d: &Dense) -> Result<Tensor> {
     x.broadcast_matmul(&d.weight.t()?)?.broadcast_add(&d.bias)
@@ -50,9 +49,8 @@ pub(crate) fn forward(w: &TransformerWeights, input_ids: &Tensor, type_ids: &Ten
 /// MPNet's `compute_position_bias`: the table's row for the bucket of
 /// each (query, key) pair, as (1, heads, seq, seq); `None` without a table.
 fn relative_position_bias(w: &TransformerWeights, s: usize, device: &Device) -> Result<Option<Tensor>> {
-    let Some(table) = &w.relative_bias else { return Ok(None) };
-    let buckets: Vec<u32> =
-        (0..s).flat_map(|i| (0..s).map(move |j| relative_position::bucket(j as i64 - i as i64) as u32)).collect();
+    let Some(RelativeBias { table, bucket }) = &w.relative_bias else { return Ok(None) };
+    let buckets: Vec<u32> = (0..s).flat_map(|i| (0..s).map(move |j| bucket(j as i64 - i as i64) as u32)).collect();
     let buckets = Tensor::from_vec(buckets, s * s, device)?;
     let values = table.embedding(&buckets)?.reshape((s, s, w.heads))?;
     Ok(Some(values.permute((2, 0, 1))?.contiguous()?.unsqueeze(0)?))

@@ -1,7 +1,8 @@
 //! Opening a weights file: `model.safetensors` (memory-mapped) or
 //! `pytorch_model.bin`, behind a check that every tensor the model asks for
 //! has the expected shape and a floating-point dtype, so a broken file is a
-//! clear error instead of garbage vectors.
+//! clear error instead of garbage vectors; and where in the file a model's
+//! tensors are ([`model_root`]).
 
 use std::path::{Path, PathBuf};
 
@@ -120,4 +121,14 @@ pub(crate) fn open(dir: &Path, device: &Device) -> Result<(VarBuilder<'static>, 
     };
     let path = if safetensors.is_file() { safetensors } else { pytorch };
     Ok((VarBuilder::from_backend(backend, DType::F32, device.clone()), path))
+}
+
+/// Picks the checkpoint's root: the model itself, or nested under `prefix`
+/// when it was saved from a task head (e.g. `bert.` in BertForMaskedLM).
+pub(crate) fn model_root<'a>(vb: VarBuilder<'a>, probe: &str, prefix: &str) -> VarBuilder<'a> {
+    if vb.contains_tensor(probe) {
+        vb
+    } else {
+        vb.pp(prefix)
+    }
 }
