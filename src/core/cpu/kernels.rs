@@ -260,10 +260,20 @@ multiversion! {
                 kt[dd * stride + j] = v;
             }
         }
+        // Queries in blocks of ROWS, each against the keys it can see: all
+        // of them, or with a sliding window only the blocks of keys within
+        // `w` of one of its queries (the rest of its score rows are never
+        // computed nor read), so a long text costs len · window, not len².
+        let band = window.filter(|&w| w + 1 < len);
+        let v = &qkv[2 * hidden + offset..];
         let mut i = 0;
         while i < len {
             let rows = ROWS.min(len - i);
-            for j0 in (0..len).step_by(BLOCK) {
+            let (lo, hi) = match band {
+                Some(w) => (i.saturating_sub(w) / BLOCK * BLOCK, (i + rows + w).min(len)),
+                None => (0, len),
+            };
+            for j0 in (lo..hi).step_by(BLOCK) {
                 match rows {
                     4 => score_block::<M, 4>(qkv, row, offset, d, i, kt, stride, j0, scale, scores),
                     3 => score_block::<M, 3>(qkv, row, offset, d, i, kt, stride, j0, scale, scores),
@@ -271,47 +281,41 @@ multiversion! {
                     _ => score_block::<M, 1>(qkv, row, offset, d, i, kt, stride, j0, scale, scores),
                 }
             }
-            i += rows;
-        }
-        if let Some(relative) = relative {
-            for i in 0..len {
-                let s = &mut scores[i * stride..][..len];
-                for (v, b) in s.iter_mut().zip(&relative[len - 1 - i..][..len]) {
-                    *v += b;
+            // lo is a whole block and hi ≤ len ≤ stride: the rows' spans
+            // lo..lo + width stay within their rows of `scores`.
+            let width = (hi - lo).next_multiple_of(BLOCK);
+            for r in i..i + rows {
+                let s = &mut scores[r * stride + lo..][..width];
+                if let Some(relative) = relative {
+                    for (v, b) in s[..hi - lo].iter_mut().zip(&relative[len - 1 - r + lo..][..hi - lo]) {
+                        *v += b;
+                    }
                 }
+                if let Some(w) = band {
+                    // Keys further than `w` from the query get no weight
+                    // (the diagonal always stays, so no row is all masked).
+                    s[..r.saturating_sub(w).saturating_sub(lo)].fill(f32::NEG_INFINITY);
+                    s[(r + w + 1).min(hi) - lo..hi - lo].fill(f32::NEG_INFINITY);
+                }
+                softmax_body::<M>(s, width, hi - lo);
             }
-        }
-        if let Some(w) = window.filter(|&w| w + 1 < len) {
-            // Sliding window: keys further than `w` from the query get no
-            // weight (the diagonal always stays, so no row is all masked).
-            for i in 0..len {
-                let s = &mut scores[i * stride..][..len];
-                s[..i.saturating_sub(w)].fill(f32::NEG_INFINITY);
-                s[(i + w + 1).min(len)..].fill(f32::NEG_INFINITY);
-            }
-        }
-        softmax_body::<M>(&mut scores[..len * stride], stride, len);
-        let v = &qkv[2 * hidden + offset..];
-        let mut i = 0;
-        while i < len {
-            let rows = ROWS.min(len - i);
             let mut c0 = 0;
             while c0 + BLOCK <= d {
                 match rows {
-                    4 => value_block::<M, 4>(v, row, len, i, c0, d, scores, stride, out),
-                    3 => value_block::<M, 3>(v, row, len, i, c0, d, scores, stride, out),
-                    2 => value_block::<M, 2>(v, row, len, i, c0, d, scores, stride, out),
-                    _ => value_block::<M, 1>(v, row, len, i, c0, d, scores, stride, out),
+                    4 => value_block::<M, 4>(v, row, (lo, hi), i, c0, d, scores, stride, out),
+                    3 => value_block::<M, 3>(v, row, (lo, hi), i, c0, d, scores, stride, out),
+                    2 => value_block::<M, 2>(v, row, (lo, hi), i, c0, d, scores, stride, out),
+                    _ => value_block::<M, 1>(v, row, (lo, hi), i, c0, d, scores, stride, out),
                 }
                 c0 += BLOCK;
             }
             // Head widths that are not a multiple of the block (none of the
             // usual models): the last columns one at a time.
             for r in i..i + rows {
-                let p = &scores[r * stride..][..len];
+                let p = &scores[r * stride + lo..][..hi - lo];
                 for c in c0..d {
                     let mut acc = 0f32;
-                    for (j, &pj) in p.iter().enumerate() {
+                    for (j, &pj) in (lo..hi).zip(p) {
                         acc = M::mul_add(pj, v[j * row + c], acc);
                     }
                     out[r * d + c] = acc;
@@ -365,16 +369,17 @@ fn score_block<M: MulAdd, const R: usize>(qkv: &[f32], row: usize, offset: usize
 }
 
 /// Output rows `i0..i0 + R`, columns `c0..c0 + BLOCK`: Σ_j p(i, j) · v(j),
-/// summed in registers over the text's `len` keys.
+/// summed in registers over the keys `lo..hi` (the rows' probabilities of
+/// those keys start at column `lo` of `scores`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-fn value_block<M: MulAdd, const R: usize>(v: &[f32], row: usize, len: usize, i0: usize, c0: usize, d: usize, scores: &[f32], stride: usize, out: &mut [f32]) {
-    let p: [&[f32]; R] = std::array::from_fn(|r| &scores[(i0 + r) * stride..][..len]);
+fn value_block<M: MulAdd, const R: usize>(v: &[f32], row: usize, (lo, hi): (usize, usize), i0: usize, c0: usize, d: usize, scores: &[f32], stride: usize, out: &mut [f32]) {
+    let p: [&[f32]; R] = std::array::from_fn(|r| &scores[(i0 + r) * stride + lo..][..hi - lo]);
     let mut acc = [[0f32; BLOCK]; R];
-    for j in 0..len {
+    for (jj, j) in (lo..hi).enumerate() {
         let vj: &[f32; BLOCK] = v[j * row + c0..][..BLOCK].try_into().expect("a block");
         for r in 0..R {
-            let pj = p[r][j];
+            let pj = p[r][jj];
             for c in 0..BLOCK {
                 acc[r][c] = M::mul_add(pj, vj[c], acc[r][c]);
             }
