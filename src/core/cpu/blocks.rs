@@ -6,6 +6,8 @@
 //! plain f32 buffers, texts packed end to end, and runs its parallel steps
 //! on the pass's threads.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::config::CpuPath;
 use crate::core::precision::Precision;
 use super::kernels;
@@ -231,7 +233,7 @@ pub(crate) fn relative_bias_by_offset(table: &[f32], heads: usize, longest: usiz
 }
 
 /// Self-attention of each text on its own tokens, one task per (text,
-/// head), dealt out to the threads in turn: softmax(q·kᵀ/√d + options)·v
+/// head), claimed by the threads one at a time: softmax(q·kᵀ/√d + options)·v
 /// written into the text's rows and the head's columns of the context
 /// (total × hidden). `qkv`: total × 3·hidden (q | k | v per row); with
 /// rotary positions it is rotated in place first.
@@ -249,11 +251,14 @@ pub(crate) fn attention(qkv: &mut [f32], lens: &[usize], hidden: usize, heads: u
     let threads = pass.threads();
     let longest = lens.iter().copied().max().unwrap_or(0);
     let scale = 1.0 / (d as f32).sqrt();
-    let work = |t: usize| {
+    // Each thread claims the next task as it finishes one (texts differ in
+    // length, and a thread may be slowed down by what shares its core).
+    let next = AtomicUsize::new(0);
+    let work = |_: usize| {
         // Scratch sized for the longest text, reused by this thread's tasks.
         let stride = longest.next_multiple_of(16);
         let (mut scores, mut kt, mut head_out) = (vec![0f32; longest * stride], vec![0f32; d * stride], vec![0f32; longest * d]);
-        for &(text, head) in tasks.iter().skip(t).step_by(threads) {
+        while let Some(&(text, head)) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
             let (start, len) = (starts[text], lens[text]);
             let block = &qkv[start * 3 * h..(start + len) * 3 * h];
             // Rows padded to whole vectors, for the softmax's loops.

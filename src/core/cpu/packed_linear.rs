@@ -16,6 +16,8 @@
 //! micro-kernels are in `linear_avx512.rs`, `linear_avx2.rs` and
 //! `linear_portable.rs`.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use super::bf16::{self, Bf16Weights};
 use super::config::CpuPath;
 use super::quantize::{self, Int8Weights, QuantizedRows};
@@ -186,18 +188,31 @@ impl PackedLinear {
     }
 }
 
-/// Runs `panels(first, end)` for `count` panels split among `threads`.
+/// Chunks of panels per thread of a step: each thread claims the next
+/// chunk as it finishes one, so a thread slowed down (a busy SMT sibling on
+/// a shared host, an interrupt) computes fewer panels instead of the
+/// others waiting for it at the end of the step.
+const CHUNKS_PER_THREAD: usize = 4;
+
+/// Runs `panels(first, end)` over disjoint ranges covering the `count`
+/// panels, on `threads` threads.
 fn split(count: usize, threads: usize, pass: &Pass, panels: impl Fn(usize, usize) + Sync) {
-    let run = |t: usize| {
-        if t < threads {
-            panels(t * count / threads, (t + 1) * count / threads);
-        }
-    };
     if threads == 1 {
-        run(0);
-    } else {
-        pass.run(&run);
+        return panels(0, count);
     }
+    let chunks = (threads * CHUNKS_PER_THREAD).min(count);
+    let next = AtomicUsize::new(0);
+    pass.run(&|t| {
+        if t < threads {
+            loop {
+                let c = next.fetch_add(1, Ordering::Relaxed);
+                if c >= chunks {
+                    break;
+                }
+                panels(c * count / chunks, (c + 1) * count / chunks);
+            }
+        }
+    });
 }
 
 /// One product's pointers, shared by the threads that split its columns.
