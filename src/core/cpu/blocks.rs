@@ -255,9 +255,10 @@ pub(crate) fn attention(qkv: &mut [f32], lens: &[usize], hidden: usize, heads: u
     // length, and a thread may be slowed down by what shares its core).
     let next = AtomicUsize::new(0);
     let work = |_: usize| {
-        // Scratch sized for the longest text, reused by this thread's tasks.
+        // Scratch sized for the longest text, reused by this thread's tasks
+        // (scores: one block of queries at a time).
         let stride = longest.next_multiple_of(16);
-        let (mut scores, mut kt, mut head_out) = (vec![0f32; longest * stride], vec![0f32; d * stride], vec![0f32; longest * d]);
+        let (mut scores, mut kt, mut head_out) = (vec![0f32; kernels::QUERY_BLOCK * stride], vec![0f32; d * stride], vec![0f32; longest * d]);
         while let Some(&(text, head)) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
             let (start, len) = (starts[text], lens[text]);
             let block = &qkv[start * 3 * h..(start + len) * 3 * h];
@@ -266,7 +267,7 @@ pub(crate) fn attention(qkv: &mut [f32], lens: &[usize], hidden: usize, heads: u
             // This head's offsets −(len − 1)..=len − 1.
             let width = (2 * longest).saturating_sub(1);
             let relative = options.relative.map(|r| &r[head * width + longest - len..][..(2 * len).saturating_sub(1)]);
-            kernels::attend_head(block, len, h, head * d, d, scale, relative, options.window, &mut scores[..len * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
+            kernels::attend_head(block, len, h, head * d, d, scale, relative, options.window, &mut scores[..kernels::QUERY_BLOCK * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
             for (i, row) in head_out[..len * d].chunks_exact(d).enumerate() {
                 // SAFETY: rows start..start+len, columns head·d..(head+1)·d
                 // of the context are written by this task alone, and

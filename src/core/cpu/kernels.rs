@@ -230,7 +230,8 @@ multiversion! {
     /// One attention head of one text: `context = softmax(q·kᵀ · scale) · v`.
     /// `qkv` holds the text's `len` rows of q | k | v (each `hidden` wide,
     /// rows `3·hidden` apart); the head's `d` columns start at `offset`
-    /// within each. `scores` (len × stride, stride ≥ len a multiple of 16)
+    /// within each. `scores` ([`QUERY_BLOCK`] × stride, stride ≥ len a
+    /// multiple of 16: the score rows of one block of queries at a time)
     /// and `kt` (d × stride) are scratch; the result goes to `out` (len × d).
     /// With `relative` (2·len − 1 values, MPNet's position bias of this
     /// head by key − query offset, offset 0 at `len − 1`), score (i, j)
@@ -282,10 +283,11 @@ multiversion! {
                 }
             }
             // lo is a whole block and hi ≤ len ≤ stride: the rows' spans
-            // lo..lo + width stay within their rows of `scores`.
+            // lo..lo + width stay within their rows of `scores` (row r − i:
+            // the block's rows, from the first).
             let width = (hi - lo).next_multiple_of(BLOCK);
             for r in i..i + rows {
-                let s = &mut scores[r * stride + lo..][..width];
+                let s = &mut scores[(r - i) * stride + lo..][..width];
                 if let Some(relative) = relative {
                     for (v, b) in s[..hi - lo].iter_mut().zip(&relative[len - 1 - r + lo..][..hi - lo]) {
                         *v += b;
@@ -312,7 +314,7 @@ multiversion! {
             // Head widths that are not a multiple of the block (none of the
             // usual models): the last columns one at a time.
             for r in i..i + rows {
-                let p = &scores[r * stride + lo..][..hi - lo];
+                let p = &scores[(r - i) * stride + lo..][..hi - lo];
                 for c in c0..d {
                     let mut acc = 0f32;
                     for (j, &pj) in (lo..hi).zip(p) {
@@ -341,11 +343,14 @@ fn prefetch(x: &f32) {
 
 /// Rows of a register block in the attention (queries, or output rows).
 const ROWS: usize = 4;
+/// Score rows `attend_head` needs at once: one block of queries.
+pub(super) const QUERY_BLOCK: usize = ROWS;
 /// Columns of a register block in the attention (keys, or value columns).
 const BLOCK: usize = 16;
 
 /// Scores of queries `i0..i0 + R` against keys `j0..j0 + BLOCK`, summed
-/// over the head's `d` dimensions in registers, then scaled.
+/// over the head's `d` dimensions in registers, then scaled, into rows
+/// `0..R` of `scores`.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn score_block<M: MulAdd, const R: usize>(qkv: &[f32], row: usize, offset: usize, d: usize, i0: usize, kt: &[f32], stride: usize, j0: usize, scale: f32, scores: &mut [f32]) {
@@ -361,7 +366,7 @@ fn score_block<M: MulAdd, const R: usize>(qkv: &[f32], row: usize, offset: usize
         }
     }
     for (r, acc) in acc.iter().enumerate() {
-        let s: &mut [f32; BLOCK] = (&mut scores[(i0 + r) * stride + j0..][..BLOCK]).try_into().expect("a block");
+        let s: &mut [f32; BLOCK] = (&mut scores[r * stride + j0..][..BLOCK]).try_into().expect("a block");
         for c in 0..BLOCK {
             s[c] = acc[c] * scale;
         }
@@ -370,11 +375,11 @@ fn score_block<M: MulAdd, const R: usize>(qkv: &[f32], row: usize, offset: usize
 
 /// Output rows `i0..i0 + R`, columns `c0..c0 + BLOCK`: Σ_j p(i, j) · v(j),
 /// summed in registers over the keys `lo..hi` (the rows' probabilities of
-/// those keys start at column `lo` of `scores`).
+/// those keys: rows `0..R` of `scores`, from column `lo`).
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 fn value_block<M: MulAdd, const R: usize>(v: &[f32], row: usize, (lo, hi): (usize, usize), i0: usize, c0: usize, d: usize, scores: &[f32], stride: usize, out: &mut [f32]) {
-    let p: [&[f32]; R] = std::array::from_fn(|r| &scores[(i0 + r) * stride + lo..][..hi - lo]);
+    let p: [&[f32]; R] = std::array::from_fn(|r| &scores[r * stride + lo..][..hi - lo]);
     let mut acc = [[0f32; BLOCK]; R];
     for (jj, j) in (lo..hi).enumerate() {
         let vj: &[f32; BLOCK] = v[j * row + c0..][..BLOCK].try_into().expect("a block");
@@ -449,7 +454,7 @@ mod tests {
             let bias: Vec<f32> = (0..2 * len - 1).map(|_| next()).collect();
             let cases = (0..heads).flat_map(|h| [(h, None, None), (h, Some(&bias[..]), None), (h, None, Some(4usize)), (h, None, Some(0))]);
             for (head, relative, window) in cases {
-                let (mut scores, mut kt, mut out) = (vec![0f32; len * stride], vec![0f32; d * stride], vec![f32::NAN; len * d]);
+                let (mut scores, mut kt, mut out) = (vec![0f32; QUERY_BLOCK * stride], vec![0f32; d * stride], vec![f32::NAN; len * d]);
                 attend_head(&qkv, len, hidden, head * d, d, scale, relative, window, &mut scores, stride, &mut kt, &mut out);
                 let seen = |i: usize, j: usize| window.map_or(true, |w| i.abs_diff(j) <= w);
                 let at = |i: usize, part: usize, c: usize| qkv[i * 3 * hidden + part * hidden + head * d + c] as f64;
