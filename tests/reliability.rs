@@ -252,6 +252,30 @@ fn a_token_the_model_has_no_row_for_fails_its_text_alone() {
     }
 }
 
+/// The fast engine reads its word embeddings from `model.safetensors` as
+/// texts use them (`model/embedding_table.rs`): the file cut short under
+/// an open encoder fails that call with a message naming the file, never
+/// the process, and the same encoder gives the same vectors again once the
+/// file is whole.
+#[test]
+fn a_weights_file_cut_short_under_an_open_encoder_fails_the_call_not_the_process() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = copy_model(tmp.path(), false);
+    let weights = dir.join("model.safetensors");
+    let bytes = std::fs::read(default_model().join("model.safetensors")).unwrap();
+    std::fs::write(&weights, &bytes).unwrap();
+    let encoder = Encoder::open(&dir, EncoderOptions { engine: sbert4j::Engine::Fast, ..Default::default() }).unwrap();
+    let text = "the rows are read as they are used";
+    let before = encoder.encode(text).unwrap();
+    let header_end = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap());
+    std::fs::OpenOptions::new().write(true).open(&weights).unwrap().set_len(header_end).unwrap();
+    for err in [encoder.encode(text).unwrap_err(), encoder.encode_batch(&["a", text]).unwrap_err()] {
+        assert_names(&err, "model.safetensors", "word_embeddings");
+    }
+    std::fs::write(&weights, &bytes).unwrap();
+    assert_eq!(encoder.encode(text).unwrap(), before);
+}
+
 #[test]
 fn every_pooling_mode_of_every_fixture_takes_the_shortest_inputs() {
     let tmp = tempfile::tempdir().unwrap();

@@ -30,10 +30,10 @@ const BERT: Checkpoint = Checkpoint {
 const XLM_ROBERTA: Checkpoint = Checkpoint { nested_under: "roberta", ..BERT };
 
 pub(super) fn open_bert(src: Source) -> crate::core::Result<(Built, usize)> {
-    open_with(src, |vb, cfg| Ok(load(vb, cfg, &BERT, 0)?.0), Some(library_reference::bert))
+    open_with(src, |vb, cfg, tables| Ok(load(vb, cfg, tables, &BERT, 0)?.0), Some(library_reference::bert))
 }
 
 /// XLM-RoBERTa and RoBERTa.
 pub(super) fn open_xlm_roberta(src: Source) -> crate::core::Result<(Built, usize)> {
-    open_with(src, |vb, cfg| Ok(load(vb, cfg, &XLM_ROBERTA, cfg.pad_token_id as usize + 1)?.0), Some(library_reference::xlm_roberta))
+    open_with(src, |vb, cfg, tables| Ok(load(vb, cfg, tables, &XLM_ROBERTA, cfg.pad_token_id as usize + 1)?.0), Some(library_reference::xlm_roberta))
 }

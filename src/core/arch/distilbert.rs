@@ -23,5 +23,5 @@ const CHECKPOINT: Checkpoint = Checkpoint {
 };
 
 pub(super) fn open(src: Source) -> crate::core::Result<(Built, usize)> {
-    open_with(src, |vb, cfg| Ok(load(vb, cfg, &CHECKPOINT, 0)?.0), None)
+    open_with(src, |vb, cfg, tables| Ok(load(vb, cfg, tables, &CHECKPOINT, 0)?.0), None)
 }

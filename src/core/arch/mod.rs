@@ -68,6 +68,13 @@ struct Source<'a> {
 }
 
 impl Source<'_> {
+    /// Where embedding tables may be read in place: the fast engine's
+    /// `model.safetensors` (see `model/embedding_table.rs`).
+    fn tables(&self) -> model::TableSource<'_> {
+        let safetensors = self.weights_path.extension().is_some_and(|e| e == "safetensors");
+        model::TableSource((self.engine == Engine::Fast && safetensors).then_some(self.weights_path.as_path()))
+    }
+
     /// A weights error names the weights file.
     fn weights_error(&self, e: candle_core::Error) -> Error {
         Error::model(&self.weights_path, e.to_string())

@@ -21,7 +21,7 @@ use super::{Built, Source};
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Packing, Rotary};
 use crate::core::cpu::{FastArchitecture, Pass};
 use crate::core::error::{Error, Result};
-use crate::core::model::{library_reference, model_root, Activation, ConfigFile, ReferenceModel, ACTIVATIONS};
+use crate::core::model::{library_reference, model_root, Activation, ConfigFile, EmbeddingTable, ReferenceModel, TableSource, ACTIVATIONS};
 use crate::core::registry::Engine;
 use crate::core::tokenize::Tokens;
 
@@ -210,7 +210,8 @@ pub(crate) struct Layer {
 
 pub(crate) struct ModernBertWeights {
     pub config: ModernBertConfig,
-    pub tok_embeddings: Tensor,
+    /// In memory, or read where it lies in the file (the fast engine).
+    pub tok_embeddings: EmbeddingTable,
     pub emb_norm: Norm,
     pub layers: Vec<Layer>,
     pub final_norm: Norm,
@@ -227,7 +228,7 @@ fn norm(vb: VarBuilder, cfg: &ModernBertConfig) -> CandleResult<Norm> {
 
 /// Loads the weights, at the root or under `model.` (ModernBertForMaskedLM
 /// and the other task heads).
-fn load(vb: VarBuilder, config: ModernBertConfig) -> CandleResult<ModernBertWeights> {
+fn load(vb: VarBuilder, config: ModernBertConfig, tables: TableSource) -> CandleResult<ModernBertWeights> {
     let vb = model_root(vb, "embeddings.tok_embeddings.weight", "model");
     let cfg = &config;
     let (h, i) = (cfg.hidden, cfg.intermediate);
@@ -249,7 +250,7 @@ fn load(vb: VarBuilder, config: ModernBertConfig) -> CandleResult<ModernBertWeig
         })
         .collect::<CandleResult<Vec<_>>>()?;
     Ok(ModernBertWeights {
-        tok_embeddings: vb.pp("embeddings").pp("tok_embeddings").get((cfg.vocab, h), "weight")?,
+        tok_embeddings: EmbeddingTable::load(vb.pp("embeddings").pp("tok_embeddings"), cfg.vocab, h, tables)?,
         emb_norm: norm(vb.pp("embeddings").pp("norm"), cfg)?,
         layers,
         final_norm: norm(vb.pp("final_norm"), cfg)?,
@@ -287,7 +288,7 @@ struct PackedLayer {
 }
 
 struct ModernBert {
-    tok_embeddings: Vec<f32>,
+    tok_embeddings: EmbeddingTable,
     emb_norm: LayerNorm,
     layers: Vec<PackedLayer>,
     final_norm: LayerNorm,
@@ -320,7 +321,7 @@ impl ModernBert {
             })
             .collect::<CandleResult<_>>()?;
         Ok(Self {
-            tok_embeddings: blocks::to_vec(&w.tok_embeddings)?,
+            tok_embeddings: w.tok_embeddings,
             emb_norm: pack_norm(&w.emb_norm)?,
             layers,
             final_norm: pack_norm(&w.final_norm)?,
@@ -336,11 +337,12 @@ impl ModernBert {
 }
 
 impl FastArchitecture for ModernBert {
-    fn forward(&self, texts: &[&Tokens], pass: &Pass) -> Vec<f32> {
+    fn forward(&self, texts: &[&Tokens], pass: &Pass) -> Result<Vec<f32>> {
         let h = self.hidden;
         let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
         let longest = lens.iter().copied().max().unwrap_or(0);
-        let mut x: Vec<f32> = texts.iter().flat_map(|t| &t.ids).flat_map(|&id| &self.tok_embeddings[id as usize * h..][..h]).copied().collect();
+        let mut x = vec![0f32; lens.iter().sum::<usize>() * h];
+        self.tok_embeddings.gather(texts.iter().flat_map(|t| t.ids.iter().copied()), &mut x)?;
         self.emb_norm.apply(&mut x, pass);
         let (global, local) = (self.global_rope.table(longest), self.local_rope.table(longest));
         for l in &self.layers {
@@ -365,7 +367,7 @@ impl FastArchitecture for ModernBert {
             x = l.mlp_wo.forward(&gated, Some(&x), None, pass);
         }
         self.final_norm.apply(&mut x, pass);
-        x
+        Ok(x)
     }
 }
 
@@ -374,7 +376,7 @@ impl FastArchitecture for ModernBert {
 /// to `max_position_embeddings` (the registry's `TransformerConfig`).
 pub(super) fn open(src: Source) -> Result<(Built, usize)> {
     let config = ModernBertConfig::read(src.file)?;
-    let w = load(src.vb.clone(), config).map_err(|e| src.weights_error(e))?;
+    let w = load(src.vb.clone(), config, src.tables()).map_err(|e| src.weights_error(e))?;
     let limit = src.config.max_position_embeddings;
     let built = match src.engine {
         Engine::Fast => super::pack(&src, |packing| ModernBert::pack(w, packing))?,

@@ -13,7 +13,7 @@ use candle_nn::VarBuilder;
 
 use super::post_norm::{embedding, load as load_post_norm, open_with, Checkpoint, LayerNames, RelativeBias, TransformerWeights};
 use super::{Built, Source};
-use crate::core::model::TransformerConfig;
+use crate::core::model::{TableSource, TransformerConfig};
 
 const CHECKPOINT: Checkpoint = Checkpoint {
     nested_under: "mpnet",
@@ -54,8 +54,8 @@ fn check_config(cfg: &TransformerConfig, config_path: &Path) -> crate::core::Res
 }
 
 /// Call [`check_config`] first.
-fn load(vb: VarBuilder, cfg: &TransformerConfig) -> Result<TransformerWeights> {
-    let (mut weights, root) = load_post_norm(vb, cfg, &CHECKPOINT, PADDING_IDX + 1)?;
+fn load(vb: VarBuilder, cfg: &TransformerConfig, tables: TableSource) -> Result<TransformerWeights> {
+    let (mut weights, root) = load_post_norm(vb, cfg, tables, &CHECKPOINT, PADDING_IDX + 1)?;
     let table = embedding(root.pp("encoder").pp("relative_attention_bias"), cfg.relative_attention_num_buckets, cfg.num_attention_heads)?;
     weights.relative_bias = Some(RelativeBias { table, bucket });
     Ok(weights)

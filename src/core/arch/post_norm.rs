@@ -16,7 +16,7 @@ use candle_nn::VarBuilder;
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Linear, Packing};
 use crate::core::cpu::{FastArchitecture, Pass};
 use crate::core::model::library_reference::LibraryModel;
-use crate::core::model::{model_root, Activation, ReferenceModel, TransformerConfig};
+use crate::core::model::{model_root, Activation, EmbeddingTable, ReferenceModel, TableSource, TransformerConfig};
 use crate::core::registry::Engine;
 use crate::core::tokenize::Tokens;
 
@@ -45,7 +45,8 @@ pub(crate) struct LayerWeights {
 }
 
 pub(crate) struct TransformerWeights {
-    pub word: Tensor,
+    /// In memory, or read where it lies in the file (the fast engine).
+    pub word: EmbeddingTable,
     pub position: Tensor,
     /// `None` for DistilBERT, which has no token types.
     pub token_type: Option<Tensor>,
@@ -69,7 +70,7 @@ pub(crate) struct RelativeBias {
 
 impl TransformerWeights {
     pub fn hidden_size(&self) -> usize {
-        self.word.dims()[1]
+        self.word.dim()
     }
 
     /// The longest input, in tokens, the position embeddings can take.
@@ -101,15 +102,22 @@ pub(crate) struct Checkpoint {
     pub token_types: bool,
 }
 
-/// Loads the embeddings (position ids from `position_offset`) and the
-/// layers where `checkpoint` says, with no relative position bias; returns
-/// the encoder's root too, for what else an architecture keeps there.
-pub(crate) fn load<'a>(vb: VarBuilder<'a>, cfg: &TransformerConfig, checkpoint: &Checkpoint, position_offset: usize) -> Result<(TransformerWeights, VarBuilder<'a>)> {
+/// Loads the embeddings (position ids from `position_offset`; the word
+/// table read in place where `tables` allows) and the layers where
+/// `checkpoint` says, with no relative position bias; returns the
+/// encoder's root too, for what else an architecture keeps there.
+pub(crate) fn load<'a>(
+    vb: VarBuilder<'a>,
+    cfg: &TransformerConfig,
+    tables: TableSource,
+    checkpoint: &Checkpoint,
+    position_offset: usize,
+) -> Result<(TransformerWeights, VarBuilder<'a>)> {
     let vb = model_root(vb, "embeddings.word_embeddings.weight", checkpoint.nested_under);
     let emb = vb.pp("embeddings");
     let h = cfg.hidden_size;
     let weights = TransformerWeights {
-        word: embedding(emb.pp("word_embeddings"), cfg.vocab_size, h)?,
+        word: EmbeddingTable::load(emb.pp("word_embeddings"), cfg.vocab_size, h, tables)?,
         position: embedding(emb.pp("position_embeddings"), cfg.max_position_embeddings, h)?,
         token_type: if checkpoint.token_types { Some(embedding(emb.pp("token_type_embeddings"), cfg.type_vocab_size, h)?) } else { None },
         emb_norm: norm(emb.pp("LayerNorm"), h, cfg.layer_norm_eps)?,
@@ -191,7 +199,7 @@ impl Layer {
 }
 
 struct PostNormEncoder {
-    word: Vec<f32>,
+    word: EmbeddingTable,
     position: Vec<f32>,
     token_type: Option<Vec<f32>>,
     emb_norm: LayerNorm,
@@ -209,44 +217,46 @@ impl PostNormEncoder {
     /// Takes the weights over (the candle tensors are dropped, so the
     /// weights are held once), packed as `packing` says.
     pub fn pack(w: TransformerWeights, packing: Packing) -> Result<Self> {
+        let hidden = w.hidden_size();
         Ok(Self {
-            word: blocks::to_vec(&w.word)?,
+            word: w.word,
             position: blocks::to_vec(&w.position)?,
             token_type: w.token_type.as_ref().map(blocks::to_vec).transpose()?,
             emb_norm: pack_norm(&w.emb_norm)?,
             layers: w.layers.iter().map(|l| Layer::new(l, packing)).collect::<Result<_>>()?,
             relative_bias: w.relative_bias.as_ref().map(|r| blocks::to_vec(&r.table).map(|table| (table, r.bucket))).transpose()?,
-            hidden: w.hidden_size(),
+            hidden,
             heads: w.heads,
             position_offset: w.position_offset,
             act: w.act,
         })
     }
 
-    fn embed(&self, texts: &[&Tokens], total: usize, pass: &Pass) -> Vec<f32> {
+    fn embed(&self, texts: &[&Tokens], total: usize, pass: &Pass) -> crate::core::Result<Vec<f32>> {
         let h = self.hidden;
+        // Each row starts as its word embedding.
         let mut x = vec![0f32; total * h];
-        let rows = texts.iter().flat_map(|t| t.ids.iter().zip(&t.type_ids).enumerate());
-        for (row, (pos, (&id, &ty))) in x.chunks_exact_mut(h).zip(rows) {
-            let word = &self.word[id as usize * h..][..h];
+        self.word.gather(texts.iter().flat_map(|t| t.ids.iter().copied()), &mut x)?;
+        let rows = texts.iter().flat_map(|t| t.type_ids.iter().enumerate());
+        for (row, (pos, &ty)) in x.chunks_exact_mut(h).zip(rows) {
             let position = &self.position[(self.position_offset + pos) * h..][..h];
             match &self.token_type {
                 // Hugging Face's order: (word + token type) + position.
                 Some(tt) => {
                     let tt = &tt[ty as usize * h..][..h];
                     for i in 0..h {
-                        row[i] = (word[i] + tt[i]) + position[i];
+                        row[i] = (row[i] + tt[i]) + position[i];
                     }
                 }
                 None => {
                     for i in 0..h {
-                        row[i] = word[i] + position[i];
+                        row[i] += position[i];
                     }
                 }
             }
         }
         self.emb_norm.apply(&mut x, pass);
-        x
+        Ok(x)
     }
 
     fn layer(&self, l: &Layer, x: &[f32], lens: &[usize], relative: Option<&[f32]>, pass: &Pass) -> Vec<f32> {
@@ -263,10 +273,10 @@ impl PostNormEncoder {
 }
 
 impl FastArchitecture for PostNormEncoder {
-    fn forward(&self, texts: &[&Tokens], pass: &Pass) -> Vec<f32> {
+    fn forward(&self, texts: &[&Tokens], pass: &Pass) -> crate::core::Result<Vec<f32>> {
         let lens: Vec<usize> = texts.iter().map(|t| t.len()).collect();
         let total: usize = lens.iter().sum();
-        let mut x = self.embed(texts, total, pass);
+        let mut x = self.embed(texts, total, pass)?;
         let longest = lens.iter().copied().max().unwrap_or(0);
         let relative = self
             .relative_bias
@@ -275,13 +285,14 @@ impl FastArchitecture for PostNormEncoder {
         for layer in &self.layers {
             x = self.layer(layer, &x, &lens, relative.as_deref(), pass);
         }
-        x
+        Ok(x)
     }
 }
 
 /// An architecture's weight loader: `config.json`'s shared fields → the
 /// post-norm weights under its names.
-pub(super) type Load = fn(VarBuilder, &TransformerConfig) -> Result<TransformerWeights>;
+/// The word table is read in place where the `TableSource` allows.
+pub(super) type Load = fn(VarBuilder, &TransformerConfig, TableSource) -> Result<TransformerWeights>;
 /// candle-transformers' model of the architecture, for the reference
 /// engine (`model/library_reference.rs`); `None` where this build lacks it.
 pub(super) type LoadLibrary = fn(VarBuilder<'static>, &TransformerConfig) -> Result<Option<LibraryModel>>;
@@ -290,7 +301,7 @@ pub(super) type LoadLibrary = fn(VarBuilder<'static>, &TransformerConfig) -> Res
 /// runs candle-transformers' model built by `library`, if any (and if
 /// this build has it), else ours.
 pub(super) fn open_with(src: super::Source, load: Load, library: Option<LoadLibrary>) -> crate::core::Result<(super::Built, usize)> {
-    let weights = load(src.vb.clone(), src.config).map_err(|e| src.weights_error(e))?;
+    let weights = load(src.vb.clone(), src.config, src.tables()).map_err(|e| src.weights_error(e))?;
     let limit = weights.position_limit();
     let built = match (src.engine, library) {
         (Engine::Fast, _) => super::pack(&src, |packing| PostNormEncoder::pack(weights, packing))?,

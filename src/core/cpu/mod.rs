@@ -45,7 +45,9 @@ fn started_team() -> Result<&'static team::Team, crate::core::Error> {
 pub(crate) trait FastArchitecture: Send + Sync {
     /// The hidden states of every token of every text, texts one after
     /// another: (Σ lengths) × hidden, row-major.
-    fn forward(&self, texts: &[&Tokens], pass: &Pass) -> Vec<f32>;
+    /// Fails only where reading the model's file does (an embedding table
+    /// read in place, from a file changed since).
+    fn forward(&self, texts: &[&Tokens], pass: &Pass) -> Result<Vec<f32>, crate::core::Error>;
 }
 
 /// How this process packs a model's linear layers: its CPU path (fixed now
@@ -90,10 +92,10 @@ impl PackedModel {
     /// the team's helpers (see `team`).
     pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Result<Vec<f32>, crate::core::Error> {
         let team = started_team()?;
-        Ok(if others_waiting {
+        if others_waiting {
             team.pass_on_leader(threads, |pass| self.0.forward(texts, pass))
         } else {
             team.pass(threads, |pass| self.0.forward(texts, pass))
-        })
+        }
     }
 }

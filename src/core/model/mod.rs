@@ -9,6 +9,7 @@
 //! ModernBERT (`arch/modernbert.rs`'s).
 
 mod config;
+mod embedding_table;
 pub(crate) mod library_reference;
 mod modernbert_reference;
 mod pickle_check;
@@ -21,6 +22,7 @@ use crate::core::arch::modernbert::ModernBertWeights;
 use crate::core::arch::post_norm::TransformerWeights;
 
 pub(crate) use config::{Activation, ConfigFile, TransformerConfig, ACTIVATIONS};
+pub(crate) use embedding_table::{EmbeddingTable, TableSource};
 pub(crate) use weights::{model_root, open as open_weights};
 
 /// A model's weights for the reference engine.

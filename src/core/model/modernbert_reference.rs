@@ -52,7 +52,7 @@ pub(crate) fn forward(w: &ModernBertWeights, input_ids: &Tensor, mask: Option<&T
     let cfg = &w.config;
     let (b, s) = input_ids.dims2()?;
     let device = input_ids.device();
-    let mut x = w.tok_embeddings.embedding(&input_ids.flatten_all()?)?.reshape((b, s, cfg.hidden))?;
+    let mut x = w.tok_embeddings.embedding(input_ids)?.reshape((b, s, cfg.hidden))?;
     x = norm(&x, &w.emb_norm)?;
     // Padding: (1 - mask) · f32::MIN as (batch, 1, 1, seq).
     let padding = mask

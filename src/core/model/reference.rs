@@ -24,7 +24,7 @@ pub(crate) fn forward(w: &TransformerWeights, input_ids: &Tensor, type_ids: &Ten
     let h = w.hidden_size();
     let offset = w.position_offset as u32;
     let positions = Tensor::arange(offset, offset + s as u32, input_ids.device())?;
-    let mut x = w.word.embedding(&input_ids.flatten_all()?)?.reshape((b, s, h))?;
+    let mut x = w.word.embedding(input_ids)?.reshape((b, s, h))?;
     if let Some(tt) = &w.token_type {
         x = x.add(&tt.embedding(&type_ids.flatten_all()?)?.reshape((b, s, h))?)?;
     }
