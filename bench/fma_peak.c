@@ -5,19 +5,35 @@
  *   gcc -O2 -mavx512f -mfma -pthread bench/fma_peak.c -o fma_peak_avx512  # 16 lanes, FMA
  *   gcc -O2 -mavx2 -mfma    -pthread bench/fma_peak.c -o fma_peak_avx2    #  8 lanes, FMA
  *   gcc -O2                 -pthread bench/fma_peak.c -o fma_peak_portable # SSE2: 4 lanes, multiply then add
- *   ./fma_peak_<path> [threads=2] [reps=5]
+ *   ./fma_peak_<path> [threads=2] [reps=5] [kind=fp32]
  *
  * (The portable path is plain Rust, which on x86-64 compiles to SSE2 without
  * FMA: its ceiling is separate multiplies and adds on 4 lanes.)
  *
  * Prints one JSON object: the path, best and median GFLOP/s over reps, all
  * threads together. Part of bench/run.sh; each path's figure is the "peak"
- * that path's effective GFLOP/s are divided by. */
+ * that path's effective GFLOP/s are divided by.
+ *
+ * The narrower number formats' ceilings, in GOP/s (a multiply-add is 2 ops,
+ * as in GFLOP/s), whatever the path the binary was built for; each is run
+ * only where the CPU has its instructions, else the object says
+ * "supported": false:
+ *   int8            the fast engine's AVX2 INT8 kernel, instruction for
+ *                   instruction (linear_int8_avx2.rs): per row and group of 4
+ *                   inputs, a broadcast, xor, abs, then for each of 2 weight
+ *                   registers vpsignb, vpmaddubsw, vpmaddwd, vpaddd; 4 rows.
+ *                   Exact (no int16 saturation).
+ *   int8-saturating vpmaddubsw, vpmaddwd, vpaddd: what AVX2 INT8 kernels that
+ *                   accept int16 saturation (ONNX Runtime's) run.
+ *   vnni-256        AVX-VNNI vpdpbusd on 256 bits; vnni-512: AVX512-VNNI on 512.
+ *   bf16-512        AVX512_BF16 vdpbf16ps. (On AVX2 the BF16 path widens
+ *                   bfloat16 to float32 and runs FMAs: its ceiling is fp32's.) */
 #define _GNU_SOURCE
 #include <immintrin.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #if defined(__AVX512F__) && defined(__FMA__)
@@ -80,6 +96,146 @@ static void *worker(void *arg) {
     return NULL;
 }
 
+/* The narrower formats. Each worker runs NARROW_ITERS iterations of 4 rows
+ * of its sequence on 8 independent accumulators, the inputs broadcast from a
+ * small table that varies per iteration (as the kernel's do per group), so
+ * nothing can be hoisted out of the loop. */
+#define NARROW_ITERS 20000000L
+static int xs[64];
+
+struct narrow {
+    const char *name;
+    const char *feature; /* for __builtin_cpu_supports */
+    double macs_per_iter;
+    void *(*worker)(void *);
+};
+
+#ifdef __x86_64__
+#define SINK_I256(acc) do { __m256i s_ = acc[0]; for (int j = 1; j < 8; j++) s_ = _mm256_add_epi32(s_, acc[j]); \
+    sink += (float)_mm256_extract_epi32(s_, 0); } while (0)
+
+__attribute__((target("avx2"))) static void *int8_exact(void *arg) {
+    (void)arg;
+    __m256i w0 = _mm256_set1_epi8(3), w1 = _mm256_set1_epi8(-5), ones = _mm256_set1_epi16(1), centre = _mm256_set1_epi8(-128);
+    __m256i acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
+    pthread_barrier_wait(&start);
+    for (long it = 0; it < NARROW_ITERS; it++) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            __m256i xv = _mm256_set1_epi32(xs[(it * 4 + i) & 63]);
+            __m256i centred = _mm256_xor_si256(xv, centre);
+            __m256i magnitude = _mm256_abs_epi8(centred);
+            __m256i p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w0, centred));
+            __m256i p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w1, centred));
+            acc[2 * i] = _mm256_add_epi32(acc[2 * i], _mm256_madd_epi16(p0, ones));
+            acc[2 * i + 1] = _mm256_add_epi32(acc[2 * i + 1], _mm256_madd_epi16(p1, ones));
+        }
+    }
+    SINK_I256(acc);
+    return NULL;
+}
+
+__attribute__((target("avx2"))) static void *int8_saturating(void *arg) {
+    (void)arg;
+    __m256i w0 = _mm256_set1_epi8(3), w1 = _mm256_set1_epi8(-5), ones = _mm256_set1_epi16(1);
+    __m256i acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
+    pthread_barrier_wait(&start);
+    for (long it = 0; it < NARROW_ITERS; it++) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            __m256i xv = _mm256_set1_epi32(xs[(it * 4 + i) & 63]);
+            acc[2 * i] = _mm256_add_epi32(acc[2 * i], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w0), ones));
+            acc[2 * i + 1] = _mm256_add_epi32(acc[2 * i + 1], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w1), ones));
+        }
+    }
+    SINK_I256(acc);
+    return NULL;
+}
+
+__attribute__((target("avx2,avxvnni"))) static void *vnni_256(void *arg) {
+    (void)arg;
+    __m256i w0 = _mm256_set1_epi8(3), w1 = _mm256_set1_epi8(-5);
+    __m256i acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
+    pthread_barrier_wait(&start);
+    for (long it = 0; it < NARROW_ITERS; it++) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            __m256i xv = _mm256_set1_epi32(xs[(it * 4 + i) & 63]);
+            acc[2 * i] = _mm256_dpbusd_avx_epi32(acc[2 * i], xv, w0);
+            acc[2 * i + 1] = _mm256_dpbusd_avx_epi32(acc[2 * i + 1], xv, w1);
+        }
+    }
+    SINK_I256(acc);
+    return NULL;
+}
+
+__attribute__((target("avx512f,avx512vnni"))) static void *vnni_512(void *arg) {
+    (void)arg;
+    __m512i w0 = _mm512_set1_epi8(3), w1 = _mm512_set1_epi8(-5);
+    __m512i acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_si512();
+    pthread_barrier_wait(&start);
+    for (long it = 0; it < NARROW_ITERS; it++) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            __m512i xv = _mm512_set1_epi32(xs[(it * 4 + i) & 63]);
+            acc[2 * i] = _mm512_dpbusd_epi32(acc[2 * i], xv, w0);
+            acc[2 * i + 1] = _mm512_dpbusd_epi32(acc[2 * i + 1], xv, w1);
+        }
+    }
+    __m512i s = acc[0];
+    for (int j = 1; j < 8; j++) s = _mm512_add_epi32(s, acc[j]);
+    sink += (float)_mm512_reduce_add_epi32(s);
+    return NULL;
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void *bf16_512(void *arg) {
+    (void)arg;
+    __m512bh w0 = (__m512bh)_mm512_set1_epi16(0x3f80), w1 = (__m512bh)_mm512_set1_epi16(0x3c00);
+    __m512 acc[8];
+    for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_ps();
+    pthread_barrier_wait(&start);
+    for (long it = 0; it < NARROW_ITERS; it++) {
+#pragma GCC unroll 4
+        for (int i = 0; i < 4; i++) {
+            __m512bh xv = (__m512bh)_mm512_set1_epi32(xs[(it * 4 + i) & 63]);
+            acc[2 * i] = _mm512_dpbf16_ps(acc[2 * i], xv, w0);
+            acc[2 * i + 1] = _mm512_dpbf16_ps(acc[2 * i + 1], xv, w1);
+        }
+    }
+    __m512 s = acc[0];
+    for (int j = 1; j < 8; j++) s = _mm512_add_ps(s, acc[j]);
+    sink += _mm512_reduce_add_ps(s);
+    return NULL;
+}
+
+/* Multiply-adds per iteration: 4 rows x 2 registers x (bytes or bf16 pairs per register). */
+static const struct narrow NARROW[] = {
+    {"int8", "avx2", 4 * 2 * 32, int8_exact},
+    {"int8-saturating", "avx2", 4 * 2 * 32, int8_saturating},
+    {"vnni-256", "avxvnni", 4 * 2 * 32, vnni_256},
+    {"vnni-512", "avx512vnni", 4 * 2 * 64, vnni_512},
+    {"bf16-512", "avx512bf16", 4 * 2 * 32, bf16_512},
+};
+#define N_NARROW (sizeof NARROW / sizeof NARROW[0])
+
+static int cpu_has(const char *feature) {
+    __builtin_cpu_init();
+    if (!strcmp(feature, "avx2")) return __builtin_cpu_supports("avx2");
+    if (!strcmp(feature, "avxvnni")) return __builtin_cpu_supports("avxvnni");
+    if (!strcmp(feature, "avx512vnni")) return __builtin_cpu_supports("avx512vnni");
+    if (!strcmp(feature, "avx512bf16")) return __builtin_cpu_supports("avx512bf16");
+    return 0;
+}
+#else
+static const struct narrow NARROW[] = {{"", "", 0, NULL}};
+#define N_NARROW 0
+static int cpu_has(const char *feature) { (void)feature; return 0; }
+#endif
+
 static int cmp(const void *x, const void *y) {
     double a = *(const double *)x, b = *(const double *)y;
     return (a > b) - (a < b);
@@ -88,24 +244,48 @@ static int cmp(const void *x, const void *y) {
 int main(int argc, char **argv) {
     int threads = argc > 1 ? atoi(argv[1]) : 2;
     int reps = argc > 2 ? atoi(argv[2]) : 5;
+    const char *kind = argc > 3 ? argv[3] : "fp32";
     if (threads < 1 || reps < 1) {
-        fprintf(stderr, "usage: fma_peak [threads>=1] [reps>=1]\n");
+        fprintf(stderr, "usage: fma_peak [threads>=1] [reps>=1] [fp32|int8|int8-saturating|vnni-256|vnni-512|bf16-512]\n");
         return 2;
+    }
+    void *(*work)(void *) = worker;
+    double ops_per_thread = (double)ITERS * ACC * LANES * 2;
+    if (strcmp(kind, "fp32") != 0) {
+        const struct narrow *n = NULL;
+        for (unsigned k = 0; k < N_NARROW; k++)
+            if (!strcmp(kind, NARROW[k].name)) n = &NARROW[k];
+        if (!n) {
+            fprintf(stderr, "fma_peak: unknown kind %s\n", kind);
+            return 2;
+        }
+        if (!cpu_has(n->feature)) {
+            printf("{\"path\": \"%s\", \"kind\": \"%s\", \"supported\": false}\n", PATH, kind);
+            return 0;
+        }
+        for (int i = 0; i < 64; i++) xs[i] = 0x01020304 * (i + 1) ^ (i << 9);
+        work = n->worker;
+        ops_per_thread = NARROW_ITERS * n->macs_per_iter * 2;
     }
     double *gflops = calloc(reps, sizeof *gflops);
     pthread_t *tid = calloc(threads, sizeof *tid);
     for (int r = 0; r < reps; r++) {
         pthread_barrier_init(&start, NULL, threads + 1);
-        for (int t = 0; t < threads; t++) pthread_create(&tid[t], NULL, worker, NULL);
+        for (int t = 0; t < threads; t++) pthread_create(&tid[t], NULL, work, NULL);
         pthread_barrier_wait(&start);
         double t0 = now();
         for (int t = 0; t < threads; t++) pthread_join(tid[t], NULL);
         double s = now() - t0;
         pthread_barrier_destroy(&start);
-        gflops[r] = (double)threads * ITERS * ACC * LANES * 2 / s / 1e9;
+        gflops[r] = threads * ops_per_thread / s / 1e9;
     }
     qsort(gflops, reps, sizeof *gflops, cmp);
-    printf("{\"path\": \"%s\", \"threads\": %d, \"reps\": %d, \"gflops_best\": %.1f, \"gflops_median\": %.1f, \"gflops_min\": %.1f}\n",
-           PATH, threads, reps, gflops[reps - 1], gflops[reps / 2], gflops[0]);
+    if (work == worker)
+        printf("{\"path\": \"%s\", \"threads\": %d, \"reps\": %d, \"gflops_best\": %.1f, \"gflops_median\": %.1f, \"gflops_min\": %.1f}\n",
+               PATH, threads, reps, gflops[reps - 1], gflops[reps / 2], gflops[0]);
+    else
+        printf("{\"path\": \"%s\", \"kind\": \"%s\", \"supported\": true, \"threads\": %d, \"reps\": %d, "
+               "\"gops_best\": %.1f, \"gops_median\": %.1f, \"gops_min\": %.1f}\n",
+               PATH, kind, threads, reps, gflops[reps - 1], gflops[reps / 2], gflops[0]);
     return 0;
 }

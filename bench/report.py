@@ -29,6 +29,15 @@ def load(out, name):
         return json.load(f)
 
 
+def narrow_peaks(out):
+    """fma_narrow.jsonl (bench/fma_peak.c's int8 and bf16 kinds): kind -> its object."""
+    path = os.path.join(out, "fma_narrow.jsonl")
+    if not os.path.exists(path):
+        return {}
+    with open(path) as f:
+        return {o["kind"]: o for o in map(json.loads, filter(str.strip, f))}
+
+
 def med(xs):
     return statistics.median(xs) if xs else None
 
@@ -282,6 +291,7 @@ def main():
 
     # Precisions (phase precision): the Rust core at batch 32 and one text at a time.
     prec = load(out, "precision.json")
+    narrow = narrow_peaks(out)
     if prec and "fp32" in prec:
         fp32_rate, fp32_lat = med(prec["fp32"]["batch32_sent_per_s"]), prec["fp32"]["single_ms_p50"]
         goals = {"bf16": (1.6, 0.7), "int8": (2.5, None)}
@@ -296,6 +306,11 @@ def main():
                 note += f"; latency {lat / fp32_lat:.2f}× FP32's"
                 if lat_goal:
                     note += f" (≤ {lat_goal}× {check(lat / fp32_lat <= lat_goal)})"
+            if name == "int8" and "int8" in narrow and gf_rate(med(rates)) is not None:
+                ceiling = narrow["int8"]["gops_best"]
+                note += f"; {100 * gf_rate(med(rates)) / ceiling:.0f}% of the exact int8 sequence's peak ({ceiling:.0f} GOP/s)"
+            if name == "bf16" and not narrow.get("bf16-512", {}).get("supported"):
+                note += "; no AVX512_BF16 here: widened to fp32, so the fp32 FMA peak is its ceiling"
             t.add(f"batch 32, sent/s, {name.upper()}", "sbert4j Rust core", r0(med(rates)), spread(rates, r0), "",
                   gf_rate(med(rates)), peak, note)
 
@@ -405,6 +420,15 @@ def main():
         if f:
             t.add(f"FMA peak ({path}, {f['threads']} threads)", "bench/fma_peak.c", f"{f['gflops_median']:.0f} GFLOP/s",
                   f"{f['gflops_min']:.0f}–{f['gflops_best']:.0f}", "", None, None, "best of reps: that path's % peak denominator")
+    for kind, what in (("int8", "exact AVX2 int8 (sbert4j's kernel)"), ("int8-saturating", "saturating AVX2 int8 (ONNX Runtime's kind)"),
+                       ("vnni-256", "AVX-VNNI int8"), ("vnni-512", "AVX512-VNNI int8"), ("bf16-512", "AVX512_BF16 dot")):
+        f = narrow.get(kind)
+        if f and f.get("supported"):
+            ratio = f" = {f['gops_best'] / fma['gflops_best']:.2f}× the fp32 FMA peak" if fma else ""
+            t.add(f"{what} peak ({f['threads']} threads)", "bench/fma_peak.c", f"{f['gops_median']:.0f} GOP/s",
+                  f"{f['gops_min']:.0f}–{f['gops_best']:.0f}", "", None, None, f"best of reps{ratio}")
+        elif f:
+            t.add(f"{what} peak", "bench/fma_peak.c", "not on this CPU", "", "", None, None, "")
     if fma and not any(load(out, f"fma_{p}.json") for p in ("avx512", "avx2", "portable")):
         t.add("FMA peak (2 threads)", "bench/fma_peak.c", f"{fma['gflops_median']:.0f} GFLOP/s",
               f"{fma['gflops_min']:.0f}–{fma['gflops_best']:.0f}", "", None, None, "best of reps is the % peak denominator" if peak_note == "measured" else "")

@@ -54,7 +54,7 @@ CORPUS=$ROOT/bench/sentences.txt
 VENV=${SBERT4J_BENCH_VENV:-$ROOT/bench/.venv}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
-rm -f "$OUT"/*.json "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/mpnet.onnx* "$OUT"/report.md "$OUT"/fma_peak*
+rm -f "$OUT"/*.json "$OUT"/*.jsonl "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/mpnet.onnx* "$OUT"/report.md "$OUT"/fma_peak*
 rm -rf "$OUT/classes" "$OUT/mpnet"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)" >&2; }
@@ -124,6 +124,13 @@ if has_phase fma; then
             echo "no gcc: no peak for the $p path" >&2
         fi
     done
+    # The narrower formats' ceilings (bench/fma_peak.c's header), from the best path's binary.
+    if [ "${PATHS[0]}" != portable ] && [ -x "$OUT/fma_peak_${PATHS[0]}" ]; then
+        step "int8 and bf16 dot peaks: bench/fma_peak.c on $THREADS threads"
+        for kind in int8 int8-saturating vnni-256 vnni-512 bf16-512; do
+            "$OUT/fma_peak_${PATHS[0]}" "$THREADS" 5 "$kind"
+        done | tee "$OUT/fma_narrow.jsonl" >&2
+    fi
     if [ -z "$PEAK" ] && [ -s "$OUT/fma_${PATHS[0]}.json" ]; then
         cp "$OUT/fma_${PATHS[0]}.json" "$OUT/fma.json"
         PEAK_SOURCE="measured, ${PATHS[0]} path"
