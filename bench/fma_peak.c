@@ -111,106 +111,75 @@ struct narrow {
 };
 
 #ifdef __x86_64__
-#define SINK_I256(acc) do { __m256i s_ = acc[0]; for (int j = 1; j < 8; j++) s_ = _mm256_add_epi32(s_, acc[j]); \
-    sink += (float)_mm256_extract_epi32(s_, 0); } while (0)
-
-__attribute__((target("avx2"))) static void *int8_exact(void *arg) {
-    (void)arg;
-    __m256i w0 = _mm256_set1_epi8(3), w1 = _mm256_set1_epi8(-5), ones = _mm256_set1_epi16(1), centre = _mm256_set1_epi8(-128);
-    __m256i acc[8];
-    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
-    pthread_barrier_wait(&start);
-    for (long it = 0; it < NARROW_ITERS; it++) {
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; i++) {
-            __m256i xv = _mm256_set1_epi32(xs[(it * 4 + i) & 63]);
-            __m256i centred = _mm256_xor_si256(xv, centre);
-            __m256i magnitude = _mm256_abs_epi8(centred);
-            __m256i p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w0, centred));
-            __m256i p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w1, centred));
-            acc[2 * i] = _mm256_add_epi32(acc[2 * i], _mm256_madd_epi16(p0, ones));
-            acc[2 * i + 1] = _mm256_add_epi32(acc[2 * i + 1], _mm256_madd_epi16(p1, ones));
-        }
+/* A worker: 8 accumulators of ACC_T (zeroed by ZERO); per iteration, 4 rows,
+ * each an input broadcast from xs (X_T xv = BCAST(...)) and STEP(acc of its
+ * first weight register, acc of its second, xv); the sum goes to sink. */
+#define NARROW_WORKER(fn, features, ACC_T, ZERO, X_T, BCAST, STEP, REDUCE) \
+    __attribute__((target(features))) static void *fn(void *arg) {          \
+        (void)arg;                                                          \
+        ACC_T acc[8];                                                       \
+        for (int j = 0; j < 8; j++) acc[j] = ZERO;                          \
+        pthread_barrier_wait(&start);                                       \
+        for (long it = 0; it < NARROW_ITERS; it++) {                        \
+            _Pragma("GCC unroll 4") for (int i = 0; i < 4; i++) {           \
+                X_T xv = BCAST(xs[(it * 4 + i) & 63]);                      \
+                STEP(acc[2 * i], acc[2 * i + 1], xv);                       \
+            }                                                               \
+        }                                                                   \
+        sink += REDUCE(acc);                                                \
+        return NULL;                                                        \
     }
-    SINK_I256(acc);
-    return NULL;
+
+/* The two weight registers of every kind: constants (loads in the kernels). */
+#define W0 3
+#define W1 -5
+
+/* sbert4j's AVX2 INT8 kernel: x - 128, its magnitude, the weights with its sign. */
+#define STEP_INT8(a0, a1, x) do {                                                                            \
+        __m256i c_ = _mm256_xor_si256(x, _mm256_set1_epi8(-128)), m_ = _mm256_abs_epi8(c_), one_ = _mm256_set1_epi16(1); \
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(m_, _mm256_sign_epi8(_mm256_set1_epi8(W0), c_)), one_)); \
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(m_, _mm256_sign_epi8(_mm256_set1_epi8(W1), c_)), one_)); \
+    } while (0)
+#define STEP_INT8_SATURATING(a0, a1, x) do {                                                         \
+        __m256i one_ = _mm256_set1_epi16(1);                                                         \
+        a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(x, _mm256_set1_epi8(W0)), one_)); \
+        a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(x, _mm256_set1_epi8(W1)), one_)); \
+    } while (0)
+#define STEP_VNNI_256(a0, a1, x) do {                                        \
+        a0 = _mm256_dpbusd_avx_epi32(a0, x, _mm256_set1_epi8(W0));           \
+        a1 = _mm256_dpbusd_avx_epi32(a1, x, _mm256_set1_epi8(W1));           \
+    } while (0)
+#define STEP_VNNI_512(a0, a1, x) do {                                        \
+        a0 = _mm512_dpbusd_epi32(a0, x, _mm512_set1_epi8(W0));               \
+        a1 = _mm512_dpbusd_epi32(a1, x, _mm512_set1_epi8(W1));               \
+    } while (0)
+#define STEP_BF16_512(a0, a1, x) do {                                        \
+        a0 = _mm512_dpbf16_ps(a0, x, (__m512bh)_mm512_set1_epi16(0x3f80));   \
+        a1 = _mm512_dpbf16_ps(a1, x, (__m512bh)_mm512_set1_epi16(0x3c00));   \
+    } while (0)
+#define BCAST_BF16(v) ((__m512bh)_mm512_set1_epi32(v))
+
+__attribute__((target("avx2"))) static float sum_i256(__m256i *acc) {
+    __m256i s = acc[0];
+    for (int j = 1; j < 8; j++) s = _mm256_add_epi32(s, acc[j]);
+    return (float)_mm256_extract_epi32(s, 0);
 }
-
-__attribute__((target("avx2"))) static void *int8_saturating(void *arg) {
-    (void)arg;
-    __m256i w0 = _mm256_set1_epi8(3), w1 = _mm256_set1_epi8(-5), ones = _mm256_set1_epi16(1);
-    __m256i acc[8];
-    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
-    pthread_barrier_wait(&start);
-    for (long it = 0; it < NARROW_ITERS; it++) {
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; i++) {
-            __m256i xv = _mm256_set1_epi32(xs[(it * 4 + i) & 63]);
-            acc[2 * i] = _mm256_add_epi32(acc[2 * i], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w0), ones));
-            acc[2 * i + 1] = _mm256_add_epi32(acc[2 * i + 1], _mm256_madd_epi16(_mm256_maddubs_epi16(xv, w1), ones));
-        }
-    }
-    SINK_I256(acc);
-    return NULL;
-}
-
-__attribute__((target("avx2,avxvnni"))) static void *vnni_256(void *arg) {
-    (void)arg;
-    __m256i w0 = _mm256_set1_epi8(3), w1 = _mm256_set1_epi8(-5);
-    __m256i acc[8];
-    for (int j = 0; j < 8; j++) acc[j] = _mm256_setzero_si256();
-    pthread_barrier_wait(&start);
-    for (long it = 0; it < NARROW_ITERS; it++) {
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; i++) {
-            __m256i xv = _mm256_set1_epi32(xs[(it * 4 + i) & 63]);
-            acc[2 * i] = _mm256_dpbusd_avx_epi32(acc[2 * i], xv, w0);
-            acc[2 * i + 1] = _mm256_dpbusd_avx_epi32(acc[2 * i + 1], xv, w1);
-        }
-    }
-    SINK_I256(acc);
-    return NULL;
-}
-
-__attribute__((target("avx512f,avx512vnni"))) static void *vnni_512(void *arg) {
-    (void)arg;
-    __m512i w0 = _mm512_set1_epi8(3), w1 = _mm512_set1_epi8(-5);
-    __m512i acc[8];
-    for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_si512();
-    pthread_barrier_wait(&start);
-    for (long it = 0; it < NARROW_ITERS; it++) {
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; i++) {
-            __m512i xv = _mm512_set1_epi32(xs[(it * 4 + i) & 63]);
-            acc[2 * i] = _mm512_dpbusd_epi32(acc[2 * i], xv, w0);
-            acc[2 * i + 1] = _mm512_dpbusd_epi32(acc[2 * i + 1], xv, w1);
-        }
-    }
+__attribute__((target("avx512f"))) static float sum_i512(__m512i *acc) {
     __m512i s = acc[0];
     for (int j = 1; j < 8; j++) s = _mm512_add_epi32(s, acc[j]);
-    sink += (float)_mm512_reduce_add_epi32(s);
-    return NULL;
+    return (float)_mm512_reduce_add_epi32(s);
 }
-
-__attribute__((target("avx512f,avx512bf16"))) static void *bf16_512(void *arg) {
-    (void)arg;
-    __m512bh w0 = (__m512bh)_mm512_set1_epi16(0x3f80), w1 = (__m512bh)_mm512_set1_epi16(0x3c00);
-    __m512 acc[8];
-    for (int j = 0; j < 8; j++) acc[j] = _mm512_setzero_ps();
-    pthread_barrier_wait(&start);
-    for (long it = 0; it < NARROW_ITERS; it++) {
-#pragma GCC unroll 4
-        for (int i = 0; i < 4; i++) {
-            __m512bh xv = (__m512bh)_mm512_set1_epi32(xs[(it * 4 + i) & 63]);
-            acc[2 * i] = _mm512_dpbf16_ps(acc[2 * i], xv, w0);
-            acc[2 * i + 1] = _mm512_dpbf16_ps(acc[2 * i + 1], xv, w1);
-        }
-    }
+__attribute__((target("avx512f"))) static float sum_ps512(__m512 *acc) {
     __m512 s = acc[0];
     for (int j = 1; j < 8; j++) s = _mm512_add_ps(s, acc[j]);
-    sink += _mm512_reduce_add_ps(s);
-    return NULL;
+    return _mm512_reduce_add_ps(s);
 }
+
+NARROW_WORKER(int8_exact, "avx2", __m256i, _mm256_setzero_si256(), __m256i, _mm256_set1_epi32, STEP_INT8, sum_i256)
+NARROW_WORKER(int8_saturating, "avx2", __m256i, _mm256_setzero_si256(), __m256i, _mm256_set1_epi32, STEP_INT8_SATURATING, sum_i256)
+NARROW_WORKER(vnni_256, "avx2,avxvnni", __m256i, _mm256_setzero_si256(), __m256i, _mm256_set1_epi32, STEP_VNNI_256, sum_i256)
+NARROW_WORKER(vnni_512, "avx512f,avx512vnni", __m512i, _mm512_setzero_si512(), __m512i, _mm512_set1_epi32, STEP_VNNI_512, sum_i512)
+NARROW_WORKER(bf16_512, "avx512f,avx512bf16", __m512, _mm512_setzero_ps(), __m512bh, BCAST_BF16, STEP_BF16_512, sum_ps512)
 
 /* Multiply-adds per iteration: 4 rows x 2 registers x (bytes or bf16 pairs per register). */
 static const struct narrow NARROW[] = {
