@@ -4,14 +4,24 @@
 //! structure (BERT + XLM-R Unigram tokenizer, mean pooling, no Normalize,
 //! max_seq_length 128), XLM-RoBERTa (positions from padding_idx + 1, CLS
 //! pooling, Normalize), DistilBERT (max pooling), pytorch_model.bin weights
-//! and mean_sqrt_len pooling.
+//! and mean_sqrt_len pooling; and the two ModernBERT fixtures of
+//! tests/reference/make_arch_fixtures.py (`modernbert.rs` has what is
+//! particular to them).
 
 mod common;
 
 use common::*;
 use sbert4j::{Encoder, EncoderOptions, Engine};
 
-const MODELS: [&str; 5] = ["seed-standin", "xlm-roberta-cls", "distilbert-max", "bert-pytorch-bin", "bert-mean-sqrt-len"];
+const MODELS: [&str; 7] = [
+    "seed-standin",
+    "xlm-roberta-cls",
+    "distilbert-max",
+    "bert-pytorch-bin",
+    "bert-mean-sqrt-len",
+    "modernbert-mean-st6",
+    "modernbert-cls-bias-st6",
+];
 const TOL: f32 = 1e-5;
 
 fn open(name: &str, engine: Engine, batch_size: usize) -> Encoder {
@@ -30,6 +40,11 @@ fn every_fixture_matches_sentence_transformers() {
             for (text, want) in case.texts.iter().zip(&case.vectors) {
                 let got = encoder.encode(text).unwrap();
                 assert_close(&got, want, TOL, &format!("{name}, {engine:?} engine, text {:?}", text.chars().take(30).collect::<String>()));
+            }
+            // Batched: padded and masked in the reference engine, packed in
+            // the fast one.
+            for (i, (got, want)) in encoder.encode_batch(&case.texts).unwrap().iter().zip(&case.vectors).enumerate() {
+                assert_close(got, want, TOL, &format!("{name}, {engine:?} engine, batched, text {i}"));
             }
         }
     }

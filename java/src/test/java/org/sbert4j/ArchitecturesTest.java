@@ -17,7 +17,8 @@ import org.junit.rules.TemporaryFolder;
 
 /**
  * The architectures beside the default model, from Java: each small random-weight fixture model
- * (tests/reference/make_test_models.py) against sentence-transformers' vectors for it.
+ * (tests/reference/make_test_models.py, make_arch_fixtures.py) against sentence-transformers'
+ * vectors for it, text by text and batched.
  */
 public class ArchitecturesTest {
     private static final float TOL = 1e-5f;
@@ -28,6 +29,10 @@ public class ArchitecturesTest {
         {"distilbert-max", false, 128},     // DistilBertModel, max pooling
         {"bert-pytorch-bin", true, 64},     // weights in pytorch_model.bin only
         {"bert-mean-sqrt-len", false, 256}, // mean_sqrt_len_tokens pooling
+        // ModernBertModel (tests/reference/make_arch_fixtures.py): rotary positions, alternating
+        // global and sliding-window attention with texts longer than the window, GeGLU.
+        {"modernbert-mean-st6", true, 128},      // no biases, mean pooling + Normalize
+        {"modernbert-cls-bias-st6", false, 128}, // every bias, CLS pooling
     };
 
     @Rule
@@ -75,14 +80,16 @@ public class ArchitecturesTest {
 
     @Test
     public void batchesOfMixedLengthsEqualSingleTexts() throws Exception {
-        List<String> texts = new ArrayList<>(Fixtures.reference("seed-standin.reference.json").cases.get(0).texts);
-        Collections.reverse(texts);
-        texts.addAll(new ArrayList<>(texts));
-        try (SentenceEncoder single = SentenceEncoder.open(model("seed-standin"));
-                SentenceEncoder batched = SentenceEncoder.builder(model("seed-standin")).batchSize(7).open()) {
-            float[][] got = batched.encodeBatch(texts);
-            for (int i = 0; i < texts.size(); i++) {
-                assertTrue("text " + i, Fixtures.maxAbsDiff(got[i], single.encode(texts.get(i))) <= 1e-5f);
+        for (String name : new String[] {"seed-standin", "modernbert-mean-st6"}) {
+            List<String> texts = new ArrayList<>(Fixtures.reference(name + ".reference.json").cases.get(0).texts);
+            Collections.reverse(texts);
+            texts.addAll(new ArrayList<>(texts));
+            try (SentenceEncoder single = SentenceEncoder.open(model(name));
+                    SentenceEncoder batched = SentenceEncoder.builder(model(name)).batchSize(7).open()) {
+                float[][] got = batched.encodeBatch(texts);
+                for (int i = 0; i < texts.size(); i++) {
+                    assertTrue(name + ", text " + i, Fixtures.maxAbsDiff(got[i], single.encode(texts.get(i))) <= 1e-5f);
+                }
             }
         }
     }
