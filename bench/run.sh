@@ -141,12 +141,14 @@ if [ -z "$PEAK" ] && [ ! -s "$OUT/fma.json" ]; then
 fi
 
 MODE=$MODE N=$N REPS=$REPS THREADS=$THREADS PEAK=$PEAK PEAK_SOURCE=$PEAK_SOURCE CPU=$cpu LOAD=$load \
+JAVA_VERSION=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.version = //p') \
 COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown) python3 - "$OUT/meta.json" <<'EOF'
 import json, os, sys, time
 e = os.environ
 meta = {"mode": e["MODE"], "texts": int(e["N"]), "reps": int(e["REPS"]), "threads": int(e["THREADS"]),
         "cpu": e["CPU"], "cores": os.cpu_count(), "commit": e["COMMIT"], "load_at_start": float(e["LOAD"]),
-        "date": time.strftime("%Y-%m-%d %H:%M"), "peak_source": e["PEAK_SOURCE"]}
+        "date": time.strftime("%Y-%m-%d %H:%M"), "peak_source": e["PEAK_SOURCE"],
+        "java_version": e["JAVA_VERSION"] or "?"}  # the java on PATH, which every JVM phase runs
 if e["PEAK"]:
     meta["peak_gflops"] = float(e["PEAK"])
 json.dump(meta, open(sys.argv[1], "w"))
@@ -278,7 +280,7 @@ if has_phase multilingual; then
         for p in FP32 BF16 INT8; do
             step "multilingual, sbert4j from Java, $p: RSS after opening and $ML_RSS_CALLS encodes of the Chinese corpus (own JVM, -Xms256m -Xmx256m -XX:+AlwaysPreTouch)"
             "${JAVA[@]:0:1}" -Xms256m -Xmx256m -XX:+AlwaysPreTouch "${JAVA[@]:1}" rss --model "$ML_MODEL" --corpus "$ML_CORPUS" \
-                --n 1000000 --calls "$ML_RSS_CALLS" --precision "$p" --out "$ML/java_rss_${p,,}.json"
+                --n 1000000 --warmup 300 --calls "$ML_RSS_CALLS" --precision "$p" --out "$ML/java_rss_${p,,}.json"
         done
     fi
     step "multilingual, sbert4j Rust core, FP32 / BF16 / INT8: $ML_N texts in batches of 32 x $ML_REPS, and one by one"

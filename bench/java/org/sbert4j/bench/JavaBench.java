@@ -29,7 +29,7 @@ import org.sbert4j.SentenceEncoder;
  *
  * <pre>
  * JavaBench perf --model DIR --corpus FILE --n N --reps R --out OUT.json --vectors OUT.f32
- * JavaBench rss  --model DIR --corpus FILE --n N --calls K --out OUT.json [--precision FP32|BF16|INT8]
+ * JavaBench rss  --model DIR --corpus FILE --n N --calls K --out OUT.json [--precision FP32|BF16|INT8] [--warmup W]
  * JavaBench callers --model DIR --corpus FILE --n N --reps R --out OUT.json [--precision P] [--callers 16] [--vectors OUT.f32]
  * </pre>
  *
@@ -44,7 +44,8 @@ import org.sbert4j.SentenceEncoder;
  * for the agreement check.
  *
  * rss: resident set size (VmRSS) before loading, after opening, after the
- * first encode, after a warm-up pass, then every K/10 of K single encodes;
+ * first encode, after a warm-up pass (the first W of the N texts, default
+ * all), then every K/10 of K single encodes (cycling through the N texts);
  * run in its own JVM so the other phases leave nothing behind.
  *
  * callers: one encoder as a user opens it (builder defaults: micro-batching
@@ -86,7 +87,8 @@ public final class JavaBench {
                 }
                 break;
             case "rss":
-                rss(model, precision(opt), texts, Long.parseLong(opt.getOrDefault("calls", "100000")), out);
+                rss(model, precision(opt), texts, Long.parseLong(opt.getOrDefault("calls", "100000")),
+                        Integer.parseInt(opt.getOrDefault("warmup", Integer.toString(n))), out);
                 break;
             case "callers":
                 callers(model, precision(opt), texts, Integer.parseInt(opt.getOrDefault("reps", "5")),
@@ -398,7 +400,7 @@ public final class JavaBench {
 
     // ----------------------------------------------------------------- rss
 
-    private static void rss(Path model, Precision precision, List<String> texts, long calls, Json out) {
+    private static void rss(Path model, Precision precision, List<String> texts, long calls, int warmup, Json out) {
         out.put("precision", precision.name());
         out.put("weights_bytes", weightsBytes(model));
         out.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
@@ -407,7 +409,7 @@ public final class JavaBench {
             out.put("rss_after_open_kib", rssKiB());
             enc.encode(texts.get(0));
             out.put("rss_after_first_encode_kib", rssKiB());
-            for (String t : texts) {
+            for (String t : texts.subList(0, Math.min(Math.max(warmup, 0), texts.size()))) {
                 enc.encode(t);
             }
             long afterWarmup = rssKiB();
