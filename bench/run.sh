@@ -23,7 +23,8 @@
 #                    paraphrase-multilingual-MiniLM-L12-v2 (bench/make_multilingual_standin.py, cached
 #                    in ~/.cache/sbert4j-bench) on bench/zh_corpus.txt: sbert4j in each precision (Rust core;
 #                    Java: 16 callers, and RSS after 10,000 encodes, 2,000 with --quick) against
-#                    sentence-transformers, ONNX Runtime fp32 and int8 and the seed's service, 600 texts)
+#                    sentence-transformers, ONNX Runtime fp32 and int8 and the seed's service, 500 texts,
+#                    160 with --quick; about 12 minutes, 4 with --quick)
 #   --out DIR        where results go (default bench/out)
 #
 # Environment: SBERT4J_BENCH_VENV  the Python virtualenv (default bench/.venv,
@@ -37,7 +38,7 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
-ML_N=600 ML_REPS=3 ML_RSS_CALLS=10000
+ML_N=500 ML_REPS=3 ML_RSS_CALLS=10000
 THREADS=2 PEAK= PHASES=fma,paths,precision,core,java,peers,python,seed,mpnet,multilingual OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -47,7 +48,7 @@ while [ $# -gt 0 ]; do
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
