@@ -32,6 +32,8 @@
 #                                  when missing; an existing one given here is
 #                                  used as is, never installed into)
 #              SBERT4J_BENCH_PIP_ARGS  extra pip arguments for creating it
+#              SBERT4J_BENCH_CACHE  where the multilingual phase's stand-in model is
+#                                  built once (default ~/.cache/sbert4j-bench)
 # Not part of the tests. See bench/README-section.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,7 +50,7 @@ while [ $# -gt 0 ]; do
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
