@@ -12,7 +12,8 @@ sbert4j, measured the way bench/java/.../JavaBench.java measures sbert4j.
   (TorchScript exporter, opset 17, dynamic batch and sequence axes), output
   last_hidden_state; tokenization with the `tokenizers` library (truncate at
   max_seq_length, pad to the longest text of the call), mean pooling over the
-  attention mask and L2 normalization in numpy. Session: intra_op_num_threads
+  attention mask and L2 normalization (when the model has a Normalize module,
+  as sentence-transformers does) in numpy. Session: intra_op_num_threads
   = threads, inter_op_num_threads = 1, sequential, ORT_ENABLE_ALL.
 - sentence-transformers: SentenceTransformer(dir, device="cpu") with
   torch.set_num_threads(threads); encode(text) for one text,
@@ -193,6 +194,7 @@ def main():
     st = SentenceTransformer(args.model, device="cpu")
     max_len = st.max_seq_length
     dim = (getattr(st, "get_embedding_dimension", None) or st.get_sentence_embedding_dimension)()
+    normalizes = any(type(m).__name__ == "Normalize" for m in st)  # paraphrase-multilingual-MiniLM-L12-v2 has none
     tok = Tokenizer.from_file(os.path.join(args.model, "tokenizer.json"))
     tok.enable_truncation(max_length=max_len)
     tok.no_padding()
@@ -209,7 +211,7 @@ def main():
                      "transformers": transformers.__version__, "onnxruntime": ort.__version__,
                      "numpy": np.__version__},
         "threads": args.threads, "torch_threads": torch.get_num_threads(), "texts": len(texts), "reps": args.reps,
-        "max_seq_length": max_len, "dimension": dim, "tokens_per_text": tokens,
+        "max_seq_length": max_len, "dimension": dim, "normalizes": normalizes, "tokens_per_text": tokens,
     }
     os.makedirs(args.vectors_dir, exist_ok=True)
 
@@ -257,7 +259,7 @@ def main():
             hidden = sess.run(["last_hidden_state"], {n: given[n] for n in feeds})[0]
             m = mask[..., None].astype(np.float32)
             v = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-            return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+            return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12) if normalizes else v
 
         log(f"ONNX Runtime {ort.__version__}{' int8' if system == 'ortq' else ''}: {len(texts)} texts x {args.reps} reps")
         res = {}

@@ -103,6 +103,180 @@ def check(ok):
     return "✓" if ok else "✗"
 
 
+def multilingual_table(out, peak, peak_note):
+    """The multilingual phase (OUT/multilingual): the seed's workload on the
+    full-size stand-in of paraphrase-multilingual-MiniLM-L12-v2, one table with
+    its own targets. None when the phase did not run."""
+    ml = os.path.join(out, "multilingual")
+    if not os.path.isdir(ml) or not os.path.exists(os.path.join(ml, "config.json")):
+        return None
+    with open(os.path.join(ml, "config.json")) as f:
+        cfg = json.load(f)
+    meta = load(ml, "meta.json") or {}
+    prec, py, seed = load(ml, "precision.json"), load(ml, "python.json"), load(ml, "seed.json")
+    callers = {p: load(ml, f"java_callers_{p}.json") for p in ("fp32", "bf16", "int8")}
+    rss = {p: load(ml, f"java_rss_{p}.json") for p in ("fp32", "bf16", "int8")}
+    tokens = (py or {}).get("tokens_per_text")
+    flops_mean = statistics.mean(flops_per_text(t, cfg) for t in tokens) if tokens else None
+    gf_rate = lambda rate: rate * flops_mean / 1e9 if flops_mean and rate else None
+    gf_lat = lambda us: flops_mean / (us * 1e-6) / 1e9 if flops_mean and us else None
+    ms = lambda us: f"{us / 1e3:.2f} ms"
+    ms0 = lambda us: f"{us / 1e3:.2f}"
+    r0 = lambda x: f"{x:.0f}"
+    py = py or {}
+    ort_lat = med(py["ort"]["single"]["p50_us"]) if "ort" in py and "single" in py["ort"] else None
+    ortq_lat = med(py["ortq"]["single"]["p50_us"]) if "ortq" in py and "single" in py["ortq"] else None
+    ort_b32 = med(py["ort"]["batch"]["32"]["sent_per_s"]) if "ort" in py else None
+    ortq_b32 = med(py["ortq"]["batch"]["32"]["sent_per_s"]) if "ortq" in py else None
+    t = Table()
+
+    # Single-text latency p50: target ≤ 0.6× ONNX Runtime's (fp32).
+    def lat_target(us, name):
+        if not ort_lat:
+            return "≤ 0.6× ONNX Runtime fp32"
+        note = f"≤ 0.6× ONNX Runtime fp32 {check(us <= 0.6 * ort_lat)} ({us / ort_lat:.2f}×)"
+        if name == "int8" and ortq_lat:
+            note += f"; {us / ortq_lat:.2f}× ONNX Runtime int8's"
+        return note
+    if prec:
+        for p in ("fp32", "bf16", "int8"):
+            if p in prec:
+                us = prec[p]["single_ms_p50"] * 1e3
+                t.add("1-text latency p50", f"sbert4j Rust core, {p.upper()}", ms(us), "",
+                      f"{us / ort_lat:.2f}×" if ort_lat else "", gf_lat(us), peak,
+                      lat_target(us, p) + f"; p90 {prec[p]['single_ms_p90']:.2f} ms; {prec['path']} path, {prec['threads']} threads")
+    for p, c in callers.items():
+        if c and "single" in c:
+            us = med(c["single"]["p50_us"])
+            t.add("1-text latency p50", f"sbert4j encode(String), Java, {p.upper()}", ms(us), "",
+                  f"{us / ort_lat:.2f}×" if ort_lat else "", gf_lat(us), peak, lat_target(us, p) + "; one pass")
+    for key, label in (("ort", "ONNX Runtime fp32 (Python)"), ("ortq", "ONNX Runtime int8 (Python), quantize_dynamic"),
+                       ("st", "sentence-transformers")):
+        if key in py and "single" in py[key]:
+            d = py[key]["single"]
+            us = med(d["p50_us"])
+            t.add("1-text latency p50", label, ms(us), spread(d["p50_us"], ms0), f"{us / ort_lat:.2f}×" if ort_lat else "",
+                  gf_lat(med(d["mean_us"])), peak, "reference" if key == "ort" else "")
+
+    # Batch 32: target ≥ 1.5× ONNX Runtime's (fp32).
+    def rate_target(rate, name):
+        if not ort_b32:
+            return "≥ 1.5× ONNX Runtime fp32"
+        note = f"≥ 1.5× ONNX Runtime fp32 {check(rate >= 1.5 * ort_b32)} ({rate / ort_b32:.2f}×)"
+        if name == "int8" and ortq_b32:
+            note += f"; {rate / ortq_b32:.2f}× ONNX Runtime int8's"
+        return note
+    if prec:
+        for p in ("fp32", "bf16", "int8"):
+            if p in prec:
+                rates = prec[p]["batch32_sent_per_s"]
+                t.add("batch 32, sent/s", f"sbert4j Rust core, {p.upper()}", r0(med(rates)), spread(rates, r0),
+                      f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak, rate_target(med(rates), p))
+    for p, c in callers.items():
+        if c:
+            rates = c["batch32"]["sent_per_s"]
+            t.add("batch 32, sent/s", f"sbert4j encodeBatch, Java, {p.upper()}", r0(med(rates)), spread(rates, r0),
+                  f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak,
+                  rate_target(med(rates), p) + "; alternating with the 16 callers below")
+    for key, label in (("ort", "ONNX Runtime fp32 (Python)"), ("ortq", "ONNX Runtime int8 (Python), quantize_dynamic"),
+                       ("st", "sentence-transformers")):
+        if key in py and "32" in py[key].get("batch", {}):
+            rates = py[key]["batch"]["32"]["sent_per_s"]
+            t.add("batch 32, sent/s", label, r0(med(rates)), spread(rates, r0),
+                  f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak, "reference" if key == "ort" else "")
+
+    # 16 callers: target ≥ 0.95× batch 32 (same encoder, alternating pairs).
+    for p, c in callers.items():
+        if c:
+            rates, ratios = c["callers"]["sent_per_s"], c["callers_over_batch32"]
+            ratio = med(ratios)
+            note = (f"≥ 0.95× its batch 32 {check(ratio >= 0.95)} ({ratio:.2f}×, median of {len(ratios)} alternating pairs"
+                    f"{', ' + spread(ratios, lambda x: f'{x:.2f}') if len(ratios) > 1 else ''})")
+            if "mean_texts_per_pass" in c["callers"]:
+                note += f"; micro-batching, {c['callers']['mean_texts_per_pass']:.1f} texts a pass"
+            note += f"; p50 per call {ms(med(c['callers']['p50_us']))}"
+            t.add(f"{c['callers']['callers']} callers, encode(String), texts/s", f"sbert4j, Java threads, {p.upper()}",
+                  r0(med(rates)), spread(rates, r0), f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "",
+                  gf_rate(med(rates)), peak, note)
+    if "ortq" in py and "callers" in py["ortq"]:
+        rates = py["ortq"]["callers"]["sent_per_s"]
+        t.add(f"{py['ortq']['callers']['callers']} callers, texts/s", "ONNX Runtime int8 (Python threads)", r0(med(rates)),
+              spread(rates, r0), f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak,
+              "one text a call")
+    if seed:
+        for variant, label in (("plain", "seed FastAPI, plain def"), ("async", "seed FastAPI, async + sync_to_async")):
+            runs = seed.get(variant) or []
+            if runs:
+                rates = [r["requests"] / (r["duration_us"] / 1e6) for r in runs]
+                errors = sum(r["errors_status"] + r["errors_timeout"] + r["errors_connect"] + r["errors_read"] for r in runs)
+                note = f"wrk -t2 -c32, Chinese corpus; p50 {ms(med([r['p50_us'] for r in runs]))}"
+                note += f"; {errors} errors" if errors else ""
+                fp32 = callers.get("fp32")
+                if fp32:
+                    note += f"; sbert4j FP32 16 callers {med(fp32['callers']['sent_per_s']) / med(rates):.1f}× this"
+                t.add("HTTP service, req/s", label, r0(med(rates)), spread(rates, r0),
+                      f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak, note)
+
+    # Memory: RSS growth of the JVM after opening and K encodes, target ≤ 200 MiB.
+    for p, r in rss.items():
+        if not r:
+            continue
+        mib = lambda kib: kib / 1024
+        growth = mib(r["rss_after_calls_kib"] - r["rss_before_load_kib"])
+        target = f"≤ 200 MiB {check(growth <= 200)}" if r["calls"] >= 10000 else \
+            f"(target ≤ 200 MiB after 10,000: {'under' if growth <= 200 else 'over'} it after {r['calls']:,})"
+        t.add(f"RSS growth, open + {r['calls']:,} encodes", f"sbert4j, Java, {p.upper()}", f"+{growth:.0f} MiB", "", "",
+              None, None,
+              f"{target}; after open +{mib(r['rss_after_open_kib'] - r['rss_before_load_kib']):.0f}, after 1 encode "
+              f"+{mib(r['rss_after_first_encode_kib'] - r['rss_before_load_kib']):.0f}, after a pass over the corpus "
+              f"+{mib(r['rss_after_warmup_kib'] - r['rss_before_load_kib']):.0f} MiB; weights file "
+              f"{r['weights_bytes'] / 2**20:.0f} MiB; {r['calls_per_s']:.0f} calls/s")
+
+    # Same work: the vectors against sentence-transformers'.
+    st_path = os.path.join(ml, "st.npy")
+    if os.path.exists(st_path):
+        st = read_npy(st_path)
+        dim = len(st[0])
+        largest = max(abs(x) for v in st for x in v)
+        others = [(f"sbert4j {p.upper()}", os.path.join(ml, f"sbert4j_{p}.f32"), p) for p in ("fp32", "bf16", "int8")]
+        others += [("ONNX Runtime fp32", os.path.join(ml, "ort.npy"), "ort"), ("ONNX Runtime int8", os.path.join(ml, "ortq.npy"), "ortq")]
+        for name, path, key in others:
+            if not os.path.exists(path):
+                continue
+            vecs = read_f32(path, dim) if path.endswith(".f32") else read_npy(path)
+            k, cos, diff = agreement(vecs, st)
+            # The model has no Normalize: vectors are not unit length, so the difference is
+            # also given relative to the largest component of sentence-transformers' vectors.
+            rel = diff / largest if largest else float("inf")
+            note = f"min cosine {cos:.7f} over {k} texts; max abs diff / largest component {rel:.1e}"
+            if key == "fp32":
+                note += f"; parity ≤ 1e-5 relative {check(rel <= 1e-5 and cos >= 0.99999)}"
+            if key == "ortq" and "quality_vs_st" in py.get("ortq", {}):
+                note += f"; 10-nearest-neighbour overlap {100 * py['ortq']['quality_vs_st']['neighbour_overlap']:.1f}%"
+            t.add("vectors vs sentence-transformers", name, f"max abs diff {diff:.1e}", "", "", None, None, note)
+
+    lines = ["", "## The seed's workload (phase multilingual)", ""]
+    lines.append(f"- model: a full-size random-weight stand-in of paraphrase-multilingual-MiniLM-L12-v2 "
+                 f"(bench/make_multilingual_standin.py: {cfg['architectures'][0]}, {cfg['num_hidden_layers']} layers, "
+                 f"hidden {cfg['hidden_size']}, {cfg['num_attention_heads']} heads, intermediate {cfg['intermediate_size']}, "
+                 f"{cfg['vocab_size']:,} embedding rows, a 250,002-piece XLM-R style Unigram tokenizer, mean pooling, "
+                 f"max_seq_length {py.get('max_seq_length', 128)})")
+    if tokens:
+        lines.append(f"- corpus: first {len(tokens)} lines of bench/zh_corpus.txt (generated short Chinese customer-service "
+                     f"phrases); tokens per text median {med(tokens):.0f}, mean {statistics.mean(tokens):.1f}, max {max(tokens)}; "
+                     f"{flops_per_text(1, cfg) / 1e6:.1f} MFLOP/token, {flops_mean / 1e6:.0f} MFLOP per text on average")
+    lines.append(f"- repetitions: {meta.get('reps', '?')}; % FMA peak: of the fp32 FMA peak {peak:.0f} GFLOP/s ({peak_note}), "
+                 f"whatever the precision")
+    lines.append("")
+    lines.append(t.markdown())
+    lines.append("")
+    lines.append("Targets (issue #17, the seed's workload): single-text p50 ≤ 0.6× ONNX Runtime's, batch 32 ≥ 1.5×, "
+                 "16 callers ≥ 0.95× batch 32, RSS growth after opening and 10,000 encodes ≤ 200 MiB. "
+                 "\"vs ONNX Runtime\": against ONNX Runtime fp32's matching figure (for the callers and the service: "
+                 "its batch 32).")
+    return lines
+
+
 def main():
     out, model_dir = sys.argv[1], sys.argv[2]
     meta = load(out, "meta.json") or {}
@@ -445,10 +619,17 @@ def main():
     if meta.get("load_at_start", 0) > 0.5:
         lines.append(f"- **warning**: load average {meta['load_at_start']} at the start: the machine was busy, figures are low and noisy")
     lines.append(f"- repetitions: {meta.get('reps', '?')} (median, min–max); FMA peak {peak:.0f} GFLOP/s ({peak_note})")
+    java_version = (jp or jr or {}).get("java_version") or meta.get("java_version", "?")
+    if not py:  # the Python peers of the multilingual phase, when only it ran
+        py_ml = load(os.path.join(out, "multilingual"), "python.json")
+        if py_ml:
+            v = py_ml["versions"]
+            lines.append(f"- peers: torch {v['torch']}, sentence-transformers {v['sentence_transformers']}, "
+                         f"onnxruntime {v['onnxruntime']}, Python {v['python']}; Java {java_version}")
     if py:
         v = py["versions"]
         lines.append(f"- peers: torch {v['torch']}, sentence-transformers {v['sentence_transformers']}, "
-                     f"onnxruntime {v['onnxruntime']}, Python {v['python']}; Java {(jp or {}).get('java_version', '?')}")
+                     f"onnxruntime {v['onnxruntime']}, Python {v['python']}; Java {java_version}")
     lines.append("")
     lines.append(t.markdown())
     lines.append("")
@@ -456,6 +637,7 @@ def main():
                  "\"ONNX b1\" = its batch-1 rate, one text per call). Effective GFLOP/s: useful flops of the texts "
                  "(real tokens, no padding) per second (latency rows: per mean call time). "
                  "Spread: min–max over repetitions.")
+    lines += multilingual_table(out, peak, peak_note) or []
     text = "\n".join(lines) + "\n"
     with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
         f.write(text)

@@ -12,13 +12,19 @@
 #                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
 #   --rss-calls N    single encodes for the memory figure (default 100,000; 0 leaves it out)
-#   --phases LIST    comma-separated subset of fma,paths,precision,core,java,peers,python,seed,mpnet (default all;
+#   --phases LIST    comma-separated subset of fma,paths,precision,core,java,peers,python,seed,mpnet,multilingual (default all;
 #                    peers: LangChain4j's in-process all-MiniLM-L6-v2 models, plain and quantized,
 #                    beside sbert4j through LangChain4j's EmbeddingModel, in one JVM;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
 #                    each against its own peak; precision: the Rust core in FP32, BF16 and
 #                    INT8, batch 32 and single texts; mpnet: all-mpnet-base-v2 at batch 32, the
-#                    Rust core against sentence-transformers and ONNX Runtime, on N/2 texts)
+#                    Rust core against sentence-transformers and ONNX Runtime, on N/2 texts;
+#                    multilingual: the seed's workload, a full-size random-weight stand-in of
+#                    paraphrase-multilingual-MiniLM-L12-v2 (bench/make_multilingual_standin.py, cached
+#                    in ~/.cache/sbert4j-bench) on bench/zh_corpus.txt: sbert4j in each precision (Rust core;
+#                    Java: 16 callers, and RSS after 10,000 encodes, 2,000 with --quick) against
+#                    sentence-transformers, ONNX Runtime fp32 and int8 and the seed's service, 500 texts,
+#                    160 with --quick; about 12 minutes, 4 with --quick)
 #   --out DIR        where results go (default bench/out)
 #
 # Environment: SBERT4J_BENCH_VENV  the Python virtualenv (default bench/.venv,
@@ -26,22 +32,25 @@
 #                                  when missing; an existing one given here is
 #                                  used as is, never installed into)
 #              SBERT4J_BENCH_PIP_ARGS  extra pip arguments for creating it
+#              SBERT4J_BENCH_CACHE  where the multilingual phase's stand-in model is
+#                                  built once (default ~/.cache/sbert4j-bench)
 # Not part of the tests. See bench/README-section.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
-THREADS=2 PEAK= PHASES=fma,paths,precision,core,java,peers,python,seed,mpnet OUT=bench/out
+ML_N=500 ML_REPS=3 ML_RSS_CALLS=10000
+THREADS=2 PEAK= PHASES=fma,paths,precision,core,java,peers,python,seed,mpnet,multilingual OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
-        --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ;;
+        --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ML_N=160 ML_REPS=2 ML_RSS_CALLS=2000 ;;
         --rss-calls) RSS_CALLS=$2; shift ;;
         --peak) PEAK=$2; shift ;;
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -55,7 +64,7 @@ VENV=${SBERT4J_BENCH_VENV:-$ROOT/bench/.venv}
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 rm -f "$OUT"/*.json "$OUT"/*.jsonl "$OUT"/*.npy "$OUT"/*.f32 "$OUT"/*.log "$OUT"/model.onnx* "$OUT"/mpnet.onnx* "$OUT"/report.md "$OUT"/fma_peak*
-rm -rf "$OUT/classes" "$OUT/mpnet"
+rm -rf "$OUT/classes" "$OUT/mpnet" "$OUT/multilingual"
 
 step() { printf '\n== %s (%s)\n' "$1" "$(date +%H:%M:%S)" >&2; }
 die() { echo "bench: $*" >&2; exit 1; }
@@ -68,7 +77,7 @@ export TOKENIZERS_PARALLELISM=false   # the tokenizers library's own pool stays 
 for tool in cargo java javac gradle python3 curl; do
     command -v "$tool" >/dev/null 2>&1 || die "$tool is missing"
 done
-if has_phase seed; then command -v wrk >/dev/null 2>&1 || die "wrk is missing (apt-get install wrk) or leave out the seed phase"; fi
+if has_phase seed || has_phase multilingual; then command -v wrk >/dev/null 2>&1 || die "wrk is missing (apt-get install wrk) or leave out the seed and multilingual phases"; fi
 
 load=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null || echo 0)
 if python3 -c "import sys; sys.exit(0 if float('$load') > 0.5 else 1)"; then
@@ -87,10 +96,10 @@ mkdir -p "$OUT/classes"
 javac -cp "$JAR" -d "$OUT/classes" bench/java/org/sbert4j/bench/JavaBench.java
 JAVA=(java -cp "$JAR:$OUT/classes" -Djava.library.path="$ROOT/target/release" -Dsbert4j.threads="$THREADS" org.sbert4j.bench.JavaBench)
 
-if has_phase python || has_phase seed || has_phase mpnet; then
+if has_phase python || has_phase seed || has_phase mpnet || has_phase multilingual; then
     step "Python peers: virtualenv $VENV"
     PY=$VENV/bin/python
-    check_venv() { "$PY" -c 'import torch, sentence_transformers, onnxruntime, onnx, tokenizers, transformers, fastapi, uvicorn, numpy' 2>/dev/null; }
+    check_venv() { "$PY" -c 'import torch, sentence_transformers, onnxruntime, onnx, tokenizers, transformers, fastapi, uvicorn, numpy, sentencepiece' 2>/dev/null; }
     if [ -x "$PY" ] && check_venv; then
         echo "using $VENV" >&2
     elif [ -z "${SBERT4J_BENCH_VENV:-}" ] || [ ! -e "$VENV" ]; then
@@ -142,12 +151,14 @@ if [ -z "$PEAK" ] && [ ! -s "$OUT/fma.json" ]; then
 fi
 
 MODE=$MODE N=$N REPS=$REPS THREADS=$THREADS PEAK=$PEAK PEAK_SOURCE=$PEAK_SOURCE CPU=$cpu LOAD=$load \
+JAVA_VERSION=$(java -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java.version = //p') \
 COMMIT=$(git describe --always --dirty 2>/dev/null || echo unknown) python3 - "$OUT/meta.json" <<'EOF'
 import json, os, sys, time
 e = os.environ
 meta = {"mode": e["MODE"], "texts": int(e["N"]), "reps": int(e["REPS"]), "threads": int(e["THREADS"]),
         "cpu": e["CPU"], "cores": os.cpu_count(), "commit": e["COMMIT"], "load_at_start": float(e["LOAD"]),
-        "date": time.strftime("%Y-%m-%d %H:%M"), "peak_source": e["PEAK_SOURCE"]}
+        "date": time.strftime("%Y-%m-%d %H:%M"), "peak_source": e["PEAK_SOURCE"],
+        "java_version": e["JAVA_VERSION"] or "?"}  # the java on PATH, which every JVM phase runs
 if e["PEAK"]:
     meta["peak_gflops"] = float(e["PEAK"])
 json.dump(meta, open(sys.argv[1], "w"))
@@ -206,44 +217,49 @@ if has_phase mpnet; then
         --onnx "$OUT/mpnet.onnx" --out "$OUT/mpnet_python.json" --vectors-dir "$OUT/mpnet" --batch-sizes 32 --no-single --systems st,ort
 fi
 
-if has_phase seed; then
-    step "the seed's FastAPI service under wrk -t2 -c32 (${WRK_REPS} x ${WRK_SECONDS}s per endpoint)"
+# The seed's FastAPI service on MODEL under wrk, the texts of CORPUS (its first N),
+# each endpoint WRK_REPS x WRK_SECONDS after a warm-up: DEST/seed.json (and its logs there).
+run_seed_service() { # model corpus n dest
+    local model=$1 corpus=$2 n=$3 dest=$4
+    mkdir -p "$dest"
+    step "the seed's FastAPI service on $(basename "$model") under wrk -t2 -c32 (${WRK_REPS} x ${WRK_SECONDS}s per endpoint)"
     PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    "$PY" bench/seed_service.py --model "$MODEL" --port "$PORT" --threads "$THREADS" >"$OUT/seed_service.log" 2>&1 &
+    "$PY" bench/seed_service.py --model "$model" --port "$PORT" --threads "$THREADS" >"$dest/seed_service.log" 2>&1 &
     SEED_PID=$!
     trap 'kill "$SEED_PID" 2>/dev/null || true' EXIT
-    health=
+    local health=
     for _ in $(seq 240); do
         health=$(curl -sf "http://127.0.0.1:$PORT/health" 2>/dev/null) && break
-        kill -0 "$SEED_PID" 2>/dev/null || die "the seed service exited: see $OUT/seed_service.log"
+        kill -0 "$SEED_PID" 2>/dev/null || die "the seed service exited: see $dest/seed_service.log"
         sleep 0.5
     done
-    [ -n "$health" ] || die "the seed service did not come up: see $OUT/seed_service.log"
+    [ -n "$health" ] || die "the seed service did not come up: see $dest/seed_service.log"
     echo "service up: $health" >&2
+    local endpoint answer variant rep line
     for endpoint in embed embed_async; do
         answer=$(curl -sf -X POST -H 'Content-Type: application/json' -d '{"text": "a test sentence"}' "http://127.0.0.1:$PORT/$endpoint")
         python3 -c 'import json, sys; assert len(json.loads(sys.argv[1])["embedding"]) == 384' "$answer" \
             || die "/$endpoint did not answer an embedding"
     done
     run_wrk() { # endpoint seconds -> the WRK_JSON line
-        wrk -t2 -c32 -d"$2"s --timeout 10s -s bench/wrk_corpus.lua "http://127.0.0.1:$PORT/$1" -- "$CORPUS" "$N" \
-            | tee -a "$OUT/wrk.log" | sed -n 's/^WRK_JSON //p'
+        wrk -t2 -c32 -d"$2"s --timeout 10s -s bench/wrk_corpus.lua "http://127.0.0.1:$PORT/$1" -- "$corpus" "$n" \
+            | tee -a "$dest/wrk.log" | sed -n 's/^WRK_JSON //p'
     }
-    : >"$OUT/seed_runs.txt"
+    : >"$dest/seed_runs.txt"
     for variant in plain async; do
         endpoint=embed; [ "$variant" = async ] && endpoint=embed_async
         echo "/$endpoint: warm-up ${WRK_WARMUP}s" >&2
         run_wrk "$endpoint" "$WRK_WARMUP" >/dev/null
         for rep in $(seq "$WRK_REPS"); do
             line=$(run_wrk "$endpoint" "$WRK_SECONDS")
-            echo "$variant $line" >>"$OUT/seed_runs.txt"
+            echo "$variant $line" >>"$dest/seed_runs.txt"
             echo "/$endpoint rep $rep: $line" >&2
         done
     done
     kill "$SEED_PID" 2>/dev/null || true
     wait "$SEED_PID" 2>/dev/null || true
     trap - EXIT
-    python3 - "$OUT/seed_runs.txt" "$OUT/seed.json" "$health" <<'EOF'
+    python3 - "$dest/seed_runs.txt" "$dest/seed.json" "$health" <<'EOF'
 import json, sys
 runs = {"plain": [], "async": []}
 for line in open(sys.argv[1]):
@@ -252,6 +268,43 @@ for line in open(sys.argv[1]):
 runs["async_via"] = json.loads(sys.argv[3]).get("async_via")
 json.dump(runs, open(sys.argv[2], "w"))
 EOF
+}
+
+if has_phase seed; then
+    run_seed_service "$MODEL" "$CORPUS" "$N" "$OUT"
+fi
+
+if has_phase multilingual; then
+    # The seed's own workload: a full-size random-weight stand-in of
+    # paraphrase-multilingual-MiniLM-L12-v2 (built once into a cache directory by
+    # bench/make_multilingual_standin.py) on the short Chinese texts of
+    # bench/zh_corpus.txt. Results in OUT/multilingual/.
+    ML=$OUT/multilingual ML_CORPUS=$ROOT/bench/zh_corpus.txt
+    mkdir -p "$ML"
+    step "the seed's workload: the stand-in of paraphrase-multilingual-MiniLM-L12-v2 (bench/make_multilingual_standin.py)"
+    ML_MODEL=$("$PY" bench/make_multilingual_standin.py --corpus "$ML_CORPUS" | tail -1)
+    [ -s "$ML_MODEL/model.safetensors" ] || die "no stand-in model in '$ML_MODEL'"
+    cp "$ML_MODEL/config.json" "$ML/config.json"
+    echo "{\"model\": \"$ML_MODEL\", \"texts\": $ML_N, \"reps\": $ML_REPS, \"rss_calls\": $ML_RSS_CALLS}" >"$ML/meta.json"
+    if [ "$ML_RSS_CALLS" -gt 0 ]; then
+        for p in FP32 BF16 INT8; do
+            step "multilingual, sbert4j from Java, $p: RSS after opening and $ML_RSS_CALLS encodes of the Chinese corpus (own JVM, -Xms256m -Xmx256m -XX:+AlwaysPreTouch)"
+            "${JAVA[@]:0:1}" -Xms256m -Xmx256m -XX:+AlwaysPreTouch "${JAVA[@]:1}" rss --model "$ML_MODEL" --corpus "$ML_CORPUS" \
+                --n 1000000 --warmup 300 --calls "$ML_RSS_CALLS" --precision "$p" --out "$ML/java_rss_${p,,}.json"
+        done
+    fi
+    step "multilingual, sbert4j Rust core, FP32 / BF16 / INT8: $ML_N texts in batches of 32 x $ML_REPS, and one by one"
+    target/release/examples/precision_speed "$ML_MODEL" "$ML_CORPUS" "$ML_N" "$ML_REPS" "$ML/precision.json"
+    for p in FP32 BF16 INT8; do
+        step "multilingual, sbert4j from Java, $p: 16 callers alternating with encodeBatch(32), $ML_N texts x $ML_REPS (-Xms1g -Xmx1g -XX:+AlwaysPreTouch)"
+        "${JAVA[@]:0:1}" -Xms1g -Xmx1g -XX:+AlwaysPreTouch "${JAVA[@]:1}" callers --model "$ML_MODEL" --corpus "$ML_CORPUS" \
+            --n "$ML_N" --reps "$ML_REPS" --precision "$p" --callers 16 --out "$ML/java_callers_${p,,}.json" --vectors "$ML/sbert4j_${p,,}.f32"
+    done
+    step "multilingual, sentence-transformers and ONNX Runtime (fp32, int8): $ML_N texts x $ML_REPS, batch 32 and single"
+    "$PY" bench/python_peers.py --model "$ML_MODEL" --corpus "$ML_CORPUS" --n "$ML_N" --reps "$ML_REPS" --threads "$THREADS" \
+        --onnx "$ML/model.onnx" --out "$ML/python.json" --vectors-dir "$ML" --batch-sizes 32 --systems st,ort,ortq
+    rm -f "$ML"/model.onnx*   # about 470 + 120 MB, made again each run
+    run_seed_service "$ML_MODEL" "$ML_CORPUS" "$ML_N" "$ML"
 fi
 
 step "report"

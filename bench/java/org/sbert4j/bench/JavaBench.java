@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import org.sbert4j.Precision;
 import org.sbert4j.SentenceEncoder;
 
 /**
@@ -28,7 +29,8 @@ import org.sbert4j.SentenceEncoder;
  *
  * <pre>
  * JavaBench perf --model DIR --corpus FILE --n N --reps R --out OUT.json --vectors OUT.f32
- * JavaBench rss  --model DIR --corpus FILE --n N --calls K --out OUT.json
+ * JavaBench rss  --model DIR --corpus FILE --n N --calls K --out OUT.json [--precision FP32|BF16|INT8] [--warmup W]
+ * JavaBench callers --model DIR --corpus FILE --n N --reps R --out OUT.json [--precision P] [--callers 16] [--vectors OUT.f32]
  * </pre>
  *
  * perf: single-text encode latency (per call, first N texts, R passes after
@@ -42,8 +44,18 @@ import org.sbert4j.SentenceEncoder;
  * for the agreement check.
  *
  * rss: resident set size (VmRSS) before loading, after opening, after the
- * first encode, after a warm-up pass, then every K/10 of K single encodes;
+ * first encode, after a warm-up pass (the first W of the N texts, default
+ * all), then every K/10 of K single encodes (cycling through the N texts);
  * run in its own JVM so the other phases leave nothing behind.
+ *
+ * callers: one encoder as a user opens it (builder defaults: micro-batching
+ * on, batch size 32; the given precision): single-text latency (as in perf,
+ * one pass; the Rust core's own figures come from examples/precision_speed),
+ * then R alternating pairs of (C caller threads each calling encode(String)
+ * one text at a time over the N texts; encodeBatch of the N texts in chunks
+ * of 32), so that a drift of the machine's speed meets both alike; each pair
+ * gives a ratio callers/batch. The vectors of the N texts (encodeBatch) go to
+ * OUT.f32 when given.
  */
 public final class JavaBench {
     private static final int[] BATCH_SIZES = {1, 8, 32, 128};
@@ -54,7 +66,7 @@ public final class JavaBench {
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
-            throw new IllegalArgumentException("usage: JavaBench perf|rss --model DIR --corpus FILE ...");
+            throw new IllegalArgumentException("usage: JavaBench perf|rss|callers --model DIR --corpus FILE ...");
         }
         Map<String, String> opt = new LinkedHashMap<>();
         for (int i = 1; i + 1 < args.length; i += 2) {
@@ -75,12 +87,21 @@ public final class JavaBench {
                 }
                 break;
             case "rss":
-                rss(model, texts, Long.parseLong(opt.getOrDefault("calls", "100000")), out);
+                rss(model, precision(opt), texts, Long.parseLong(opt.getOrDefault("calls", "100000")),
+                        Integer.parseInt(opt.getOrDefault("warmup", Integer.toString(n))), out);
+                break;
+            case "callers":
+                callers(model, precision(opt), texts, Integer.parseInt(opt.getOrDefault("reps", "5")),
+                        Integer.parseInt(opt.getOrDefault("callers", Integer.toString(CONCURRENT_CALLERS))), opt.get("vectors"), out);
                 break;
             default:
                 throw new IllegalArgumentException("unknown mode " + args[0]);
         }
         Files.write(Paths.get(opt.getOrDefault("out", "java.json")), (out + "\n").getBytes(StandardCharsets.UTF_8));
+    }
+
+    private static Precision precision(Map<String, String> opt) {
+        return Precision.valueOf(opt.getOrDefault("precision", "FP32").toUpperCase(Locale.ROOT));
     }
 
     // ---------------------------------------------------------------- perf
@@ -334,17 +355,61 @@ public final class JavaBench {
         }
     }
 
+    // ------------------------------------------------------------- callers
+
+    private static void callers(Path model, Precision precision, List<String> texts, int reps, int callers,
+            String vectorsFile, Json out) throws InterruptedException, IOException {
+        out.put("precision", precision.name());
+        out.put("reps", reps);
+        try (SentenceEncoder enc = SentenceEncoder.builder(model).precision(precision).open()) {
+            out.put("dimension", enc.dimension());
+            out.put("micro_batching", queueStats(enc) != null);
+            for (String t : texts) {
+                enc.encode(t); // warm-up
+            }
+            if (vectorsFile != null) {
+                writeVectors(enc.encodeBatch(texts), vectorsFile);
+            }
+            log("%s: single-text latency, %d texts x 1 rep", precision, texts.size());
+            out.put("single", latency(enc, texts, 1));
+            log("%s: %d caller threads encode(String) alternating with encodeBatch(32), %d pairs", precision, callers, reps);
+            runCallers(enc, texts, callers, Math.max(callers * 4, texts.size() / 10)); // warm-up
+            batchThroughput(enc, texts, 32, 1);
+            double[] queue = new double[reps], batch = new double[reps], ratio = new double[reps], p50 = new double[reps];
+            long[] before = queueStats(enc);
+            for (int r = 0; r < reps; r++) {
+                Json run = concurrent(enc, texts, callers, 1, false);
+                queue[r] = ((double[]) run.get("sent_per_s"))[0];
+                p50[r] = ((double[]) run.get("p50_us"))[0];
+                batch[r] = ((double[]) batchThroughput(enc, texts, 32, 1).get("sent_per_s"))[0];
+                ratio[r] = queue[r] / batch[r];
+            }
+            long[] after = queueStats(enc);
+            Json c = new Json();
+            c.put("callers", callers);
+            c.put("sent_per_s", queue);
+            c.put("p50_us", p50);
+            if (before != null && after != null && after[0] > before[0]) {
+                c.put("mean_texts_per_pass", (double) (after[1] - before[1]) / (after[0] - before[0]));
+            }
+            out.put("callers", c);
+            out.put("batch32", new Json().put("sent_per_s", batch));
+            out.put("callers_over_batch32", ratio);
+        }
+    }
+
     // ----------------------------------------------------------------- rss
 
-    private static void rss(Path model, List<String> texts, long calls, Json out) {
+    private static void rss(Path model, Precision precision, List<String> texts, long calls, int warmup, Json out) {
+        out.put("precision", precision.name());
         out.put("weights_bytes", weightsBytes(model));
         out.put("max_heap_bytes", Runtime.getRuntime().maxMemory());
         out.put("rss_before_load_kib", rssKiB());
-        try (SentenceEncoder enc = SentenceEncoder.open(model)) {
+        try (SentenceEncoder enc = SentenceEncoder.builder(model).precision(precision).open()) {
             out.put("rss_after_open_kib", rssKiB());
             enc.encode(texts.get(0));
             out.put("rss_after_first_encode_kib", rssKiB());
-            for (String t : texts) {
+            for (String t : texts.subList(0, Math.min(Math.max(warmup, 0), texts.size()))) {
                 enc.encode(t);
             }
             long afterWarmup = rssKiB();
