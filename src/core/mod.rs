@@ -7,6 +7,7 @@ mod cpu;
 mod dense_module;
 mod encoder;
 mod error;
+mod heap;
 mod model;
 mod pooling;
 mod precision;

@@ -130,7 +130,9 @@ pub(crate) fn get_or_load(dir: &Path, engine: Engine, precision: Precision) -> R
     if let Some(model) = slot.get() {
         return Ok(model); // loaded by the thread this one waited for
     }
-    let model = Arc::new(LoadedModel::load(&path, engine, precision)?);
+    let model = LoadedModel::load(&path, engine, precision);
+    super::heap::release_free_memory(); // what the load freed, whether it succeeded or not
+    let model = Arc::new(model?);
     *slot.model.lock() = Arc::downgrade(&model);
     Ok(model)
 }
