@@ -66,9 +66,7 @@ def log(msg):
 
 
 def build_tokenizer(lines):
-    from tokenizers import Tokenizer, decoders, normalizers, pre_tokenizers, processors
-    from tokenizers.models import Unigram
-    from make_test_models import _protobuf_fields, _sentencepiece_vocab, train_sentencepiece
+    from make_test_models import _sentencepiece_vocab, train_sentencepiece, xlmr_unigram
 
     proto = train_sentencepiece(lines, 8000, model_type="unigram", normalization_rule_name="nmt_nfkc",
                                 max_sentencepiece_length=3)
@@ -90,15 +88,7 @@ def build_tokenizer(lines):
             # Two private-use characters (U+E000..U+F8FF): in no text, and unchanged by NFKC.
             vocab[i] = ("▁" + chr(0xE000 + filler // 6400) + chr(0xE000 + filler % 6400), floor - (filler % 997) / 997)
             filler += 1
-    charsmap = next(_protobuf_fields(next(_protobuf_fields(proto, 3)), 2))  # normalizer_spec.precompiled_charsmap
-
-    tok = Tokenizer(Unigram(vocab, unk_id=3, byte_fallback=False))
-    tok.normalizer = normalizers.Precompiled(charsmap)
-    tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
-    tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
-    tok.post_processor = processors.TemplateProcessing(
-        single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    tok.add_special_tokens(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
+    tok = xlmr_unigram(vocab, proto)
     assert tok.get_vocab_size() == VOCAB, tok.get_vocab_size()
     log(f"tokenizer: {len(real)} pieces trained on the corpus, spread over ids 4..{VOCAB - 2}; {filler} filler pieces")
     return tok

@@ -153,15 +153,21 @@ def unigram_tokenizer() -> Tokenizer:
     assert [p for p, _ in spm_vocab[:3]] == ["<unk>", "<s>", "</s>"], spm_vocab[:3]
     specials = ["<s>", "<pad>", "</s>", "<unk>"]
     vocab = [(p, 0.0) for p in specials] + spm_vocab[3:] + [("<mask>", 0.0)]
-    charsmap = next(_protobuf_fields(next(_protobuf_fields(proto, 3)), 2))  # normalizer_spec.precompiled_charsmap
+    return xlmr_unigram(vocab, proto)
 
+
+def xlmr_unigram(vocab, proto: bytes) -> Tokenizer:
+    """A Unigram tokenizer over `vocab` ((piece, score) pairs: <s> <pad> </s> <unk> first, <mask> last) with
+    XLM-R's pipeline: the precompiled normalizer of the SentencePiece model `proto`, Metaspace (prepend
+    always), the <s> $A </s> template."""
+    charsmap = next(_protobuf_fields(next(_protobuf_fields(proto, 3)), 2))  # normalizer_spec.precompiled_charsmap
     tok = Tokenizer(Unigram(vocab, unk_id=3, byte_fallback=False))
     tok.normalizer = normalizers.Precompiled(charsmap)
     tok.pre_tokenizer = pre_tokenizers.Metaspace(replacement="▁", prepend_scheme="always")
     tok.decoder = decoders.Metaspace(replacement="▁", prepend_scheme="always")
     tok.post_processor = processors.TemplateProcessing(
         single="<s> $A </s>", pair="<s> $A </s> </s> $B </s>", special_tokens=[("<s>", 0), ("</s>", 2)])
-    tok.add_special_tokens(specials + ["<mask>"])
+    tok.add_special_tokens(["<s>", "<pad>", "</s>", "<unk>", "<mask>"])
     return tok
 
 
