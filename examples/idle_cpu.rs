@@ -5,8 +5,10 @@
 //! - during the burst: the process's CPU time over the burst's wall time
 //!   (how many threads were busy on average: never above the budget) and the
 //!   most threads the process had;
+//! - during the burst: the CPU time the team's threads spent spinning
+//!   (`burst_spin_s`, counted by the team) and its share of the burst's CPU;
 //! - after it: the process's CPU time over one second of idleness (helpers
-//!   park after about 0.4 ms of spinning, so this should be about 0);
+//!   park when a pass ends, so this should be about 0);
 //! - the same burst on one thread (the caller alone, nothing to wait for):
 //!   the CPU the multi-threaded burst spent beyond it is what waiting costs
 //!   (helpers spinning between steps, hand-offs), as a fraction of the
@@ -41,13 +43,14 @@ fn main() {
     let corpus = std::fs::read_to_string("bench/sentences.txt").expect("bench/sentences.txt");
     let texts: Vec<&str> = corpus.lines().collect();
     encoder.encode(texts[0]).expect("warm-up");
-    let (cpu0, wall0) = (cpu_seconds(), Instant::now());
+    let (cpu0, spin0, wall0) = (cpu_seconds(), sbert4j::core::spin_seconds(), Instant::now());
     let mut most_threads = threads_now();
     for i in 0..calls {
         encoder.encode(texts[i % texts.len()]).expect("encode");
         most_threads = most_threads.max(threads_now());
     }
     let (burst_cpu, burst_wall) = (cpu_seconds() - cpu0, wall0.elapsed().as_secs_f64());
+    let burst_spin = sbert4j::core::spin_seconds() - spin0;
     let idle0 = cpu_seconds();
     std::thread::sleep(Duration::from_secs(1));
     let idle_cpu = cpu_seconds() - idle0;
@@ -62,11 +65,12 @@ fn main() {
     println!(
         "{{\"path\": \"{}\", \"budget\": {}, \"encoder_threads\": {}, \"calls\": {calls}, \"burst_wall_s\": {burst_wall:.3}, \
          \"burst_cpu_s\": {burst_cpu:.3}, \"busy_threads_avg\": {:.2}, \"process_threads_max\": {most_threads}, \
-         \"idle_1s_cpu_s\": {idle_cpu:.3}, \"one_thread_cpu_s\": {alone_cpu:.3}, \"overhead_vs_1_thread\": {:.3}}}",
+         \"burst_spin_s\": {burst_spin:.3}, \"spin_share\": {:.3}, \"idle_1s_cpu_s\": {idle_cpu:.3}, \"one_thread_cpu_s\": {alone_cpu:.3}, \"overhead_vs_1_thread\": {:.3}}}",
         settings.path,
         settings.threads,
         threads.map_or("null".to_string(), |t| t.to_string()),
         burst_cpu / burst_wall,
+        burst_spin / burst_cpu,
         (burst_cpu - alone_cpu) / burst_cpu
     );
 }

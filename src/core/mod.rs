@@ -46,6 +46,13 @@ pub fn fail_thread_spawns_for_testing(allowed: usize, refused: usize) {
     cpu::fail_thread_spawns_for_testing(allowed, refused);
 }
 
+/// CPU time, in seconds, the fast engine's threads have spent spinning
+/// (waiting for each other between the steps of a pass) since the process
+/// started (`examples/idle_cpu` reports it against the compute).
+pub fn spin_seconds() -> f64 {
+    cpu::spin_seconds()
+}
+
 /// Stops the fast engine's helper threads (before the library is
 /// unloaded); passes started afterwards run on their caller's thread alone.
 pub fn shutdown_threads() {

@@ -31,7 +31,7 @@ use team::team;
 
 pub(crate) use team::Pass;
 
-pub(crate) use team::{fail_thread_spawns_for_testing, shutdown};
+pub(crate) use team::{fail_thread_spawns_for_testing, shutdown, spin_seconds};
 
 /// The team, or why its threads could not be started (the next call tries
 /// again).

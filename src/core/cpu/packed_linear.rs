@@ -139,7 +139,7 @@ impl PackedLinear {
         match &self.weights {
             Weights::F32(_) => {
                 let job = Job { x: x.as_ptr(), base, out: out.as_mut_ptr(), m, act };
-                split(count, threads, pass, |first, end| unsafe {
+                split(count, threads, m * k * 4, pass, |first, end| unsafe {
                     match self.path {
                         CpuPath::Avx512 => linear_avx512::panels(self, &job, first, end),
                         CpuPath::Avx2 => linear_avx2::panels(self, &job, first, end),
@@ -150,7 +150,7 @@ impl PackedLinear {
             Weights::Bf16(w) => {
                 let rounded = bf16::round_rows(x);
                 let job = Job { x: rounded.as_ptr(), base, out: out.as_mut_ptr(), m, act };
-                split(count, threads, pass, |first, end| unsafe {
+                split(count, threads, m * k * 4, pass, |first, end| unsafe {
                     if portable {
                         linear_bf16_portable::panels(w, &self.bias, k, n, &job, first, end)
                     } else {
@@ -162,7 +162,7 @@ impl PackedLinear {
                 let q = QuantizedRows::new(x, k);
                 debug_assert_eq!(q.stride, w.groups * 4);
                 let job = Int8Job { x: q.data.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), rows: &q, base, out: out.as_mut_ptr(), m, act };
-                split(count, threads, pass, |first, end| unsafe {
+                split(count, threads, m * k * 4, pass, |first, end| unsafe {
                     if portable {
                         linear_int8_portable::panels(w, &self.bias, n, &job, first, end)
                     } else {
@@ -191,16 +191,25 @@ impl PackedLinear {
 /// Chunks of panels per thread of a step: each thread claims the next
 /// chunk as it finishes one, so a thread slowed down (a busy SMT sibling on
 /// a shared host, an interrupt) computes fewer panels instead of the
-/// others waiting for it at the end of the step.
+/// others waiting for it at the end of the step. A thread that finds no
+/// chunk left waits (spins) for the others' last ones, so smaller chunks
+/// waste less; but each chunk reads all of x again, which is free only
+/// while x stays in cache: finer chunks for a few rows (a lone caller's
+/// text), coarser ones for a batch. (Lone-caller spin share 5.5–8% → 3.5–4.4%
+/// with the finer chunks; batch 32 the same within noise; `examples/idle_cpu`.)
 const CHUNKS_PER_THREAD: usize = 4;
+const CHUNKS_PER_THREAD_FEW_ROWS: usize = 12;
+/// "A few rows": at most this many bytes of x (in L2 on every x86 core).
+const FEW_ROWS_BYTES: usize = 1 << 18;
 
 /// Runs `panels(first, end)` over disjoint ranges covering the `count`
 /// panels, on `threads` threads.
-fn split(count: usize, threads: usize, pass: &Pass, panels: impl Fn(usize, usize) + Sync) {
+fn split(count: usize, threads: usize, x_bytes: usize, pass: &Pass, panels: impl Fn(usize, usize) + Sync) {
     if threads == 1 {
         return panels(0, count);
     }
-    let chunks = (threads * CHUNKS_PER_THREAD).min(count);
+    let per_thread = if x_bytes <= FEW_ROWS_BYTES { CHUNKS_PER_THREAD_FEW_ROWS } else { CHUNKS_PER_THREAD };
+    let chunks = (threads * per_thread).min(count);
     let next = AtomicUsize::new(0);
     pass.run(&|t| {
         if t < threads {
