@@ -20,8 +20,9 @@
  * "supported": false:
  *   int8            the fast engine's AVX2 INT8 kernel, instruction for
  *                   instruction (linear_int8_avx2.rs): per row and group of 4
- *                   inputs, a broadcast, xor, abs, then for each of 2 weight
- *                   registers vpsignb, vpmaddubsw, vpmaddwd, vpaddd; 4 rows.
+ *                   inputs, two broadcasts (the centred inputs and their
+ *                   magnitudes), then for each of 2 weight registers
+ *                   vpsignb, vpmaddubsw, vpmaddwd, vpaddd; 4 rows.
  *                   Exact (no int16 saturation).
  *   int8-saturating vpmaddubsw, vpmaddwd, vpaddd: what AVX2 INT8 kernels that
  *                   accept int16 saturation (ONNX Runtime's) run.
@@ -134,9 +135,11 @@ struct narrow {
 #define W0 3
 #define W1 -5
 
-/* sbert4j's AVX2 INT8 kernel: x - 128, its magnitude, the weights with its sign. */
+/* sbert4j's AVX2 INT8 kernel: x - 128 (x) and its magnitude, both broadcast
+ * from memory (the magnitude from the next entry of xs: `it` and `i` are the
+ * worker's loop variables), the weights with the sign of x - 128. */
 #define STEP_INT8(a0, a1, x) do {                                                                            \
-        __m256i c_ = _mm256_xor_si256(x, _mm256_set1_epi8(-128)), m_ = _mm256_abs_epi8(c_), one_ = _mm256_set1_epi16(1); \
+        __m256i c_ = x, m_ = _mm256_set1_epi32(xs[(it * 4 + i + 1) & 63]), one_ = _mm256_set1_epi16(1); \
         a0 = _mm256_add_epi32(a0, _mm256_madd_epi16(_mm256_maddubs_epi16(m_, _mm256_sign_epi8(_mm256_set1_epi8(W0), c_)), one_)); \
         a1 = _mm256_add_epi32(a1, _mm256_madd_epi16(_mm256_maddubs_epi16(m_, _mm256_sign_epi8(_mm256_set1_epi8(W1), c_)), one_)); \
     } while (0)

@@ -2,9 +2,9 @@
 //!
 //! A 4 × 16 tile of int32 sums in 8 registers. Per group of 4 inputs: the
 //! panel's 64-byte line in 2 registers (8 columns × 4 weights each), each
-//! row's 4 uint8 inputs broadcast to every lane, then `vpmaddubsw` (uint8 ×
-//! int8, pairs into int16 with saturation), `vpmaddwd` by ones (pairs of
-//! int16 into int32), `vpaddd`.
+//! row's 4 inputs broadcast to every lane (centred, and their magnitudes),
+//! then `vpsignb`, `vpmaddubsw` (uint8 × int8, pairs into int16 with
+//! saturation), `vpmaddwd` by ones (pairs of int16 into int32), `vpaddd`.
 //!
 //! Saturation: uint8 inputs (≤ 255) times 8-bit weights (|w| ≤ 127) can
 //! reach 2·255·127 = 64 770 in a pair, past int16's 32 767. So the inputs
@@ -48,7 +48,7 @@ mod kernel {
     /// # Safety
     /// The CPU has AVX2 (the layer was packed for an AVX2 or AVX-512 path
     /// only then); `job`'s pointers address m rows of `w.groups · 4` bytes
-    /// (x), m × n floats (base, out) and m scales and zero points; the
+    /// (x, centred, magnitudes), m × n floats (base, out) and m scales and zero points; the
     /// columns of these panels in `out` are written by this call alone.
     #[target_feature(enable = "avx2,fma")]
     pub(in super::super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, first: usize, end: usize) {
@@ -149,9 +149,8 @@ mod kernel {
         #[target_feature(enable = "avx2,fma")]
         unsafe fn run<const R: usize>(&self, job: &Int8Job, r: usize, c0: usize) {
             let stride = self.groups * 4;
-            let x = job.x.add(r * stride);
+            let (centred, magnitudes) = (job.centred.add(r * stride), job.magnitudes.add(r * stride));
             let ones = _mm256_set1_epi16(1);
-            let centre = _mm256_set1_epi8(-128);
             let mut lo = [_mm256_setzero_si256(); R];
             let mut hi = [_mm256_setzero_si256(); R];
             for g in 0..self.groups {
@@ -161,14 +160,14 @@ mod kernel {
                 // Prefetching never faults, so running past the end is harmless.
                 _mm_prefetch::<_MM_HINT_T0>(line.wrapping_add(PREFETCH_AHEAD).cast());
                 for i in 0..R {
-                    let xv = _mm256_set1_epi32(std::ptr::read_unaligned(x.add(i * stride + g * 4).cast::<i32>()));
-                    // x − 128 (wrapping: the bytes as int8), its magnitude
-                    // (abs(−128) is 0x80 = 128 read unsigned), the weights
-                    // with its sign (0 where x − 128 is 0).
-                    let centred = _mm256_xor_si256(xv, centre);
-                    let magnitude = _mm256_abs_epi8(centred);
-                    let p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w0, centred));
-                    let p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w1, centred));
+                    // x − 128 and |x − 128| (made once per input by
+                    // `QuantizedRows`), the weights with the sign of x − 128
+                    // (0 where it is 0).
+                    let at = i * stride + g * 4;
+                    let sign = _mm256_set1_epi32(std::ptr::read_unaligned(centred.add(at).cast::<i32>()));
+                    let magnitude = _mm256_set1_epi32(std::ptr::read_unaligned(magnitudes.add(at).cast::<i32>()));
+                    let p0 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w0, sign));
+                    let p1 = _mm256_maddubs_epi16(magnitude, _mm256_sign_epi8(w1, sign));
                     lo[i] = _mm256_add_epi32(lo[i], _mm256_madd_epi16(p0, ones));
                     hi[i] = _mm256_add_epi32(hi[i], _mm256_madd_epi16(p1, ones));
                 }

@@ -159,9 +159,9 @@ impl PackedLinear {
                 });
             }
             Weights::Int8(w) => {
-                let q = QuantizedRows::new(x, k);
+                let q = QuantizedRows::on(x, k, (threads > 1).then_some(pass), !portable);
                 debug_assert_eq!(q.stride, w.groups * 4);
-                let job = Int8Job { x: q.data.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), rows: &q, base, out: out.as_mut_ptr(), m, act };
+                let job = Int8Job { x: q.data.as_ptr(), centred: q.centred.as_ptr(), magnitudes: q.magnitudes.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), rows: &q, base, out: out.as_mut_ptr(), m, act };
                 split(count, threads, m * k * 4, pass, |first, end| unsafe {
                     if portable {
                         linear_int8_portable::panels(w, &self.bias, n, &job, first, end)
@@ -237,8 +237,11 @@ unsafe impl Sync for Job {}
 
 /// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
 pub(super) struct Int8Job<'a> {
-    /// m rows of `stride` bytes.
+    /// m rows of `stride` bytes: the quantised inputs, and the same
+    /// centred and their magnitudes (the AVX2 kernel's operands).
     pub x: *const u8,
+    pub centred: *const i8,
+    pub magnitudes: *const u8,
     /// Per row: scale and zero point.
     pub scales: *const f32,
     pub zeros: *const i32,

@@ -29,6 +29,8 @@
 //! `vpdpbusd`: each int32 lane sums 4 byte products). Inputs past `inputs`
 //! are zero weights.
 
+use super::team::Pass;
+
 /// Output columns per panel.
 pub(super) const NR: usize = 16;
 /// Largest weight magnitude (see the module documentation).
@@ -95,6 +97,11 @@ pub(super) const OUTLIER_RMS: f32 = 3.0;
 pub(super) struct QuantizedRows {
     /// rows × `stride` bytes; inputs past `inputs` are 0 (their weights are 0).
     pub data: Vec<u8>,
+    /// The same, centred (`q − 128` as int8) and its magnitude (`|q − 128|`
+    /// as uint8, ≤ 128): the AVX2 kernel's operands, made once per input
+    /// instead of once per input and panel.
+    pub centred: Vec<i8>,
+    pub magnitudes: Vec<u8>,
     /// Bytes per row: the inputs rounded up to a group of 4.
     pub stride: usize,
     /// Per row: the scale `s`.
@@ -106,38 +113,220 @@ pub(super) struct QuantizedRows {
     pub first: Vec<usize>,
 }
 
+/// Raw pointers into a `QuantizedRows` being filled, for the threads that
+/// fill disjoint rows of it.
+struct Fill {
+    data: *mut u8,
+    centred: *mut i8,
+    magnitudes: *mut u8,
+    scales: *mut f32,
+    zeros: *mut i32,
+}
+// SAFETY: each thread writes only its own rows (see `QuantizedRows::new`).
+unsafe impl Sync for Fill {}
+
 impl QuantizedRows {
-    /// Quantises `x` (rows of `inputs` floats).
+    /// Quantises `x` (rows of `inputs` floats) on the calling thread.
+    #[cfg(test)]
     pub fn new(x: &[f32], inputs: usize) -> Self {
+        Self::on(x, inputs, None, false)
+    }
+
+    /// Quantises `x` (rows of `inputs` floats), its rows split among the
+    /// pass's threads when `pass` is given, compiled for AVX2 when `avx2`
+    /// (the caller checked the CPU has it: an AVX2 or AVX-512 path). The
+    /// same bytes every way.
+    pub fn on(x: &[f32], inputs: usize, pass: Option<&Pass>, avx2: bool) -> Self {
         let stride = inputs.div_ceil(4) * 4;
         let rows = x.len() / inputs;
-        let mut data = vec![0u8; rows * stride];
-        let mut scales = Vec::with_capacity(rows);
-        let mut zeros = Vec::with_capacity(rows);
-        let (mut outliers, mut first) = (Vec::new(), Vec::with_capacity(rows + 1));
-        for (row, out) in x.chunks_exact(inputs).zip(data.chunks_exact_mut(stride)) {
-            first.push(outliers.len());
-            let rms = (row.iter().map(|v| v * v).sum::<f32>() / inputs as f32).sqrt();
-            let limit = if rms.is_finite() { OUTLIER_RMS * rms } else { f32::INFINITY };
-            let kept = |v: f32| if v.abs() > limit { 0.0 } else { v };
-            let (lo, hi) = row.iter().fold((0f32, 0f32), |(lo, hi), &v| (lo.min(kept(v)), hi.max(kept(v))));
-            let range = hi - lo;
-            let scale = if range > 0.0 && range.is_finite() { range / 255.0 } else { 1.0 };
-            let zero = (-lo / scale).round().clamp(0.0, 255.0);
-            let inverse = 1.0 / scale;
-            outliers.extend(row.iter().enumerate().filter(|(_, v)| v.abs() > limit).map(|(i, &v)| (i, v)));
-            for (q, &v) in out.iter_mut().zip(row) {
-                // Rounded half up (the value is ≥ 0): a truncating
-                // conversion, where `round` is a libm call per input on
-                // x86-64's baseline. `as u8` saturates and NaN gives 0:
-                // never out of range.
-                *q = ((kept(v) * inverse + zero).clamp(0.0, 255.0) + 0.5) as u8;
+        let (mut data, mut centred, mut magnitudes) = (vec![0u8; rows * stride], vec![0i8; rows * stride], vec![0u8; rows * stride]);
+        let (mut scales, mut zeros) = (vec![0f32; rows], vec![0i32; rows]);
+        let fill = Fill {
+            data: data.as_mut_ptr(),
+            centred: centred.as_mut_ptr(),
+            magnitudes: magnitudes.as_mut_ptr(),
+            scales: scales.as_mut_ptr(),
+            zeros: zeros.as_mut_ptr(),
+        };
+        // (A reference, so closures capture the whole `Fill`, not its bare pointers.)
+        let fill = &fill;
+        // Rows first..end; their outliers, tagged with the row, in order.
+        let work = |first: usize, end: usize| -> Vec<(usize, usize, f32)> {
+            let mut outliers = Vec::new();
+            for r in first..end {
+                // SAFETY: rows first..end of every buffer are this call's
+                // alone (disjoint ranges per thread), and in bounds.
+                let (q, c, a) = unsafe {
+                    (
+                        std::slice::from_raw_parts_mut(fill.data.add(r * stride), stride),
+                        std::slice::from_raw_parts_mut(fill.centred.add(r * stride), stride),
+                        std::slice::from_raw_parts_mut(fill.magnitudes.add(r * stride), stride),
+                    )
+                };
+                let row = &x[r * inputs..(r + 1) * inputs];
+                let mut found = |i, v| outliers.push((r, i, v));
+                #[cfg(target_arch = "x86_64")]
+                let (scale, zero) = if avx2 {
+                    // SAFETY: the CPU has AVX2 (`on`'s contract).
+                    unsafe { quantize_row_avx2(row, q, c, a, &mut found) }
+                } else {
+                    quantize_row(row, q, c, a, &mut found)
+                };
+                #[cfg(not(target_arch = "x86_64"))]
+                let (scale, zero) = quantize_row(row, q, c, a, &mut found);
+                // SAFETY: as above.
+                unsafe {
+                    *fill.scales.add(r) = scale;
+                    *fill.zeros.add(r) = zero as i32;
+                }
             }
-            scales.push(scale);
-            zeros.push(zero as i32);
+            outliers
+        };
+        let threads = pass.map_or(1, |p| p.threads().min(rows));
+        let tagged: Vec<(usize, usize, f32)> = match pass {
+            Some(pass) if threads > 1 => {
+                let parts: Vec<std::sync::Mutex<Vec<(usize, usize, f32)>>> = (0..threads).map(|_| Default::default()).collect();
+                pass.run(&|t| {
+                    if t < threads {
+                        let mine = work(t * rows / threads, (t + 1) * rows / threads);
+                        *parts[t].lock().unwrap_or_else(|p| p.into_inner()) = mine;
+                    }
+                });
+                parts.into_iter().flat_map(|part| part.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
+            }
+            _ => work(0, rows),
+        };
+        let mut first = vec![0usize; rows + 1];
+        for &(r, _, _) in &tagged {
+            first[r + 1] += 1;
         }
-        first.push(outliers.len());
-        Self { data, stride, scales, zeros, outliers, first }
+        for r in 0..rows {
+            first[r + 1] += first[r];
+        }
+        let outliers = tagged.into_iter().map(|(_, i, v)| (i, v)).collect();
+        Self { data, centred, magnitudes, stride, scales, zeros, outliers, first }
+    }
+}
+
+/// One row: its bytes written to `q`, `centred` and `magnitude`, its
+/// outliers passed to `found`; returns its scale and zero point. Plain
+/// Rust in 8 independent lanes that the compiler vectorises: the same
+/// float32 operations in the same order whatever it compiles them to (no
+/// fused multiply-adds are ever formed implicitly).
+#[inline(always)]
+fn quantize_row(row: &[f32], q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32) {
+    let (scale, zero, limit) = row_range(row);
+    quantize_inputs(row, scale, zero, limit, q, centred, magnitude);
+    find_outliers(row, limit, found);
+    (scale, zero)
+}
+
+/// `quantize_row` compiled for AVX2 (8 floats per instruction, not SSE2's 4).
+///
+/// # Safety
+/// The CPU has AVX2.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+unsafe fn quantize_row_avx2(row: &[f32], q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32) {
+    quantize_row(row, q, centred, magnitude, found)
+}
+
+/// A row's scale, zero point (a whole number, as f32) and outlier limit.
+/// Sums and extremes in 8 independent lanes.
+#[inline(always)]
+fn row_range(row: &[f32]) -> (f32, f32, f32) {
+    let mut squares = [0f32; 8];
+    let chunks = row.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        for (s, v) in squares.iter_mut().zip(chunk) {
+            *s += v * v;
+        }
+    }
+    for (s, v) in squares.iter_mut().zip(tail) {
+        *s += v * v;
+    }
+    let sum = ((squares[0] + squares[4]) + (squares[1] + squares[5])) + ((squares[2] + squares[6]) + (squares[3] + squares[7]));
+    let rms = (sum / row.len() as f32).sqrt();
+    let limit = if rms.is_finite() { OUTLIER_RMS * rms } else { f32::INFINITY };
+    // The range of the kept inputs, widened to hold 0 (exact in any order;
+    // a NaN is skipped).
+    let (mut lo, mut hi) = ([0f32; 8], [0f32; 8]);
+    let mut extend = |chunk: &[f32; 8]| {
+        for i in 0..8 {
+            let v = chunk[i];
+            let kept = if v.abs() > limit { 0.0 } else { v };
+            lo[i] = if kept < lo[i] { kept } else { lo[i] };
+            hi[i] = if kept > hi[i] { kept } else { hi[i] };
+        }
+    };
+    let chunks = row.chunks_exact(8);
+    let tail = chunks.remainder();
+    for chunk in chunks {
+        extend(chunk.try_into().expect("8 inputs"));
+    }
+    // The tail padded with zeros (0 is in the range already).
+    let mut last = [0f32; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    extend(&last);
+    let lo = lo.iter().fold(0f32, |a, &b| if b < a { b } else { a });
+    let hi = hi.iter().fold(0f32, |a, &b| if b > a { b } else { a });
+    let range = hi - lo;
+    let scale = if range > 0.0 && range.is_finite() { range / 255.0 } else { 1.0 };
+    let zero = (-lo / scale).round().clamp(0.0, 255.0);
+    (scale, zero, limit)
+}
+
+/// Calls `found(i, v)` for each input beyond `limit`, in order: 8 inputs
+/// compared at a time (a vector compare and its mask), since most rows
+/// have none or a few.
+#[inline(always)]
+fn find_outliers(row: &[f32], limit: f32, found: &mut dyn FnMut(usize, f32)) {
+    let mut check = |base: usize, inputs: &[f32; 8], count: usize| {
+        let mut mask = 0u32;
+        for i in 0..8 {
+            mask |= u32::from(inputs[i].abs() > limit) << i;
+        }
+        let mut bits = mask & ((1 << count) - 1);
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            found(base + i, inputs[i]);
+            bits &= bits - 1;
+        }
+    };
+    let chunks = row.chunks_exact(8);
+    let tail = chunks.remainder();
+    for (c, chunk) in chunks.enumerate() {
+        check(c * 8, chunk.try_into().expect("8 inputs"), 8);
+    }
+    let mut last = [0f32; 8];
+    last[..tail.len()].copy_from_slice(tail);
+    check(row.len() - tail.len(), &last, tail.len());
+}
+
+/// `q = clamp(x / s + z, 0, 255)` rounded half up (outliers as 0), and the
+/// AVX2 kernel's centred value and magnitude of each.
+#[inline(always)]
+fn quantize_inputs(row: &[f32], scale: f32, zero: f32, limit: f32, q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8]) {
+    let inverse = 1.0 / scale;
+    for (((q, c), a), &v) in q.iter_mut().zip(centred.iter_mut()).zip(magnitude.iter_mut()).zip(row) {
+        let kept = if v.abs() > limit { 0.0 } else { v };
+        let t = kept * inverse + zero;
+        // Clamped to 0..=255 (a NaN to 0), then rounded half up by
+        // truncation: the value is ≥ 0.
+        let t = if t > 0.0 { t } else { 0.0 };
+        let t = if t < 255.0 { t } else { 255.0 };
+        // SAFETY: t + 0.5 is finite and in 0.5..=255.5.
+        let b = unsafe { (t + 0.5).to_int_unchecked::<i32>() } as u8;
+        *q = b;
+        *c = (b ^ 0x80) as i8;
+        *a = c.unsigned_abs();
+    }
+    // Inputs past the row (padding to a group of 4): 0, centred −128.
+    for ((q, c), a) in q.iter_mut().zip(centred.iter_mut()).zip(magnitude.iter_mut()).skip(row.len()) {
+        *q = 0;
+        *c = i8::MIN;
+        *a = 128;
     }
 }
 
@@ -196,5 +385,46 @@ mod tests {
                 assert!((back - v).abs() <= x.scales[r] / 2.0 + 1e-6, "{back} vs {v}");
             }
         }
+    }
+
+    #[test]
+    fn rows_quantise_to_the_same_bytes_on_any_threads_and_path() {
+        let team = super::super::team::Team::new(3).expect("team");
+        // 37 rows of 77 inputs (not a whole number of 8-input chunks), a
+        // large input every 29th: outliers in most rows.
+        let (rows, inputs) = (37, 77);
+        let x: Vec<f32> = (0..rows * inputs)
+            .map(|i| {
+                let v = ((i * 7919) % 1000) as f32 / 500.0 - 1.0;
+                if i % 29 == 0 { v * 20.0 } else { v }
+            })
+            .collect();
+        let serial = QuantizedRows::on(&x, inputs, None, false);
+        assert!(serial.outliers.len() > rows / 2, "{} outliers", serial.outliers.len());
+        #[cfg(target_arch = "x86_64")]
+        let paths = [false, std::arch::is_x86_feature_detected!("avx2")];
+        #[cfg(not(target_arch = "x86_64"))]
+        let paths = [false, false];
+        for avx2 in paths {
+            for threaded in [false, true] {
+                let q = if threaded {
+                    team.pass(None, |pass| QuantizedRows::on(&x, inputs, Some(pass), avx2))
+                } else {
+                    QuantizedRows::on(&x, inputs, None, avx2)
+                };
+                let what = format!("avx2 {avx2}, threaded {threaded}");
+                assert_eq!(q.data, serial.data, "{what}");
+                assert_eq!((&q.centred, &q.magnitudes), (&serial.centred, &serial.magnitudes), "{what}");
+                assert_eq!((&q.scales, &q.zeros), (&serial.scales, &serial.zeros), "{what}");
+                assert_eq!((&q.outliers, &q.first), (&serial.outliers, &serial.first), "{what}");
+            }
+        }
+        // The AVX2 kernel's operands: q − 128 and its magnitude, padding
+        // included (q = 0 there).
+        for ((&q, &c), &a) in serial.data.iter().zip(&serial.centred).zip(&serial.magnitudes) {
+            assert_eq!(i32::from(c), i32::from(q) - 128);
+            assert_eq!(u32::from(a), (i32::from(q) - 128).unsigned_abs());
+        }
+        assert_eq!(serial.data[inputs..serial.stride], [0, 0, 0]);
     }
 }
