@@ -6,9 +6,9 @@
 //! the pool and puts the caller to sleep, and idle workers keep yielding the
 //! CPU for a while after each pass, competing with the caller's own work
 //! (the JVM's, under JNI). Here the caller does a share of every step
-//! itself; helpers wait between steps by spinning briefly, then park, so a
-//! pass costs one wake-up at most and the caller's thread is never one too
-//! many for the cores.
+//! itself; helpers wait between steps by spinning briefly, and park when
+//! the pass ends, so a pass costs one wake-up at most, idle helpers burn
+//! nothing, and the caller's thread is never one too many for the cores.
 //!
 //! The team's size is the process's thread budget (`config.rs`), and no
 //! more threads than that compute at once: a pass of n threads (an
@@ -39,11 +39,11 @@ use once_cell::sync::OnceCell;
 
 use super::config;
 
-/// How long (in spin-loop hints) a helper waits for the next step before
-/// parking: long enough to cover the gap between the steps of a pass and
-/// between the passes of a busy caller (a park and wake-up per step would
-/// cost more than the step), short enough that an idle process burns no
-/// CPU worth measuring (`examples/idle_cpu`).
+/// How long (in spin-loop hints) a helper waits for the next step of a
+/// pass before parking: long enough to cover the gap between two steps (a
+/// park and wake-up per step would cost more than the step), short enough
+/// that a long serial stretch of a pass burns little. Between passes
+/// helpers do not spin at all (`wait_for_step`).
 const SPINS_BEFORE_PARKING: u32 = 1 << 14;
 
 /// A step's work: called once with each thread index `0..threads`.
