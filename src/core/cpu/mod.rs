@@ -67,18 +67,7 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
     if items.len() < 2 {
         return Ok(items.iter().map(f).collect());
     }
-    Ok(started_team()?.pass(threads, |pass| {
-        let threads = pass.threads().min(items.len());
-        let parts: Vec<std::sync::Mutex<Vec<R>>> = (0..threads).map(|_| Default::default()).collect();
-        pass.run(&|t| {
-            if t < threads {
-                let (first, end) = (t * items.len() / threads, (t + 1) * items.len() / threads);
-                let mine: Vec<R> = items[first..end].iter().map(&f).collect();
-                *parts[t].lock().unwrap_or_else(|p| p.into_inner()) = mine;
-            }
-        });
-        parts.into_iter().flat_map(|part| part.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
-    }))
+    Ok(started_team()?.pass(threads, |pass| pass.concat_ranges(items.len(), |first, end| items[first..end].iter().map(&f).collect())))
 }
 
 pub(crate) struct PackedModel(pub Box<dyn FastArchitecture>);

@@ -122,7 +122,7 @@ struct Fill {
     scales: *mut f32,
     zeros: *mut i32,
 }
-// SAFETY: each thread writes only its own rows (see `QuantizedRows::new`).
+// SAFETY: each thread writes only its own rows (see `QuantizedRows::on`).
 unsafe impl Sync for Fill {}
 
 impl QuantizedRows {
@@ -182,19 +182,9 @@ impl QuantizedRows {
             }
             outliers
         };
-        let threads = pass.map_or(1, |p| p.threads().min(rows));
-        let tagged: Vec<(usize, usize, f32)> = match pass {
-            Some(pass) if threads > 1 => {
-                let parts: Vec<std::sync::Mutex<Vec<(usize, usize, f32)>>> = (0..threads).map(|_| Default::default()).collect();
-                pass.run(&|t| {
-                    if t < threads {
-                        let mine = work(t * rows / threads, (t + 1) * rows / threads);
-                        *parts[t].lock().unwrap_or_else(|p| p.into_inner()) = mine;
-                    }
-                });
-                parts.into_iter().flat_map(|part| part.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
-            }
-            _ => work(0, rows),
+        let tagged = match pass {
+            Some(pass) => pass.concat_ranges(rows, work),
+            None => work(0, rows),
         };
         let mut first = vec![0usize; rows + 1];
         for &(r, _, _) in &tagged {
@@ -260,10 +250,9 @@ fn row_range(row: &[f32]) -> (f32, f32, f32) {
             hi[i] = if kept > hi[i] { kept } else { hi[i] };
         }
     };
-    let chunks = row.chunks_exact(8);
-    let tail = chunks.remainder();
+    let (chunks, tail) = row.as_chunks::<8>();
     for chunk in chunks {
-        extend(chunk.try_into().expect("8 inputs"));
+        extend(chunk);
     }
     // The tail padded with zeros (0 is in the range already).
     let mut last = [0f32; 8];
@@ -294,10 +283,9 @@ fn find_outliers(row: &[f32], limit: f32, found: &mut dyn FnMut(usize, f32)) {
             bits &= bits - 1;
         }
     };
-    let chunks = row.chunks_exact(8);
-    let tail = chunks.remainder();
-    for (c, chunk) in chunks.enumerate() {
-        check(c * 8, chunk.try_into().expect("8 inputs"), 8);
+    let (chunks, tail) = row.as_chunks::<8>();
+    for (c, chunk) in chunks.iter().enumerate() {
+        check(c * 8, chunk, 8);
     }
     let mut last = [0f32; 8];
     last[..tail.len()].copy_from_slice(tail);

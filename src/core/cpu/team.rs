@@ -379,6 +379,24 @@ impl Pass<'_> {
         self.threads
     }
 
+    /// Splits `0..count` into one contiguous range per thread (at most
+    /// `count` threads), calls `f(first, end)` for each range on its own
+    /// thread, and returns the results one after another, in range order.
+    pub fn concat_ranges<R: Send>(&self, count: usize, f: impl Fn(usize, usize) -> Vec<R> + Sync) -> Vec<R> {
+        let threads = self.threads.min(count);
+        if threads <= 1 {
+            return f(0, count);
+        }
+        let parts: Vec<Mutex<Vec<R>>> = (0..threads).map(|_| Mutex::new(Vec::new())).collect();
+        self.run(&|t| {
+            if t < threads {
+                let mine = f(t * count / threads, (t + 1) * count / threads);
+                *parts[t].lock().unwrap_or_else(|p| p.into_inner()) = mine;
+            }
+        });
+        parts.into_iter().flat_map(|part| part.into_inner().unwrap_or_else(|p| p.into_inner())).collect()
+    }
+
     /// Calls `step(t)` for every t in `0..threads()`, in parallel, the
     /// calling thread taking t = 0; returns when all are done. A panic in
     /// any of them is raised here, after every thread has left `step`.
