@@ -199,7 +199,8 @@ impl PackedLinear {
 /// with the finer chunks; batch 32 the same within noise; `examples/idle_cpu`.)
 const CHUNKS_PER_THREAD: usize = 4;
 const CHUNKS_PER_THREAD_FEW_ROWS: usize = 12;
-/// "A few rows": at most this many bytes of x (in L2 on every x86 core).
+/// "A few rows": x (m × k) at most this many bytes as float32, which fits
+/// in L2 on every x86 core (the INT8 kernel's byte rows, smaller still).
 const FEW_ROWS_BYTES: usize = 1 << 18;
 
 /// Runs `panels(first, end)` over disjoint ranges covering the `count`
