@@ -20,13 +20,14 @@
 //! panels here, bfloat16 panels in `linear_bf16_avx2.rs`, which differ only
 //! in how a row of 8 weights is loaded into a float32 register.
 //!
-//! Full float32 tiles run their multiply-adds in a few lines of assembly
-//! (`full_tile`): from intrinsics LLVM issues about 30 instructions per 12
-//! FMAs, the assembly about 21, and on a core whose issue slots are shared
-//! (an SMT sibling, a VM's busy neighbour) that is what sets the pace: +24%
-//! on the model's products, +20% on the model at batch 32, alternating A/B
-//! on the project's Zen 3 VM. Only a block's first row tile prefetches the
-//! panel; the rest find it in L1.
+//! Full tiles run their multiply-adds in a few lines of assembly
+//! (`full_tile`, float32 or bfloat16 panels): from intrinsics LLVM issues
+//! about 30 instructions per 12 FMAs, the assembly about 21 (float32), and
+//! on a core whose issue slots are shared (an SMT sibling, a VM's busy
+//! neighbour) that is what sets the pace. Alternating A/B on the project's
+//! Zen 3 VM: float32 +24% on the model's products and +20% on the model at
+//! batch 32; bfloat16 about +10% at batch 32. Only a block's first row tile
+//! prefetches the panel; the rest find it in L1.
 
 use super::packed_linear::{Job, PackedLinear};
 
@@ -34,7 +35,7 @@ use super::packed_linear::{Job, PackedLinear};
 pub(super) const NR: usize = 16;
 
 #[cfg(target_arch = "x86_64")]
-pub(super) use kernel::{lanes, load8, panels_of, store8, Widen};
+pub(super) use kernel::{lanes, load8, panels_of, store8, Panel, Widen};
 
 /// The panels `first..end` of the float32 layer `w` against every row of
 /// `job.x`.
@@ -81,12 +82,20 @@ mod kernel {
         /// The CPU has AVX2 and FMA; `src` addresses 8 weights of a panel
         /// row (rows are aligned to their size in bytes, at least 16).
         unsafe fn widen8(src: *const Self) -> __m256;
-        /// Panels of float32, which full tiles run in [`full_tile`].
-        const FLOAT32: bool = false;
+        /// What the panel's weights are, for [`full_tile`]'s assembly
+        /// (which widens as [`Widen::widen8`] does).
+        const PANEL: Panel;
+    }
+
+    /// The weight formats [`full_tile`] reads.
+    #[derive(Clone, Copy)]
+    pub(in super::super) enum Panel {
+        Float32,
+        Bfloat16,
     }
 
     impl Widen for f32 {
-        const FLOAT32: bool = true;
+        const PANEL: Panel = Panel::Float32;
 
         #[inline]
         #[target_feature(enable = "avx2,fma")]
@@ -223,10 +232,10 @@ mod kernel {
             let panel = self.panel;
             let mut lo = [_mm256_setzero_ps(); R];
             let mut hi = [_mm256_setzero_ps(); R];
-            if R == MR && E::FLOAT32 {
-                // SAFETY: as this function's (E is f32, so the panel holds
-                // depth rows of 16 float32s, each 64-byte aligned).
-                let (l, h) = full_tile(panel.cast(), x, self.ldx, self.depth, stream);
+            if R == MR {
+                // SAFETY: as this function's: the panel holds depth rows
+                // of 16 weights of E, each aligned to its size.
+                let (l, h) = full_tile(panel, x, self.ldx, self.depth, stream);
                 lo.copy_from_slice(&l);
                 hi.copy_from_slice(&h);
             } else {
@@ -275,14 +284,29 @@ mod kernel {
         }
     }
 
-    /// One multiply-add step of [`full_tile`]: the panel row at byte offset
-    /// `$p` (two registers), times each of the 6 rows' input at byte offset
-    /// `$x` (broadcast), into the 12 accumulators.
-    macro_rules! step {
-        ($p:literal, $x:literal) => {
+    /// A float32 panel row at byte offset `$p` into the two weight registers.
+    macro_rules! f32_row {
+        ($p:literal) => {
+            concat!("vmovaps {b0}, ymmword ptr [{p} + ", $p, "]\n", "vmovaps {b1}, ymmword ptr [{p} + ", $p, " + 32]\n")
+        };
+    }
+    /// A bfloat16 panel row at byte offset `$p` into the two weight
+    /// registers, widened to float32 (zero-extend to 32 bits, shift left 16).
+    macro_rules! bf16_row {
+        ($p:literal) => {
             concat!(
-                "vmovaps {b0}, ymmword ptr [{p} + ", $p, "]\n",
-                "vmovaps {b1}, ymmword ptr [{p} + ", $p, " + 32]\n",
+                "vpmovzxwd {b0}, xmmword ptr [{p} + ", $p, "]\n",
+                "vpslld {b0}, {b0}, 16\n",
+                "vpmovzxwd {b1}, xmmword ptr [{p} + ", $p, " + 16]\n",
+                "vpslld {b1}, {b1}, 16\n",
+            )
+        };
+    }
+    /// The 6 rows' inputs at byte offset `$x` (broadcast) times the two
+    /// weight registers, into the 12 accumulators.
+    macro_rules! fmas {
+        ($x:literal) => {
+            concat!(
                 "vbroadcastss {s0}, dword ptr [{x0} + ", $x, "]\n",
                 "vfmadd231ps {a0}, {s0}, {b0}\n",
                 "vfmadd231ps {a1}, {s0}, {b1}\n",
@@ -304,10 +328,24 @@ mod kernel {
             )
         };
     }
-    /// The prefetch of the panel row `PREFETCH_AHEAD` floats past byte offset `$p`.
-    macro_rules! ahead {
+    /// Float32 panels: the prefetch of the line `PREFETCH_AHEAD` weights
+    /// (8 KiB) past byte offset `$p`; every row is a line of its own.
+    macro_rules! f32_ahead {
         ($p:literal) => {
             concat!("prefetcht0 byte ptr [{p} + ", $p, " + 8192]\n")
+        };
+    }
+    /// Bfloat16 panels: the same, `PREFETCH_AHEAD` weights being 4 KiB;
+    /// two rows to a line, so only at the offsets that start one.
+    macro_rules! bf16_ahead {
+        ("0") => {
+            "prefetcht0 byte ptr [{p} + 4096]\n"
+        };
+        ("64") => {
+            "prefetcht0 byte ptr [{p} + 64 + 4096]\n"
+        };
+        ($p:literal) => {
+            ""
         };
     }
     macro_rules! no_prefetch {
@@ -315,21 +353,24 @@ mod kernel {
             ""
         };
     }
-    const _: () = assert!(PREFETCH_AHEAD * 4 == 8192, "the assembly's prefetch distance");
-    /// [`full_tile`]'s loop, with or without (`$pf`) the prefetches: 4
-    /// steps per iteration (the pointers advance once per 4), then the
-    /// remaining 0–3 steps one at a time.
+    const _: () = assert!(PREFETCH_AHEAD * 4 == 8192, "the assembly's prefetch distances");
+    /// [`full_tile`]'s loop for panel rows of `$row` (a row macro above,
+    /// `$r0..$r3` the byte offsets of 4 rows, `$quad` and `$one` the bytes
+    /// of 4 and of 1), with or without (`$pf`) the prefetches: 4 steps per
+    /// iteration (the pointers advance once per 4), then the remaining
+    /// 0–3 steps one at a time.
     macro_rules! tile_loop {
-        ($pf:ident, $panel:ident, $x:ident, $x3:ident, $ldx:ident, $quads:ident, $rest:ident, $a:ident) => {
+        ($row:ident, $pf:ident, [$r0:literal, $r1:literal, $r2:literal, $r3:literal], $quad:literal, $one:literal,
+         $panel:ident, $x:ident, $x3:ident, $ldx:ident, $quads:ident, $rest:ident, $a:ident) => {
             asm!(
                 "test {n4}, {n4}",
                 "jz 3f",
                 "2:",
-                $pf!("0"), step!("0", "0"),
-                $pf!("64"), step!("64", "4"),
-                $pf!("128"), step!("128", "8"),
-                $pf!("192"), step!("192", "12"),
-                "add {p}, 256",
+                $pf!($r0), $row!($r0), fmas!("0"),
+                $pf!($r1), $row!($r1), fmas!("4"),
+                $pf!($r2), $row!($r2), fmas!("8"),
+                $pf!($r3), $row!($r3), fmas!("12"),
+                concat!("add {p}, ", $quad),
                 "add {x0}, 16",
                 "add {x3}, 16",
                 "dec {n4}",
@@ -338,8 +379,8 @@ mod kernel {
                 "test {n1}, {n1}",
                 "jz 5f",
                 "4:",
-                $pf!("0"), step!("0", "0"),
-                "add {p}, 64",
+                $pf!("0"), $row!("0"), fmas!("0"),
+                concat!("add {p}, ", $one),
                 "add {x0}, 4",
                 "add {x3}, 4",
                 "dec {n1}",
@@ -372,36 +413,40 @@ mod kernel {
         };
     }
 
-    /// The multiply-adds of a full 6 × 16 float32 tile, `x` (6 rows, `ldx`
-    /// floats apart) times `depth` rows of the panel, in assembly: written
-    /// with intrinsics, LLVM recomputes each row's address with an add per
+    /// The multiply-adds of a full 6 × 16 tile, `x` (6 rows, `ldx` floats
+    /// apart) times `depth` rows of the panel (float32, or bfloat16 widened
+    /// as they are loaded: `E::PANEL`), in assembly: written with
+    /// intrinsics, LLVM recomputes each row's address with an add per
     /// broadcast and runs the loop one step at a time, 30 instructions for
     /// 12 FMAs; here the rows are addressed from two pointers and a stride
-    /// and the loop does 4 steps at a time (about 21 per 12). On a core
-    /// shared with another thread (SMT, or a busy neighbour on a VM host)
-    /// the instructions issued, not the FMA pipes, set the pace.
+    /// and the loop does 4 steps at a time (about 21 per 12 for float32).
+    /// On a core shared with another thread (SMT, or a busy neighbour on a
+    /// VM host) the instructions issued, not the FMA pipes, set the pace.
     /// Returns the 6 rows' accumulators (columns 0–7, then 8–15).
     ///
     /// # Safety
     /// The CPU has AVX2 and FMA; `panel` addresses `depth` rows of 16
-    /// float32s, 32-byte aligned; `x + r·ldx` addresses `depth` floats for
-    /// each row r < 6.
+    /// weights of `E::PANEL`'s kind, each row aligned to its size; `x +
+    /// r·ldx` addresses `depth` floats for each row r < 6.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
-    unsafe fn full_tile(panel: *const f32, x: *const f32, ldx: usize, depth: usize, stream: bool) -> ([__m256; 6], [__m256; 6]) {
+    unsafe fn full_tile<E: Widen>(panel: *const E, x: *const f32, ldx: usize, depth: usize, stream: bool) -> ([__m256; 6], [__m256; 6]) {
         let mut a = [_mm256_setzero_ps(); 12];
         let x3 = x.add(3 * ldx);
         let ldx_bytes = ldx * 4;
         let (quads, rest) = (depth / 4, depth % 4);
-        // SAFETY: the loop reads depth panel rows from `panel` (aligned
-        // loads) and depth floats from each of the 6 rows (x, x + ldx,
-        // x + 2·ldx, x3, x3 + ldx, x3 + 2·ldx), as the caller guarantees;
-        // it writes no memory and only the registers it declares.
+        let panel = panel.cast::<u8>();
+        // SAFETY: each loop reads depth panel rows from `panel` (float32:
+        // aligned 32-byte loads; bfloat16: 16-byte loads) and depth floats
+        // from each of the 6 rows (x, x + ldx, x + 2·ldx, x3, x3 + ldx,
+        // x3 + 2·ldx), as the caller guarantees; it writes no memory and
+        // only the registers it declares. Prefetches never fault.
         unsafe {
-            if stream {
-                tile_loop!(ahead, panel, x, x3, ldx_bytes, quads, rest, a);
-            } else {
-                tile_loop!(no_prefetch, panel, x, x3, ldx_bytes, quads, rest, a);
+            match (E::PANEL, stream) {
+                (Panel::Float32, true) => tile_loop!(f32_row, f32_ahead, ["0", "64", "128", "192"], "256", "64", panel, x, x3, ldx_bytes, quads, rest, a),
+                (Panel::Float32, false) => tile_loop!(f32_row, no_prefetch, ["0", "64", "128", "192"], "256", "64", panel, x, x3, ldx_bytes, quads, rest, a),
+                (Panel::Bfloat16, true) => tile_loop!(bf16_row, bf16_ahead, ["0", "32", "64", "96"], "128", "32", panel, x, x3, ldx_bytes, quads, rest, a),
+                (Panel::Bfloat16, false) => tile_loop!(bf16_row, no_prefetch, ["0", "32", "64", "96"], "128", "32", panel, x, x3, ldx_bytes, quads, rest, a),
             }
         }
         (

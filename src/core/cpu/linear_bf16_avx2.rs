@@ -2,6 +2,7 @@
 //! float32 AVX2 driver (`linear_avx2.rs`: 6 × 16 tiles, inputs in L1-sized
 //! chunks, rows in L2-sized blocks) over bfloat16 weight panels, each row of
 //! 8 widened to float32 by `vpmovzxwd` and a 16-bit shift before the FMAs.
+//! Full tiles run in the driver's assembly, which widens the same way.
 //! The inputs arrive already rounded to bfloat16. It streams half the
 //! weight bytes of float32; the arithmetic is the same. AVX-512 CPUs run it
 //! too; a `vdpbf16ps` (AVX512_BF16) kernel is not written yet.
@@ -37,6 +38,8 @@ struct Bf16(#[allow(dead_code)] u16);
 
 #[cfg(target_arch = "x86_64")]
 impl super::linear_avx2::Widen for Bf16 {
+    const PANEL: super::linear_avx2::Panel = super::linear_avx2::Panel::Bfloat16;
+
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn widen8(src: *const Bf16) -> std::arch::x86_64::__m256 {
