@@ -127,13 +127,11 @@ multiversion! {
             let v = *x;
             *x = 0.5 * v * (1.0 + erf::<M>(v * std::f32::consts::FRAC_1_SQRT_2));
         };
-        // Whole vectors of 8 first (short runs would otherwise fall to the
-        // compiler's scalar remainder loop), then the rest.
-        let mut chunks = xs.chunks_exact_mut(8);
-        for c in &mut chunks {
-            c.iter_mut().for_each(gelu);
-        }
-        chunks.into_remainder().iter_mut().for_each(gelu);
+        // One plain loop: LLVM vectorises it 8 (16) lanes at a time. Cut
+        // into `chunks_exact_mut(8)` instead, it vectorised across the
+        // chunks and spent most of the time transposing them (about 1.6×
+        // this loop's time on the AVX2 path, Zen 3).
+        xs.iter_mut().for_each(gelu);
     }
 }
 
