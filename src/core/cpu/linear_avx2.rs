@@ -33,9 +33,10 @@
 //! (`prefetcht1`, a line or two per 4 steps). With few rows (a lone text
 //! of 22 tokens: 3 full tiles) the weights are a stream from memory that
 //! used to flow only while the first tile ran; now it flows while all of
-//! them compute. A/B, 3 alternating pairs, avx2 path: one text of
-//! all-MiniLM-L6-v2 about +15% (147 → 170 texts/s), the 12-layer
-//! multilingual stand-in about +7%, batch 32 unchanged within noise.
+//! them compute. Alternating A/B pairs, avx2 path: one text of
+//! all-MiniLM-L6-v2 about +15% (147 → 170 texts/s); the 12-layer
+//! multilingual stand-in, six pairs, median +16% (one pair −5%); batch 32
+//! unchanged within noise (`docs/2026-12-02-bench-s8.md`).
 
 use super::packed_linear::{Job, PackedLinear};
 
