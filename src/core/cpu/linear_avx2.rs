@@ -471,7 +471,9 @@ mod kernel {
     /// # Safety
     /// The CPU has AVX2 and FMA; `panel` addresses `depth` rows of 16
     /// weights of `E::PANEL`'s kind, each row aligned to its size; `x +
-    /// r·ldx` addresses `depth` floats for each row r < 6.
+    /// r·ldx` addresses `depth` floats for each row r < 6. `ahead` may be
+    /// any address: the loop only prefetches from it (`tiles`: how many
+    /// full tiles share the next chunk, which sets how many lines a step).
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn full_tile<E: Widen>(panel: *const E, x: *const f32, ldx: usize, depth: usize, stream: bool, ahead: *const u8, tiles: usize) -> ([__m256; 6], [__m256; 6]) {
