@@ -42,12 +42,29 @@ use super::packed_linear::{Job, PackedLinear};
 
 /// Columns per panel: two 8-float registers.
 pub(super) const NR: usize = 16;
+/// Output rows per micro-kernel call: 12 accumulators, 2 weight
+/// registers and the broadcast, of AVX2's 16 registers.
+const MR: usize = 6;
+/// At most this many inputs per chunk: a panel's chunk (KC × 16
+/// weights, 24 KiB of float32) stays in a 32 KiB L1.
+const KC: usize = 384;
+/// Floats of `x` per block of rows and chunk (128 KiB), kept in L2.
+const X_BLOCK: usize = 1 << 15;
+
+/// Rows per block of `x` for a layer of `k` inputs (a multiple of the
+/// tile's rows): one chunk of a block's rows stays in L2 while the panels
+/// pass over it. Callers that split a product among threads split it at
+/// these boundaries.
+pub(super) fn row_block(k: usize) -> usize {
+    let kc_max = k.div_ceil(k.div_ceil(KC).max(1)).max(1);
+    (X_BLOCK / kc_max).max(MR) / MR * MR
+}
 
 #[cfg(target_arch = "x86_64")]
 pub(super) use kernel::{lanes, load8, panels_of, store8, Panel, Widen};
 
-/// The panels `first..end` of the float32 layer `w` against every row of
-/// `job.x`.
+/// The panels `first..end` of the float32 layer `w` against the rows
+/// `job.rows` of `job.x`.
 ///
 /// # Safety
 /// As [`panels_of`]: the CPU has AVX2 and FMA (`w` was packed for this path
@@ -69,16 +86,8 @@ mod kernel {
     use std::arch::asm;
     use std::arch::x86_64::*;
 
-    use super::{Job, NR};
+    use super::{row_block, Job, KC, MR, NR};
 
-    /// Output rows per micro-kernel call: 12 accumulators, 2 weight
-    /// registers and the broadcast, of AVX2's 16 registers.
-    const MR: usize = 6;
-    /// At most this many inputs per chunk: a panel's chunk (KC × 16
-    /// weights, 24 KiB of float32) stays in a 32 KiB L1.
-    const KC: usize = 384;
-    /// Floats of `x` per block of rows and chunk (128 KiB), kept in L2.
-    const X_BLOCK: usize = 1 << 15;
     /// How far ahead (in weights) the weight stream is prefetched: 8 KiB
     /// of float32.
     const PREFETCH_AHEAD: usize = 2048;
@@ -115,7 +124,7 @@ mod kernel {
 
     /// The panels `first..end` of a layer (`k` inputs, `n` outputs, panel
     /// `p` of `k` rows of 16 weights at `panel0 + p·k·16`, `bias` padded to
-    /// whole panels) against every row of `job.x`.
+    /// whole panels) against the rows `job.rows` of `job.x`.
     ///
     /// # Safety
     /// The CPU has AVX2 and FMA (the layer was packed for an AVX2 or
@@ -127,11 +136,10 @@ mod kernel {
     pub(in super::super) unsafe fn panels_of<E: Widen>(
         panel0: *const E, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize,
     ) {
-        let m = job.m;
         let chunks = k.div_ceil(KC);
-        let kc_max = k.div_ceil(chunks);
-        let mc = (X_BLOCK / kc_max).max(MR) / MR * MR;
-        for m0 in (0..m).step_by(mc) {
+        let mc = row_block(k);
+        let m = job.rows.end;
+        for m0 in job.rows.clone().step_by(mc) {
             let rows = mc.min(m - m0);
             for chunk in 0..chunks {
                 let (k0, k1) = (chunk * k / chunks, (chunk + 1) * k / chunks);

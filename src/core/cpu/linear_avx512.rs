@@ -6,6 +6,19 @@ use super::packed_linear::{Job, PackedLinear};
 
 /// Columns per panel: two 16-float registers.
 pub(super) const NR: usize = 32;
+/// Output rows per micro-kernel call: 24 accumulators, 2 weight
+/// registers and the broadcast fit AVX-512's 32 registers.
+const MR: usize = 12;
+/// Floats of `x` per block of rows (512 KiB): a block and the panel it
+/// passes over stay in a 1 MiB L2.
+const X_BLOCK: usize = 1 << 17;
+
+/// Rows per block of `x` for a layer of `k` inputs (a multiple of the
+/// tile's rows); callers that split a product among threads split it at
+/// these boundaries.
+pub(super) fn row_block(k: usize) -> usize {
+    (X_BLOCK / k.max(1)).max(MR) / MR * MR
+}
 
 #[cfg(target_arch = "x86_64")]
 pub(super) use kernel::panels;
@@ -19,18 +32,12 @@ pub(super) unsafe fn panels(_: &PackedLinear, _: &Job, _: usize, _: usize) {
 mod kernel {
     use std::arch::x86_64::*;
 
-    use super::{Job, PackedLinear, NR};
+    use super::{row_block, Job, PackedLinear, MR, NR};
 
-    /// Output rows per micro-kernel call: 24 accumulators, 2 weight
-    /// registers and the broadcast fit AVX-512's 32 registers.
-    const MR: usize = 12;
-    /// Floats of `x` per block of rows (512 KiB): a block and the panel it
-    /// passes over stay in a 1 MiB L2.
-    const X_BLOCK: usize = 1 << 17;
     /// How far ahead (in floats) the weight stream is prefetched: 16 KiB.
     const PREFETCH_AHEAD: usize = 4096;
 
-    /// The panels `first..end` of `w` against every row of `job.x`.
+    /// The panels `first..end` of `w` against the rows `job.rows` of `job.x`.
     ///
     /// # Safety
     /// The CPU has AVX-512F (`w` was packed for this path only then); `job`'s pointers
@@ -38,9 +45,9 @@ mod kernel {
     /// columns of these panels in `out` are written by this call alone.
     #[target_feature(enable = "avx512f")]
     pub(in super::super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
-        let (k, n, m) = (w.inputs, w.outputs, job.m);
-        let mc = (X_BLOCK / k).max(MR) / MR * MR;
-        for m0 in (0..m).step_by(mc) {
+        let (k, n, m) = (w.inputs, w.outputs, job.rows.end);
+        let mc = row_block(k);
+        for m0 in job.rows.clone().step_by(mc) {
             let rows = mc.min(m - m0);
             for p in first..end {
                 let c0 = p * NR;

@@ -13,7 +13,7 @@ use super::packed_linear::Job;
 const _: () = assert!(NR == super::linear_avx2::NR, "bfloat16 panels are as wide as the AVX2 driver's");
 
 /// The panels `first..end` of `w` (`k` inputs, `n` outputs, `bias` padded
-/// to whole panels) against every row of `job.x`.
+/// to whole panels) against the rows `job.rows` of `job.x`.
 ///
 /// # Safety
 /// The CPU has AVX2 and FMA (`w` was packed for an AVX2 or AVX-512 path

@@ -22,7 +22,7 @@ impl Widen for Bf16 {
 }
 
 /// The panels `first..end` of `w` (`k` inputs, `n` outputs, `bias` padded
-/// to whole panels) against every row of `job.x`.
+/// to whole panels) against the rows `job.rows` of `job.x`.
 ///
 /// # Safety
 /// `job`'s pointers address m × k (x) and m × n (base, out) floats; the

@@ -8,21 +8,22 @@ use super::quantize::{outlier_terms, Int8Weights, NR};
 /// Output rows per tile.
 const MR: usize = 4;
 
-/// The panels `first..end` of `w` against every row of `job`.
+/// The panels `first..end` of `w` against the rows `job.rows` of `job`.
 ///
 /// # Safety
 /// `job`'s pointers address m rows of `w.groups · 4` bytes (x), m × n
 /// floats (base, out) and m scales and zero points; the columns of these
 /// panels in `out` are written by this call alone.
 pub(super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, first: usize, end: usize) {
-    let (groups, m) = (w.groups, job.m);
+    let groups = w.groups;
+    let m = job.rows.end;
     let stride = groups * 4;
     for p in first..end {
         let c0 = p * NR;
         let width = NR.min(n - c0);
         // SAFETY: panel p holds `groups` lines of 64 bytes.
         let panel = std::slice::from_raw_parts(w.panel(p), groups * 64);
-        let mut r = 0;
+        let mut r = job.rows.start;
         while r < m {
             let count = MR.min(m - r);
             let mut acc = [[0i32; NR]; MR];
@@ -48,7 +49,7 @@ pub(super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8J
             for (row, sums) in acc.iter().take(count).enumerate() {
                 let i = r + row;
                 let (scale, zero) = (*job.scales.add(i), *job.zeros.add(i));
-                let terms = outlier_terms(w, job.rows, i, p);
+                let terms = outlier_terms(w, job.quantized, i, p);
                 let out = std::slice::from_raw_parts_mut(job.out.add(i * n + c0), width);
                 for c in 0..width {
                     let j = c0 + c;
@@ -67,7 +68,7 @@ pub(super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8J
     }
     if let (Some(act), true) = (job.act, first < end) {
         let (c0, c1) = (first * NR, (end * NR).min(n));
-        for row in 0..m {
+        for row in job.rows.clone() {
             act(std::slice::from_raw_parts_mut(job.out.add(row * n + c0), c1 - c0));
         }
     }

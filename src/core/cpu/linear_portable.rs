@@ -15,6 +15,13 @@ const MR: usize = 4;
 /// Floats of `x` per block of rows (128 KiB), kept in L2.
 const X_BLOCK: usize = 1 << 15;
 
+/// Rows per block of `x` for a layer of `k` inputs (a multiple of the
+/// tile's rows); callers that split a product among threads split it at
+/// these boundaries.
+pub(super) fn row_block(k: usize) -> usize {
+    (X_BLOCK / k.max(1)).max(MR) / MR * MR
+}
+
 /// A panel's stored weight, as float32.
 pub(super) trait Widen: Copy {
     fn widen(self) -> f32;
@@ -27,8 +34,8 @@ impl Widen for f32 {
     }
 }
 
-/// The panels `first..end` of the float32 layer `w` against every row of
-/// `job.x`.
+/// The panels `first..end` of the float32 layer `w` against the rows
+/// `job.rows` of `job.x`.
 ///
 /// # Safety
 /// `job`'s pointers address m × inputs (x) and m × outputs (base, out)
@@ -40,16 +47,16 @@ pub(super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usiz
 
 /// The panels `first..end` of a layer (`k` inputs, `n` outputs, panel `p`
 /// of `k` rows of `NR` weights at `panel0 + p·k·NR`, `bias` padded to whole
-/// panels) against every row of `job.x`.
+/// panels) against the rows `job.rows` of `job.x`.
 ///
 /// # Safety
 /// The panels `first..end` exist from `panel0`; `job`'s pointers address
 /// m × k (x) and m × n (base, out) floats; the columns of these panels in
 /// `out` are written by this call alone.
 pub(super) unsafe fn panels_of<E: Widen>(panel0: *const E, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize) {
-    let m = job.m;
-    let mc = (X_BLOCK / k).max(MR) / MR * MR;
-    for m0 in (0..m).step_by(mc) {
+    let m = job.rows.end;
+    let mc = row_block(k);
+    for m0 in job.rows.clone().step_by(mc) {
         let rows = mc.min(m - m0);
         for p in first..end {
             let c0 = p * NR;

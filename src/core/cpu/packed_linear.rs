@@ -16,6 +16,7 @@
 //! micro-kernels are in `linear_avx512.rs`, `linear_avx2.rs` and
 //! `linear_portable.rs`.
 
+use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::bf16::{self, Bf16Weights};
@@ -130,16 +131,22 @@ impl PackedLinear {
         let threads = if m * k * n >= PARALLEL_MIN_MACS { pass.threads().min(count) } else { 1 };
         let base = base.map_or(std::ptr::null(), <[f32]>::as_ptr);
         let portable = self.path == CpuPath::Portable;
-        // Each kernel call below: the panels first..end, of all rows.
+        // Each kernel call below: the panels first..end, of the rows `rows`.
         // SAFETY (every call): x is m×k (the quantised rows m × stride
         // bytes with m scales and zero points), base and out m×n; the
-        // panels first..end cover columns no other thread writes; the
-        // path's kernel runs on this CPU (checked when the layer was
-        // packed; the AVX-512 path implies AVX2).
+        // parts (rows, first..end) are disjoint, so no other thread writes
+        // their outputs; the path's kernel runs on this CPU (checked when
+        // the layer was packed; the AVX-512 path implies AVX2).
         match &self.weights {
             Weights::F32(_) => {
-                let job = Job { x: x.as_ptr(), base, out: out.as_mut_ptr(), m, act };
-                split(count, threads, m * k * 4, pass, |first, end| unsafe {
+                let whole = &Job { x: x.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
+                let block = match self.path {
+                    CpuPath::Avx512 => linear_avx512::row_block(k),
+                    CpuPath::Avx2 => linear_avx2::row_block(k),
+                    CpuPath::Portable => linear_portable::row_block(k),
+                };
+                split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
+                    let job = Job { rows, ..*whole };
                     match self.path {
                         CpuPath::Avx512 => linear_avx512::panels(self, &job, first, end),
                         CpuPath::Avx2 => linear_avx2::panels(self, &job, first, end),
@@ -149,8 +156,10 @@ impl PackedLinear {
             }
             Weights::Bf16(w) => {
                 let rounded = bf16::round_rows(x);
-                let job = Job { x: rounded.as_ptr(), base, out: out.as_mut_ptr(), m, act };
-                split(count, threads, m * k * 4, pass, |first, end| unsafe {
+                let whole = &Job { x: rounded.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
+                let block = if portable { linear_portable::row_block(k) } else { linear_avx2::row_block(k) };
+                split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
+                    let job = Job { rows, ..*whole };
                     if portable {
                         linear_bf16_portable::panels(w, &self.bias, k, n, &job, first, end)
                     } else {
@@ -161,8 +170,9 @@ impl PackedLinear {
             Weights::Int8(w) => {
                 let q = QuantizedRows::on(x, k, (threads > 1).then_some(pass), !portable);
                 debug_assert_eq!(q.stride, w.groups * 4);
-                let job = Int8Job { x: q.data.as_ptr(), centred: q.centred.as_ptr(), magnitudes: q.magnitudes.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), rows: &q, base, out: out.as_mut_ptr(), m, act };
-                split(count, threads, m * k * 4, pass, |first, end| unsafe {
+                let whole = &Int8Job { x: q.data.as_ptr(), centred: q.centred.as_ptr(), magnitudes: q.magnitudes.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), quantized: &q, base, out: out.as_mut_ptr(), rows: 0..m, act };
+                split(count, threads, m, linear_int8_avx2::ROW_BLOCK, m * k * 4, pass, |rows, first, end| unsafe {
+                    let job = Int8Job { rows, ..*whole };
                     if portable {
                         linear_int8_portable::panels(w, &self.bias, n, &job, first, end)
                     } else {
@@ -188,52 +198,61 @@ impl PackedLinear {
     }
 }
 
-/// Chunks of panels per thread of a step: each thread claims the next
-/// chunk as it finishes one, so a thread slowed down (a busy SMT sibling on
-/// a shared host, an interrupt) computes fewer panels instead of the
-/// others waiting for it at the end of the step. A thread that finds no
-/// chunk left waits (spins) for the others' last ones, so smaller chunks
-/// waste less; but each chunk reads all of x again, which is free only
-/// while x stays in cache: finer chunks for a few rows (a lone caller's
-/// text), coarser ones for a batch. (Lone-caller spin share 5.5–8% → 3.5–4.4%
-/// with the finer chunks; batch 32 the same within noise; `examples/idle_cpu`.)
+/// The parts a product is split into for its threads: the rows in the
+/// kernel's own row blocks (each block of `x` stays in L2 while panels pass
+/// over it), each block's panels in chunks, numbered block by block. Each
+/// thread claims the next part as it finishes one, so a thread slowed down
+/// (a busy SMT sibling on a shared host, an interrupt) computes fewer parts
+/// instead of the others waiting for it at the end of the step, and both
+/// threads work in the same block at a time, each bringing that block of
+/// `x` into its L2 once: before, each chunk of panels ran over all the
+/// rows, reading all of `x` from L3 again per chunk.
+///
+/// Chunks of panels per thread and row block. A thread that finds no part
+/// left waits (spins) for the others' last ones, so smaller parts waste
+/// less: finer for a few rows (a lone caller's text, one block). (Lone-caller
+/// spin share 5.5–8% → 3.5–4.4% with the finer chunks; `examples/idle_cpu`.)
 const CHUNKS_PER_THREAD: usize = 4;
 const CHUNKS_PER_THREAD_FEW_ROWS: usize = 12;
 /// "A few rows": x (m × k) at most this many bytes as float32, which fits
 /// in L2 on every x86 core (the INT8 kernel's byte rows, smaller still).
 const FEW_ROWS_BYTES: usize = 1 << 18;
 
-/// Runs `panels(first, end)` over disjoint ranges covering the `count`
-/// panels, on `threads` threads.
-fn split(count: usize, threads: usize, x_bytes: usize, pass: &Pass, panels: impl Fn(usize, usize) + Sync) {
+/// Runs `panels(rows, first, end)` over disjoint parts covering the `m`
+/// rows (in blocks of `block`) and the `count` panels, on `threads` threads.
+fn split(count: usize, threads: usize, m: usize, block: usize, x_bytes: usize, pass: &Pass, panels: impl Fn(Range<usize>, usize, usize) + Sync) {
     if threads == 1 {
-        return panels(0, count);
+        return panels(0..m, 0, count);
     }
     let per_thread = if x_bytes <= FEW_ROWS_BYTES { CHUNKS_PER_THREAD_FEW_ROWS } else { CHUNKS_PER_THREAD };
     let chunks = (threads * per_thread).min(count);
+    let block = block.max(1);
+    let parts = m.div_ceil(block) * chunks;
     let next = AtomicUsize::new(0);
     pass.run(&|t| {
         if t < threads {
             loop {
-                let c = next.fetch_add(1, Ordering::Relaxed);
-                if c >= chunks {
+                let part = next.fetch_add(1, Ordering::Relaxed);
+                if part >= parts {
                     break;
                 }
-                panels(c * count / chunks, (c + 1) * count / chunks);
+                let (b, c) = (part / chunks, part % chunks);
+                panels(b * block..m.min((b + 1) * block), c * count / chunks, (c + 1) * count / chunks);
             }
         }
     });
 }
 
-/// One product's pointers, shared by the threads that split its columns.
+/// One product's pointers, shared by the threads that split it; `rows`:
+/// the rows one kernel call computes (all of them before the split).
 pub(super) struct Job {
     pub x: *const f32,
     pub base: *const f32,
     pub out: *mut f32,
-    pub m: usize,
+    pub rows: Range<usize>,
     pub act: Option<Activation>,
 }
-// SAFETY: threads read x and base, and write disjoint columns of out.
+// SAFETY: threads read x and base, and write disjoint parts of out.
 unsafe impl Sync for Job {}
 
 /// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
@@ -247,13 +266,14 @@ pub(super) struct Int8Job<'a> {
     pub scales: *const f32,
     pub zeros: *const i32,
     /// The rows these point into (and their outliers).
-    pub rows: &'a QuantizedRows,
+    pub quantized: &'a QuantizedRows,
     pub base: *const f32,
     pub out: *mut f32,
-    pub m: usize,
+    /// The rows one kernel call computes, as `Job::rows`.
+    pub rows: Range<usize>,
     pub act: Option<Activation>,
 }
-// SAFETY: threads read x, scales, zeros and base, and write disjoint columns of out.
+// SAFETY: threads read x, scales, zeros and base, and write disjoint parts of out.
 unsafe impl Sync for Int8Job<'_> {}
 
 #[cfg(test)]
