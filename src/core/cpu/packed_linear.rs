@@ -306,7 +306,7 @@ mod tests {
                 eprintln!("SKIPPED: the {path} linear kernel (this CPU cannot run it)");
                 continue;
             }
-            let shapes = [(1, 1, 1), (1, 384, 384), (22, 384, 1152), (13, 200, 45), (25, 1536, 384), (700, 97, 33), (3, 5, 64), (200, 800, 40)];
+            let shapes = [(1, 1, 1), (1, 384, 384), (22, 384, 1152), (13, 200, 45), (25, 1536, 384), (700, 97, 33), (3, 5, 64), (200, 800, 40), (29, 383, 70), (5, 64, 48), (10, 7, 16)];
             for &(m, k, n) in &shapes {
                 let (x, w, bias, base) = (values(m * k, 1), values(n * k, 2), values(n, 3), values(m * n, 4));
                 let layer = PackedLinear::new(path, Precision::Fp32, &w, &bias, n, k);
@@ -335,7 +335,7 @@ mod tests {
     #[test]
     fn narrow_precisions_stay_within_their_rounding_and_int8_agrees_across_paths() {
         let team = super::super::team::Team::new(2).expect("team");
-        let shapes = [(1, 1, 1), (1, 384, 384), (22, 384, 1152), (13, 202, 45), (25, 1536, 384), (70, 97, 33), (3, 5, 64), (130, 800, 40)];
+        let shapes = [(1, 1, 1), (1, 384, 384), (22, 384, 1152), (13, 202, 45), (25, 1536, 384), (70, 97, 33), (3, 5, 64), (130, 800, 40), (29, 383, 70), (5, 64, 48)];
         for &(m, k, n) in &shapes {
             let (x, w, bias, base) = (values(m * k, 5), values(n * k, 6), values(n, 7), values(m * n, 8));
             // A few channels eight times larger: INT8 sets most of their
