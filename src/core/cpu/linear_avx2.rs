@@ -344,74 +344,48 @@ mod kernel {
             )
         };
     }
+    /// One row's input at byte offset `$x` from `$addr` (broadcast into
+    /// `$s`) times the two weight registers, into accumulators `$lo`, `$hi`.
+    macro_rules! fma_row {
+        ($s:literal, $lo:literal, $hi:literal, $addr:literal, $x:literal) => {
+            concat!(
+                "vbroadcastss {", $s, "}, dword ptr [", $addr, " + ", $x, "]\n",
+                "vfmadd231ps {", $lo, "}, {", $s, "}, {b0}\n",
+                "vfmadd231ps {", $hi, "}, {", $s, "}, {b1}\n",
+            )
+        };
+    }
+    /// Rows 0–3 (`x0`, `x0 + l`, `x0 + 2l`, `x3`), alternating the two
+    /// broadcast registers.
+    macro_rules! rows4 {
+        ($x:literal) => {
+            concat!(
+                fma_row!("s0", "a0", "a1", "{x0}", $x),
+                fma_row!("s1", "a2", "a3", "{x0} + {l}", $x),
+                fma_row!("s0", "a4", "a5", "{x0} + {l}*2", $x),
+                fma_row!("s1", "a6", "a7", "{x3}", $x),
+            )
+        };
+    }
     /// The 6 rows' inputs at byte offset `$x` (broadcast) times the two
     /// weight registers, into the 12 accumulators.
     macro_rules! fmas {
         ($x:literal) => {
-            concat!(
-                "vbroadcastss {s0}, dword ptr [{x0} + ", $x, "]\n",
-                "vfmadd231ps {a0}, {s0}, {b0}\n",
-                "vfmadd231ps {a1}, {s0}, {b1}\n",
-                "vbroadcastss {s1}, dword ptr [{x0} + {l} + ", $x, "]\n",
-                "vfmadd231ps {a2}, {s1}, {b0}\n",
-                "vfmadd231ps {a3}, {s1}, {b1}\n",
-                "vbroadcastss {s0}, dword ptr [{x0} + {l}*2 + ", $x, "]\n",
-                "vfmadd231ps {a4}, {s0}, {b0}\n",
-                "vfmadd231ps {a5}, {s0}, {b1}\n",
-                "vbroadcastss {s1}, dword ptr [{x3} + ", $x, "]\n",
-                "vfmadd231ps {a6}, {s1}, {b0}\n",
-                "vfmadd231ps {a7}, {s1}, {b1}\n",
-                "vbroadcastss {s0}, dword ptr [{x3} + {l} + ", $x, "]\n",
-                "vfmadd231ps {a8}, {s0}, {b0}\n",
-                "vfmadd231ps {a9}, {s0}, {b1}\n",
-                "vbroadcastss {s1}, dword ptr [{x3} + {l}*2 + ", $x, "]\n",
-                "vfmadd231ps {a10}, {s1}, {b0}\n",
-                "vfmadd231ps {a11}, {s1}, {b1}\n",
-            )
+            concat!(rows4!($x), fma_row!("s0", "a8", "a9", "{x3} + {l}", $x), fma_row!("s1", "a10", "a11", "{x3} + {l}*2", $x))
         };
     }
     /// The same for a tile of 5 rows (the sixth row's accumulators stay as
-    /// they are, named only in a comment).
+    /// they are, named only in a comment: asm! requires every operand to be
+    /// used).
     macro_rules! fmas5 {
         ($x:literal) => {
-            concat!(
-                "/* {a10} {a11} */\n",
-                "vbroadcastss {s0}, dword ptr [{x0} + ", $x, "]\n",
-                "vfmadd231ps {a0}, {s0}, {b0}\n",
-                "vfmadd231ps {a1}, {s0}, {b1}\n",
-                "vbroadcastss {s1}, dword ptr [{x0} + {l} + ", $x, "]\n",
-                "vfmadd231ps {a2}, {s1}, {b0}\n",
-                "vfmadd231ps {a3}, {s1}, {b1}\n",
-                "vbroadcastss {s0}, dword ptr [{x0} + {l}*2 + ", $x, "]\n",
-                "vfmadd231ps {a4}, {s0}, {b0}\n",
-                "vfmadd231ps {a5}, {s0}, {b1}\n",
-                "vbroadcastss {s1}, dword ptr [{x3} + ", $x, "]\n",
-                "vfmadd231ps {a6}, {s1}, {b0}\n",
-                "vfmadd231ps {a7}, {s1}, {b1}\n",
-                "vbroadcastss {s0}, dword ptr [{x3} + {l} + ", $x, "]\n",
-                "vfmadd231ps {a8}, {s0}, {b0}\n",
-                "vfmadd231ps {a9}, {s0}, {b1}\n",
-            )
+            concat!("/* {a10} {a11} */\n", rows4!($x), fma_row!("s0", "a8", "a9", "{x3} + {l}", $x))
         };
     }
     /// The same for a tile of 4 rows.
     macro_rules! fmas4 {
         ($x:literal) => {
-            concat!(
-                "/* {a8} {a9} {a10} {a11} */\n",
-                "vbroadcastss {s0}, dword ptr [{x0} + ", $x, "]\n",
-                "vfmadd231ps {a0}, {s0}, {b0}\n",
-                "vfmadd231ps {a1}, {s0}, {b1}\n",
-                "vbroadcastss {s1}, dword ptr [{x0} + {l} + ", $x, "]\n",
-                "vfmadd231ps {a2}, {s1}, {b0}\n",
-                "vfmadd231ps {a3}, {s1}, {b1}\n",
-                "vbroadcastss {s0}, dword ptr [{x0} + {l}*2 + ", $x, "]\n",
-                "vfmadd231ps {a4}, {s0}, {b0}\n",
-                "vfmadd231ps {a5}, {s0}, {b1}\n",
-                "vbroadcastss {s1}, dword ptr [{x3} + ", $x, "]\n",
-                "vfmadd231ps {a6}, {s1}, {b0}\n",
-                "vfmadd231ps {a7}, {s1}, {b1}\n",
-            )
+            concat!("/* {a8} {a9} {a10} {a11} */\n", rows4!($x))
         };
     }
     /// Float32 panels: the prefetch of the line `PREFETCH_AHEAD` weights
