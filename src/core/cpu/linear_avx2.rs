@@ -73,8 +73,7 @@ pub(super) use kernel::{lanes, load8, panels_of, store8, Panel, Widen};
 /// # Safety
 /// As [`panels_of`]: the CPU has AVX2 and FMA (`w` was packed for this path
 /// only then); `job`'s pointers address m × inputs (x) and m × outputs
-/// (base, out) floats; the columns of these panels in `out` are written by
-/// this call alone.
+/// (base, out) floats; the columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
 #[cfg(target_arch = "x86_64")]
 pub(super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
     panels_of::<f32>(w.panel(0), &w.bias, w.inputs, w.outputs, job, first, end)
@@ -134,8 +133,7 @@ mod kernel {
     /// The CPU has AVX2 and FMA (the layer was packed for an AVX2 or
     /// AVX-512 path only then); the panels `first..end` exist from
     /// `panel0`, each row aligned as [`Widen::widen8`] needs; `job`'s
-    /// pointers address m × k (x) and m × n (base, out) floats; the columns
-    /// of these panels in `out` are written by this call alone.
+    /// pointers address m × k (x) and m × n (base, out) floats; the columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
     #[target_feature(enable = "avx2,fma")]
     pub(in super::super) unsafe fn panels_of<E: Widen>(
         panel0: *const E, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize,
@@ -495,8 +493,8 @@ mod kernel {
         };
     }
 
-    /// The multiply-adds of a full 6 × 16 tile, `x` (6 rows, `ldx` floats
-    /// apart) times `depth` rows of the panel (float32, or bfloat16 widened
+    /// The multiply-adds of an R × 16 tile (R = 6, 5 or 4), `x` (R rows,
+    /// `ldx` floats apart) times `depth` rows of the panel (float32, or bfloat16 widened
     /// as they are loaded: `E::PANEL`), in assembly: written with
     /// intrinsics, LLVM recomputes each row's address with an add per
     /// broadcast and runs the loop one step at a time, 30 instructions for
@@ -504,12 +502,13 @@ mod kernel {
     /// and the loop does 4 steps at a time (about 21 per 12 for float32).
     /// On a core shared with another thread (SMT, or a busy neighbour on a
     /// VM host) the instructions issued, not the FMA pipes, set the pace.
-    /// Returns the 6 rows' accumulators (columns 0–7, then 8–15).
+    /// Returns 6 rows' accumulators (columns 0–7, then 8–15), of which the
+    /// first R hold the tile.
     ///
     /// # Safety
     /// The CPU has AVX2 and FMA; `panel` addresses `depth` rows of 16
     /// weights of `E::PANEL`'s kind, each row aligned to its size; `x +
-    /// r·ldx` addresses `depth` floats for each row r < 6. `ahead` may be
+    /// r·ldx` addresses `depth` floats for each row r < R. `ahead` may be
     /// any address: the loop only prefetches from it (`tiles`: how many
     /// full tiles share the next chunk, which sets how many lines a step).
     #[inline]

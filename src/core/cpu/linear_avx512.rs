@@ -42,7 +42,7 @@ mod kernel {
     /// # Safety
     /// The CPU has AVX-512F (`w` was packed for this path only then); `job`'s pointers
     /// address m × inputs (x) and m × outputs (base, out) floats; the
-    /// columns of these panels in `out` are written by this call alone.
+    /// columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
     #[target_feature(enable = "avx512f")]
     pub(in super::super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
         let (k, n, m) = (w.inputs, w.outputs, job.rows.end);

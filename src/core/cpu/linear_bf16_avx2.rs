@@ -18,8 +18,7 @@ const _: () = assert!(NR == super::linear_avx2::NR, "bfloat16 panels are as wide
 /// # Safety
 /// The CPU has AVX2 and FMA (`w` was packed for an AVX2 or AVX-512 path
 /// only then); `job`'s pointers address m × k (x) and m × n (base, out)
-/// floats; the columns of these panels in `out` are written by this call
-/// alone.
+/// floats; the columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
 #[cfg(target_arch = "x86_64")]
 pub(super) unsafe fn panels(w: &Bf16Weights, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize) {
     // Panel p is k rows of 16 bfloat16s from panel 0, rows 32-byte aligned.

@@ -26,7 +26,7 @@ impl Widen for Bf16 {
 ///
 /// # Safety
 /// `job`'s pointers address m × k (x) and m × n (base, out) floats; the
-/// columns of these panels in `out` are written by this call alone.
+/// columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
 pub(super) unsafe fn panels(w: &Bf16Weights, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize) {
     // Panel p is k rows of 16 bfloat16s from panel 0.
     panels_of::<Bf16>(w.panel(0, k).cast(), bias, k, n, job, first, end)

@@ -59,7 +59,7 @@ mod kernel {
     /// The CPU has AVX2 (the layer was packed for an AVX2 or AVX-512 path
     /// only then); `job`'s pointers address m rows of `w.groups · 4` bytes
     /// (x, centred, magnitudes), m × n floats (base, out) and m scales and zero points; the
-    /// columns of these panels in `out` are written by this call alone.
+    /// columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
     #[target_feature(enable = "avx2,fma")]
     pub(in super::super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, first: usize, end: usize) {
         let m = job.rows.end;

@@ -12,8 +12,7 @@ const MR: usize = 4;
 ///
 /// # Safety
 /// `job`'s pointers address m rows of `w.groups · 4` bytes (x), m × n
-/// floats (base, out) and m scales and zero points; the columns of these
-/// panels in `out` are written by this call alone.
+/// floats (base, out) and m scales and zero points; the columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
 pub(super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, first: usize, end: usize) {
     let groups = w.groups;
     let m = job.rows.end;

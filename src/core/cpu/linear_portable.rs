@@ -39,8 +39,7 @@ impl Widen for f32 {
 ///
 /// # Safety
 /// `job`'s pointers address m × inputs (x) and m × outputs (base, out)
-/// floats; the columns of these panels in `out` are written by this call
-/// alone.
+/// floats; the columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
 pub(super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usize) {
     panels_of::<f32>(w.panel(0), &w.bias, w.inputs, w.outputs, job, first, end)
 }
@@ -51,8 +50,7 @@ pub(super) unsafe fn panels(w: &PackedLinear, job: &Job, first: usize, end: usiz
 ///
 /// # Safety
 /// The panels `first..end` exist from `panel0`; `job`'s pointers address
-/// m × k (x) and m × n (base, out) floats; the columns of these panels in
-/// `out` are written by this call alone.
+/// m × k (x) and m × n (base, out) floats; the columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
 pub(super) unsafe fn panels_of<E: Widen>(panel0: *const E, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize) {
     let m = job.rows.end;
     let mc = row_block(k);
