@@ -59,6 +59,83 @@ impl Bf16Weights {
     }
 }
 
+/// Output columns per panel of the pair layout (`Bf16PairWeights`).
+pub(super) const PAIR_NR: usize = 32;
+
+/// One pair of inputs of 16 columns in the pair layout: for each column,
+/// its weights for inputs 2j and 2j + 1 (`vdpbf16ps`'s operand: each
+/// float32 lane sums the products of 2 bfloat16s). 64 bytes, aligned.
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+pub(super) struct PairLine(pub [u16; 32]);
+
+/// A linear layer's weights in bfloat16, in the pair layout of the
+/// AVX512_BF16 kernel (`linear_bf16_avx512.rs`): panels of `PAIR_NR`
+/// columns; in a panel, per pair of inputs, two lines (columns 0–15, then
+/// 16–31). An odd last input is paired with a zero weight.
+pub(super) struct Bf16PairWeights {
+    /// `panels × pairs × 2` lines.
+    pub lines: Vec<PairLine>,
+    /// Pairs of inputs (inputs rounded up to 2).
+    pub pairs: usize,
+}
+
+impl Bf16PairWeights {
+    /// Rounds and packs `weight` (outputs × inputs, PyTorch's layout).
+    pub fn pack(weight: &[f32], outputs: usize, inputs: usize) -> Self {
+        let pairs = inputs.div_ceil(2);
+        let mut lines = vec![PairLine([0; 32]); outputs.div_ceil(PAIR_NR) * pairs * 2];
+        for (o, row) in weight.chunks_exact(inputs).enumerate() {
+            let (panel, col) = (o / PAIR_NR, o % PAIR_NR);
+            for (i, &w) in row.iter().enumerate() {
+                lines[(panel * pairs + i / 2) * 2 + col / 16].0[(col % 16) * 2 + i % 2] = to_bf16(w);
+            }
+        }
+        Self { lines, pairs }
+    }
+
+    /// Panel `p`'s first line.
+    pub fn panel(&self, p: usize) -> *const u16 {
+        self.lines[p * self.pairs * 2..].as_ptr().cast::<u16>()
+    }
+}
+
+/// `x` (rows of `inputs` floats) rounded to bfloat16, each row padded with
+/// a zero to a whole number of pairs (`inputs.div_ceil(2) · 2` values): the
+/// pair layout's inputs. Rows split among the pass's threads when given.
+pub(super) fn rows_to_pairs(x: &[f32], inputs: usize, pass: Option<&super::team::Pass>) -> Vec<u16> {
+    let stride = inputs.div_ceil(2) * 2;
+    let rows = x.len() / inputs;
+    let mut out = vec![0u16; rows * stride];
+    let dst = Dst(out.as_mut_ptr());
+    let dst = &dst;
+    let work = |first: usize, end: usize| -> Vec<()> {
+        for r in first..end {
+            // SAFETY: rows first..end of `out` are this call's alone
+            // (disjoint ranges per thread), and in bounds.
+            let row = unsafe { std::slice::from_raw_parts_mut(dst.0.add(r * stride), inputs) };
+            for (o, &v) in row.iter_mut().zip(&x[r * inputs..(r + 1) * inputs]) {
+                *o = to_bf16(v);
+            }
+        }
+        Vec::new()
+    };
+    match pass {
+        Some(pass) => {
+            pass.concat_ranges(rows, work);
+        }
+        None => {
+            work(0, rows);
+        }
+    }
+    out
+}
+
+/// The output of `rows_to_pairs`, for the threads that fill disjoint rows of it.
+struct Dst(*mut u16);
+// SAFETY: each thread writes only its own rows.
+unsafe impl Sync for Dst {}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,5 +154,23 @@ mod tests {
         for v in [0.1f32, -3.7, 1e-20, 6.0e4] {
             assert!((from_bf16(to_bf16(v)) - v).abs() <= v.abs() / 256.0);
         }
+    }
+
+    #[test]
+    fn the_pair_layout_holds_each_column_s_two_inputs_side_by_side() {
+        // 33 outputs (2 panels, the second with 1 column), 3 inputs (2 pairs).
+        let (outputs, inputs) = (33, 3);
+        let w: Vec<f32> = (0..outputs * inputs).map(|i| i as f32).collect();
+        let packed = Bf16PairWeights::pack(&w, outputs, inputs);
+        assert_eq!((packed.pairs, packed.lines.len()), (2, 2 * 2 * 2));
+        let at = |o: usize, i: usize| packed.lines[((o / 32) * 2 + i / 2) * 2 + (o % 32) / 16].0[(o % 16) * 2 + i % 2];
+        for o in 0..outputs {
+            for i in 0..inputs {
+                assert_eq!(from_bf16(at(o, i)), w[o * inputs + i]);
+            }
+            assert_eq!(at(o, 3), 0, "the odd input's partner is zero");
+        }
+        let x = [1.0f32, 1.0 + 1.0 / 256.0, -2.5, 7.0, 0.1, 3.0];
+        assert_eq!(rows_to_pairs(&x, 3, None), vec![0x3f80, 0x3f80, 0xc020, 0, 0x40e0, to_bf16(0.1), 0x4040, 0]);
     }
 }

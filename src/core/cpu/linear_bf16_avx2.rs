@@ -4,8 +4,8 @@
 //! 8 widened to float32 by `vpmovzxwd` and a 16-bit shift before the FMAs.
 //! Full tiles run in the driver's assembly, which widens the same way.
 //! The inputs arrive already rounded to bfloat16. It streams half the
-//! weight bytes of float32; the arithmetic is the same. AVX-512 CPUs run it
-//! too; a `vdpbf16ps` (AVX512_BF16) kernel is not written yet.
+//! weight bytes of float32; the arithmetic is the same. AVX-512 CPUs without
+//! AVX512_BF16 run it too (with it, `linear_bf16_avx512.rs`).
 
 use super::bf16::{Bf16Weights, NR};
 use super::packed_linear::Job;

@@ -14,7 +14,7 @@
 //! `Σ x·w − 128·Σ w`, which the store adds back. So these are the portable
 //! kernel's integers exactly, and the store applies the zero point, scales,
 //! bias and residual in the same float32 order: identical vectors. AVX-512
-//! CPUs run this kernel too (there is no AVX-512/VNNI INT8 kernel yet).
+//! CPUs without AVX512-VNNI run this kernel too (with it, `linear_int8_vnni.rs`).
 //!
 //! Full 4-row tiles run their loop in assembly (`full_tile`), as the
 //! float32 kernel does (`linear_avx2.rs` says why); only a block's first

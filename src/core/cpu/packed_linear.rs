@@ -14,16 +14,17 @@
 //! only its share of the weight. Bias, residual and activation are applied
 //! as each block of the output is stored, while it is still in L1. The
 //! micro-kernels are in `linear_avx512.rs`, `linear_avx2.rs` and
-//! `linear_portable.rs`.
+//! `linear_portable.rs` (float32), `linear_bf16_*.rs` (BF16) and
+//! `linear_int8_*.rs` (INT8).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::bf16::{self, Bf16Weights};
+use super::bf16::{self, Bf16PairWeights, Bf16Weights};
 use super::config::CpuPath;
-use super::quantize::{self, Int8Weights, QuantizedRows};
+use super::quantize::{self, Int8Weights, Operands, QuantizedRows};
 use super::team::Pass;
-use super::{linear_avx2, linear_avx512, linear_bf16_avx2, linear_bf16_portable, linear_int8_avx2, linear_int8_portable, linear_portable};
+use super::{linear_avx2, linear_avx512, linear_bf16_avx2, linear_bf16_avx512, linear_bf16_portable, linear_int8_avx2, linear_int8_portable, linear_int8_vnni, linear_portable};
 use crate::core::Precision;
 
 /// Products smaller than this many multiply-adds run on the calling thread.
@@ -43,6 +44,9 @@ enum Weights {
     F32(Vec<Line>),
     /// 16-column bfloat16 panels (`bf16.rs`).
     Bf16(Bf16Weights),
+    /// 32-column bfloat16 panels in the pair layout, for `vdpbf16ps`
+    /// (`bf16.rs`): the AVX-512 path on a CPU with AVX512_BF16.
+    Bf16Pairs(Bf16PairWeights),
     /// 16-column int8 panels and their scales (`quantize.rs`).
     Int8(Int8Weights),
 }
@@ -58,9 +62,10 @@ pub(crate) struct PackedLinear {
 
 impl PackedLinear {
     /// Packs a PyTorch linear layer (`weight`: outputs × inputs, row-major)
-    /// for `path`'s micro-kernel, in `precision` (BF16 and INT8 use the
-    /// AVX2 kernels on the AVX-512 path, the portable ones on the portable
-    /// path).
+    /// for `path`'s micro-kernel, in `precision` (on the AVX-512 path,
+    /// BF16 and INT8 use the AVX512_BF16 and AVX512-VNNI kernels where the
+    /// CPU has those instructions, the AVX2 kernels otherwise; the portable
+    /// ones on the portable path).
     ///
     /// # Panics
     /// If `path` is not supported by this CPU (callers take it from
@@ -71,6 +76,7 @@ impl PackedLinear {
         assert_eq!(bias.len(), outputs, "linear bias: expected {outputs}");
         let weights = match precision {
             Precision::Fp32 => Weights::F32(Self::pack_f32(path, weight, outputs, inputs)),
+            Precision::Bf16 if path == CpuPath::Avx512 && linear_bf16_avx512::supported() => Weights::Bf16Pairs(Bf16PairWeights::pack(weight, outputs, inputs)),
             Precision::Bf16 => Weights::Bf16(Bf16Weights::pack(weight, outputs, inputs)),
             Precision::Int8 => Weights::Int8(Int8Weights::pack(weight, outputs, inputs)),
         };
@@ -108,6 +114,7 @@ impl PackedLinear {
         match self.weights {
             Weights::F32(_) => Self::panel_width(self.path),
             Weights::Bf16(_) => bf16::NR,
+            Weights::Bf16Pairs(_) => linear_bf16_avx512::NR,
             Weights::Int8(_) => quantize::NR,
         }
     }
@@ -132,11 +139,13 @@ impl PackedLinear {
         let base = base.map_or(std::ptr::null(), <[f32]>::as_ptr);
         let portable = self.path == CpuPath::Portable;
         // Each kernel call below: the panels first..end, of the rows `rows`.
-        // SAFETY (every call): x is m×k (the quantised rows m × stride
-        // bytes with m scales and zero points), base and out m×n; the
-        // parts (rows, first..end) are disjoint, so no other thread writes
-        // their outputs; the path's kernel runs on this CPU (checked when
-        // the layer was packed; the AVX-512 path implies AVX2).
+        // SAFETY (every call): x is m×k (the bfloat16 pairs m × 2·pairs,
+        // the quantised rows m × stride bytes with m scales and zero
+        // points), base and out m×n; the parts (rows, first..end) are
+        // disjoint, so no other thread writes their outputs; the path's
+        // kernel runs on this CPU (checked when the layer was packed, and
+        // for the AVX512_BF16 and VNNI kernels, by their `supported`; the
+        // AVX-512 path implies AVX2).
         match &self.weights {
             Weights::F32(_) => {
                 let whole = &Job { x: x.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
@@ -167,14 +176,27 @@ impl PackedLinear {
                     }
                 });
             }
+            Weights::Bf16Pairs(w) => {
+                let pairs = bf16::rows_to_pairs(x, k, (threads > 1).then_some(pass));
+                let whole = &Job { x: pairs.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
+                split(count, threads, m, linear_bf16_avx512::row_block(k), m * k * 2, pass, |rows, first, end| unsafe {
+                    linear_bf16_avx512::panels(w, &self.bias, k, n, &Job { rows, ..*whole }, first, end)
+                });
+            }
             Weights::Int8(w) => {
-                let q = QuantizedRows::on(x, k, (threads > 1).then_some(pass), !portable);
+                // AVX512-VNNI where the AVX-512 path's CPU has it (checked here).
+                let vnni = self.path == CpuPath::Avx512 && linear_int8_vnni::supported();
+                let operands = if portable { Operands::Portable } else if vnni { Operands::Vnni } else { Operands::Avx2 };
+                let q = QuantizedRows::on(x, k, (threads > 1).then_some(pass), operands);
                 debug_assert_eq!(q.stride, w.groups * 4);
-                let whole = &Int8Job { x: q.data.as_ptr(), centred: q.centred.as_ptr(), magnitudes: q.magnitudes.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), quantized: &q, base, out: out.as_mut_ptr(), rows: 0..m, act };
-                split(count, threads, m, linear_int8_avx2::ROW_BLOCK, m * k * 4, pass, |rows, first, end| unsafe {
+                let whole = &Int8Job { x: q.data.as_ptr(), centred: q.centred.as_ptr(), magnitudes: q.magnitudes.as_ptr(), centred_sums: q.centred_sums.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), quantized: &q, base, out: out.as_mut_ptr(), rows: 0..m, act };
+                let block = if vnni { linear_int8_vnni::ROW_BLOCK } else { linear_int8_avx2::ROW_BLOCK };
+                split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
                     let job = Int8Job { rows, ..*whole };
                     if portable {
                         linear_int8_portable::panels(w, &self.bias, n, &job, first, end)
+                    } else if vnni {
+                        linear_int8_vnni::panels(w, &self.bias, n, &job, first, end)
                     } else {
                         linear_int8_avx2::panels(w, &self.bias, n, &job, first, end)
                     }
@@ -244,24 +266,28 @@ fn split(count: usize, threads: usize, m: usize, block: usize, x_bytes: usize, p
 }
 
 /// One product's pointers, shared by the threads that split it; `rows`:
-/// the rows one kernel call computes (all of them before the split).
-pub(super) struct Job {
-    pub x: *const f32,
+/// the rows one kernel call computes (all of them before the split). `x`:
+/// float32 rows, or (the AVX512_BF16 kernel) bfloat16 pairs.
+pub(super) struct Job<X = f32> {
+    pub x: *const X,
     pub base: *const f32,
     pub out: *mut f32,
     pub rows: Range<usize>,
     pub act: Option<Activation>,
 }
 // SAFETY: threads read x and base, and write disjoint parts of out.
-unsafe impl Sync for Job {}
+unsafe impl<X> Sync for Job<X> {}
 
 /// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
 pub(super) struct Int8Job<'a> {
     /// m rows of `stride` bytes: the quantised inputs, and the same
-    /// centred and their magnitudes (the AVX2 kernel's operands).
+    /// centred and their magnitudes (the AVX2 kernel's operands; for the
+    /// VNNI kernel only `centred` is made, the others point at nothing).
     pub x: *const u8,
     pub centred: *const i8,
     pub magnitudes: *const u8,
+    /// Per row: `Σ centred` (the VNNI kernel's correction).
+    pub centred_sums: *const i32,
     /// Per row: scale and zero point.
     pub scales: *const f32,
     pub zeros: *const i32,

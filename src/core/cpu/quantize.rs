@@ -13,7 +13,8 @@
 //! - **Inputs**: per row, asymmetric uint8: the row's range widened to hold
 //!   0, `s = (max − min) / 255`, zero point `z = round(−min / s)`,
 //!   `q = clamp(x / s + z, 0, 255)` rounded half up. uint8 because `vpmaddubsw`
-//!   (and VNNI's `vpdpbusd`) take the unsigned operand first; per row
+//!   (and VNNI's `vpdpbusd`) multiply an unsigned byte by a signed one (the
+//!   VNNI kernel turns the roles round, `linear_int8_vnni.rs`); per row
 //!   because a token's hidden state has its own range (a per-tensor scale
 //!   would let one outlier token coarsen every other). Inputs beyond 3×
 //!   the row's RMS (a LayerNorm's outlier channels) are set apart and
@@ -99,9 +100,13 @@ pub(super) struct QuantizedRows {
     pub data: Vec<u8>,
     /// The same, centred (`q − 128` as int8) and its magnitude (`|q − 128|`
     /// as uint8, ≤ 128): the AVX2 kernel's operands, made once per input
-    /// instead of once per input and panel.
+    /// instead of once per input and panel. (`Operands::Vnni` makes
+    /// `centred` only: `data` and `magnitudes` are empty then.)
     pub centred: Vec<i8>,
     pub magnitudes: Vec<u8>,
+    /// Per row: `Σ (q − 128)` over its `stride` bytes (the VNNI kernel's
+    /// correction, `linear_int8_vnni.rs`).
+    pub centred_sums: Vec<i32>,
     /// Bytes per row: the inputs rounded up to a group of 4.
     pub stride: usize,
     /// Per row: the scale `s`.
@@ -121,6 +126,21 @@ struct Fill {
     magnitudes: *mut u8,
     scales: *mut f32,
     zeros: *mut i32,
+    sums: *mut i32,
+}
+
+/// Which kernel's operands `QuantizedRows::on` makes, and how it is
+/// compiled. The bytes, scales, zero points and outliers are the same
+/// every way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Operands {
+    /// Every array, in plain Rust (the portable path; SSE2 on x86_64).
+    Portable,
+    /// Every array, compiled for AVX2 (the caller checked the CPU has it).
+    Avx2,
+    /// `centred` and its row sums only, compiled for AVX-512 (the caller
+    /// checked the CPU has AVX-512F/BW/VL: the VNNI kernel's CPU).
+    Vnni,
 }
 // SAFETY: each thread writes only its own rows (see `QuantizedRows::on`).
 unsafe impl Sync for Fill {}
@@ -129,24 +149,26 @@ impl QuantizedRows {
     /// Quantises `x` (rows of `inputs` floats) on the calling thread.
     #[cfg(test)]
     pub fn new(x: &[f32], inputs: usize) -> Self {
-        Self::on(x, inputs, None, false)
+        Self::on(x, inputs, None, Operands::Portable)
     }
 
     /// Quantises `x` (rows of `inputs` floats), its rows split among the
-    /// pass's threads when `pass` is given, compiled for AVX2 when `avx2`
-    /// (the caller checked the CPU has it: an AVX2 or AVX-512 path). The
+    /// pass's threads when `pass` is given, making the `operands` the
+    /// kernel reads (see `Operands`, whose CPU the caller checked). The
     /// same bytes every way.
-    pub fn on(x: &[f32], inputs: usize, pass: Option<&Pass>, avx2: bool) -> Self {
+    pub fn on(x: &[f32], inputs: usize, pass: Option<&Pass>, operands: Operands) -> Self {
         let stride = inputs.div_ceil(4) * 4;
         let rows = x.len() / inputs;
-        let (mut data, mut centred, mut magnitudes) = (vec![0u8; rows * stride], vec![0i8; rows * stride], vec![0u8; rows * stride]);
-        let (mut scales, mut zeros) = (vec![0f32; rows], vec![0i32; rows]);
+        let every = if operands == Operands::Vnni { 0 } else { rows * stride };
+        let (mut data, mut centred, mut magnitudes) = (vec![0u8; every], vec![0i8; rows * stride], vec![0u8; every]);
+        let (mut scales, mut zeros, mut centred_sums) = (vec![0f32; rows], vec![0i32; rows], vec![0i32; rows]);
         let fill = Fill {
             data: data.as_mut_ptr(),
             centred: centred.as_mut_ptr(),
             magnitudes: magnitudes.as_mut_ptr(),
             scales: scales.as_mut_ptr(),
             zeros: zeros.as_mut_ptr(),
+            sums: centred_sums.as_mut_ptr(),
         };
         // (A reference, so closures capture the whole `Fill`, not its bare pointers.)
         let fill = &fill;
@@ -156,28 +178,32 @@ impl QuantizedRows {
             for r in first..end {
                 // SAFETY: rows first..end of every buffer are this call's
                 // alone (disjoint ranges per thread), and in bounds.
-                let (q, c, a) = unsafe {
-                    (
-                        std::slice::from_raw_parts_mut(fill.data.add(r * stride), stride),
-                        std::slice::from_raw_parts_mut(fill.centred.add(r * stride), stride),
-                        std::slice::from_raw_parts_mut(fill.magnitudes.add(r * stride), stride),
-                    )
-                };
+                let c = unsafe { std::slice::from_raw_parts_mut(fill.centred.add(r * stride), stride) };
                 let row = &x[r * inputs..(r + 1) * inputs];
                 let mut found = |i, v| outliers.push((r, i, v));
-                #[cfg(target_arch = "x86_64")]
-                let (scale, zero) = if avx2 {
-                    // SAFETY: the CPU has AVX2 (`on`'s contract).
-                    unsafe { quantize_row_avx2(row, q, c, a, &mut found) }
-                } else {
-                    quantize_row(row, q, c, a, &mut found)
+                let (scale, zero, sum) = match operands {
+                    // SAFETY: `every` is rows × stride here: as above.
+                    Operands::Portable | Operands::Avx2 => unsafe {
+                        let q = std::slice::from_raw_parts_mut(fill.data.add(r * stride), stride);
+                        let a = std::slice::from_raw_parts_mut(fill.magnitudes.add(r * stride), stride);
+                        match operands {
+                            #[cfg(target_arch = "x86_64")]
+                            // SAFETY: the CPU has AVX2 (`Operands::Avx2`).
+                            Operands::Avx2 => quantize_row_avx2(row, q, c, a, &mut found),
+                            _ => quantize_row(row, q, c, a, &mut found),
+                        }
+                    },
+                    #[cfg(target_arch = "x86_64")]
+                    // SAFETY: the CPU has AVX-512F/BW/VL (`Operands::Vnni`).
+                    Operands::Vnni => unsafe { quantize_row_centred_avx512(row, c, &mut found) },
+                    #[cfg(not(target_arch = "x86_64"))]
+                    Operands::Vnni => unreachable!("the VNNI kernel is never chosen off x86_64"),
                 };
-                #[cfg(not(target_arch = "x86_64"))]
-                let (scale, zero) = quantize_row(row, q, c, a, &mut found);
                 // SAFETY: as above.
                 unsafe {
                     *fill.scales.add(r) = scale;
                     *fill.zeros.add(r) = zero as i32;
+                    *fill.sums.add(r) = sum;
                 }
             }
             outliers
@@ -194,21 +220,22 @@ impl QuantizedRows {
             first[r + 1] += first[r];
         }
         let outliers = tagged.into_iter().map(|(_, i, v)| (i, v)).collect();
-        Self { data, centred, magnitudes, stride, scales, zeros, outliers, first }
+        Self { data, centred, magnitudes, centred_sums, stride, scales, zeros, outliers, first }
     }
 }
 
 /// One row: its bytes written to `q`, `centred` and `magnitude`, its
-/// outliers passed to `found`; returns its scale and zero point. Plain
+/// outliers passed to `found`; returns its scale, zero point and `Σ
+/// centred`. Plain
 /// Rust in 8 independent lanes that the compiler vectorises: the same
 /// float32 operations in the same order whatever it compiles them to (no
 /// fused multiply-adds are ever formed implicitly).
 #[inline(always)]
-fn quantize_row(row: &[f32], q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32) {
+fn quantize_row(row: &[f32], q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32, i32) {
     let (scale, zero, limit) = row_range(row);
     quantize_inputs(row, scale, zero, limit, q, centred, magnitude);
     find_outliers(row, limit, found);
-    (scale, zero)
+    (scale, zero, centred.iter().map(|&c| i32::from(c)).sum())
 }
 
 /// `quantize_row` compiled for AVX2 (8 floats per instruction, not SSE2's 4).
@@ -217,8 +244,64 @@ fn quantize_row(row: &[f32], q: &mut [u8], centred: &mut [i8], magnitude: &mut [
 /// The CPU has AVX2.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn quantize_row_avx2(row: &[f32], q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32) {
+unsafe fn quantize_row_avx2(row: &[f32], q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32, i32) {
     quantize_row(row, q, centred, magnitude, found)
+}
+
+/// One row's centred bytes only (the VNNI kernel's operand), in AVX-512
+/// (two passes over the row before the bytes, not `row_range`'s three):
+/// the same bytes, scale, zero point, sum and outliers as `quantize_row`
+/// (`rows_quantise_to_the_same_bytes_on_any_threads_and_path`).
+///
+/// # Safety
+/// The CPU has AVX-512F, BW and VL.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+unsafe fn quantize_row_centred_avx512(row: &[f32], centred: &mut [i8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32, i32) {
+    use std::arch::x86_64::*;
+    let len = row.len();
+    // The sum of squares in `row_range`'s 8 lanes and order (a tail lane
+    // past the row adds 0·0, which changes nothing).
+    let mut squares = _mm256_setzero_ps();
+    for c in (0..len).step_by(8) {
+        let tail: __mmask8 = if len - c >= 8 { 0xff } else { (1u8 << (len - c)) - 1 };
+        // SAFETY (loads): masked to the row's inputs from c.
+        let v = _mm256_maskz_loadu_ps(tail, row.as_ptr().add(c));
+        squares = _mm256_add_ps(squares, _mm256_mul_ps(v, v));
+    }
+    let limit = outlier_limit(&std::mem::transmute::<__m256, [f32; 8]>(squares), len);
+    // Range of the kept inputs and the outliers, 16 at a time: `vminps
+    // (kept, lo)` is `kept < lo ? kept : lo`, `row_range`'s selection.
+    let (mut lo, mut hi) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+    let limits = _mm512_set1_ps(limit);
+    for c in (0..len).step_by(16) {
+        let tail: __mmask16 = if len - c >= 16 { 0xffff } else { (1u16 << (len - c)) - 1 };
+        let v = _mm512_maskz_loadu_ps(tail, row.as_ptr().add(c));
+        let beyond = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_abs_ps(v), limits) & tail;
+        let kept = _mm512_mask_blend_ps(beyond, v, _mm512_setzero_ps());
+        lo = _mm512_min_ps(kept, lo);
+        hi = _mm512_max_ps(kept, hi);
+        let mut bits = beyond;
+        while bits != 0 {
+            let i = bits.trailing_zeros() as usize;
+            found(c + i, row[c + i]);
+            bits &= bits - 1;
+        }
+    }
+    let (lo, hi) = (std::mem::transmute::<__m512, [f32; 16]>(lo), std::mem::transmute::<__m512, [f32; 16]>(hi));
+    let (scale, zero) = scale_and_zero(&lo, &hi);
+    let inverse = 1.0 / scale;
+    let mut sum = 0i32;
+    for (c, &v) in centred.iter_mut().zip(row) {
+        *c = (quantize_input(v, inverse, zero, limit) ^ 0x80) as i8;
+        sum += i32::from(*c);
+    }
+    // Inputs past the row (padding to a group of 4): 0, centred −128.
+    for c in centred.iter_mut().skip(row.len()) {
+        *c = i8::MIN;
+        sum -= 128;
+    }
+    (scale, zero, sum)
 }
 
 /// A row's scale, zero point (a whole number, as f32) and outlier limit.
@@ -236,9 +319,7 @@ fn row_range(row: &[f32]) -> (f32, f32, f32) {
     for (s, v) in squares.iter_mut().zip(tail) {
         *s += v * v;
     }
-    let sum = ((squares[0] + squares[4]) + (squares[1] + squares[5])) + ((squares[2] + squares[6]) + (squares[3] + squares[7]));
-    let rms = (sum / row.len() as f32).sqrt();
-    let limit = if rms.is_finite() { OUTLIER_RMS * rms } else { f32::INFINITY };
+    let limit = outlier_limit(&squares, row.len());
     // The range of the kept inputs, widened to hold 0 (exact in any order;
     // a NaN is skipped).
     let (mut lo, mut hi) = ([0f32; 8], [0f32; 8]);
@@ -258,12 +339,28 @@ fn row_range(row: &[f32]) -> (f32, f32, f32) {
     let mut last = [0f32; 8];
     last[..tail.len()].copy_from_slice(tail);
     extend(&last);
+    let (scale, zero) = scale_and_zero(&lo, &hi);
+    (scale, zero, limit)
+}
+
+/// The outlier limit of a row of `len` inputs from its 8 lanes of squares.
+#[inline(always)]
+fn outlier_limit(squares: &[f32; 8], len: usize) -> f32 {
+    let sum = ((squares[0] + squares[4]) + (squares[1] + squares[5])) + ((squares[2] + squares[6]) + (squares[3] + squares[7]));
+    let rms = (sum / len as f32).sqrt();
+    if rms.is_finite() { OUTLIER_RMS * rms } else { f32::INFINITY }
+}
+
+/// Scale and zero point from lanes of the kept inputs' minima and maxima
+/// (each lane started at 0 and never took a NaN: the same in any order).
+#[inline(always)]
+fn scale_and_zero(lo: &[f32], hi: &[f32]) -> (f32, f32) {
     let lo = lo.iter().fold(0f32, |a, &b| if b < a { b } else { a });
     let hi = hi.iter().fold(0f32, |a, &b| if b > a { b } else { a });
     let range = hi - lo;
     let scale = if range > 0.0 && range.is_finite() { range / 255.0 } else { 1.0 };
     let zero = (-lo / scale).round().clamp(0.0, 255.0);
-    (scale, zero, limit)
+    (scale, zero)
 }
 
 /// Calls `found(i, v)` for each input beyond `limit`, in order: 8 inputs
@@ -298,14 +395,7 @@ fn find_outliers(row: &[f32], limit: f32, found: &mut dyn FnMut(usize, f32)) {
 fn quantize_inputs(row: &[f32], scale: f32, zero: f32, limit: f32, q: &mut [u8], centred: &mut [i8], magnitude: &mut [u8]) {
     let inverse = 1.0 / scale;
     for (((q, c), a), &v) in q.iter_mut().zip(centred.iter_mut()).zip(magnitude.iter_mut()).zip(row) {
-        let kept = if v.abs() > limit { 0.0 } else { v };
-        let t = kept * inverse + zero;
-        // Clamped to 0..=255 (a NaN to 0), then rounded half up by
-        // truncation: the value is ≥ 0.
-        let t = if t > 0.0 { t } else { 0.0 };
-        let t = if t < 255.0 { t } else { 255.0 };
-        // SAFETY: t + 0.5 is finite and in 0.5..=255.5.
-        let b = unsafe { (t + 0.5).to_int_unchecked::<i32>() } as u8;
+        let b = quantize_input(v, inverse, zero, limit);
         *q = b;
         *c = (b ^ 0x80) as i8;
         *a = c.unsigned_abs();
@@ -316,6 +406,20 @@ fn quantize_inputs(row: &[f32], scale: f32, zero: f32, limit: f32, q: &mut [u8],
         *c = i8::MIN;
         *a = 128;
     }
+}
+
+/// One input's byte: `clamp(v / s + z, 0, 255)` rounded half up (an
+/// outlier, beyond `limit`, as 0), `inverse` being `1 / s`.
+#[inline(always)]
+fn quantize_input(v: f32, inverse: f32, zero: f32, limit: f32) -> u8 {
+    let kept = if v.abs() > limit { 0.0 } else { v };
+    let t = kept * inverse + zero;
+    // Clamped to 0..=255 (a NaN to 0), then rounded half up by
+    // truncation: the value is ≥ 0.
+    let t = if t > 0.0 { t } else { 0.0 };
+    let t = if t < 255.0 { t } else { 255.0 };
+    // SAFETY: t + 0.5 is finite and in 0.5..=255.5.
+    (unsafe { (t + 0.5).to_int_unchecked::<i32>() }) as u8
 }
 
 /// Row `row`'s outliers times panel `p`'s weights, per column:
@@ -387,22 +491,35 @@ mod tests {
                 if i % 29 == 0 { v * 20.0 } else { v }
             })
             .collect();
-        let serial = QuantizedRows::on(&x, inputs, None, false);
+        let serial = QuantizedRows::on(&x, inputs, None, Operands::Portable);
         assert!(serial.outliers.len() > rows / 2, "{} outliers", serial.outliers.len());
+        let mut kinds = vec![Operands::Portable];
         #[cfg(target_arch = "x86_64")]
-        let paths = [false, std::arch::is_x86_feature_detected!("avx2")];
-        #[cfg(not(target_arch = "x86_64"))]
-        let paths = [false, false];
-        for avx2 in paths {
+        {
+            use std::arch::is_x86_feature_detected as has;
+            if has!("avx2") {
+                kinds.push(Operands::Avx2);
+            }
+            if has!("avx512f") && has!("avx512bw") && has!("avx512vl") {
+                kinds.push(Operands::Vnni);
+            } else {
+                eprintln!("SKIPPED: the VNNI kernel's operands (no AVX-512 here)");
+            }
+        }
+        for kind in kinds {
             for threaded in [false, true] {
                 let q = if threaded {
-                    team.pass(None, |pass| QuantizedRows::on(&x, inputs, Some(pass), avx2))
+                    team.pass(None, |pass| QuantizedRows::on(&x, inputs, Some(pass), kind))
                 } else {
-                    QuantizedRows::on(&x, inputs, None, avx2)
+                    QuantizedRows::on(&x, inputs, None, kind)
                 };
-                let what = format!("avx2 {avx2}, threaded {threaded}");
-                assert_eq!(q.data, serial.data, "{what}");
-                assert_eq!((&q.centred, &q.magnitudes), (&serial.centred, &serial.magnitudes), "{what}");
+                let what = format!("{kind:?}, threaded {threaded}");
+                assert_eq!(q.centred, serial.centred, "{what}");
+                assert_eq!(q.centred_sums, serial.centred_sums, "{what}");
+                if kind != Operands::Vnni {
+                    assert_eq!(q.data, serial.data, "{what}");
+                    assert_eq!(q.magnitudes, serial.magnitudes, "{what}");
+                }
                 assert_eq!((&q.scales, &q.zeros), (&serial.scales, &serial.zeros), "{what}");
                 assert_eq!((&q.outliers, &q.first), (&serial.outliers, &serial.first), "{what}");
             }
@@ -414,5 +531,8 @@ mod tests {
             assert_eq!(u32::from(a), (i32::from(q) - 128).unsigned_abs());
         }
         assert_eq!(serial.data[inputs..serial.stride], [0, 0, 0]);
+        for (r, &sum) in serial.centred_sums.iter().enumerate() {
+            assert_eq!(sum, serial.centred[r * serial.stride..(r + 1) * serial.stride].iter().map(|&c| i32::from(c)).sum::<i32>());
+        }
     }
 }

@@ -17,17 +17,18 @@ public enum Precision {
     FP32,
     /**
      * bfloat16 weights (rounded to nearest, ties to even) and bfloat16 inputs to the matrix products, float32
-     * sums. Half the weight memory. On CPUs without AVX512_BF16 the products are formed in float32 after a
-     * conversion; the vectors are the same within float32 rounding.
+     * sums. Half the weight memory. On CPUs with AVX512_BF16 (Sapphire Rapids, Zen 4 and later) the products run
+     * on {@code vdpbf16ps}; elsewhere they are formed in float32 after a conversion; the vectors are the same
+     * within float32 rounding.
      */
     BF16,
     /**
      * int8 weights, quantised per output channel (symmetric, -127..127), each input row quantised on the fly to
      * uint8 with its own scale and zero point (inputs beyond 3 times the row's RMS, a LayerNorm's outlier
-     * channels, multiplied in float32 instead), int32 sums (AVX2's {@code vpmaddubsw} on centred inputs, so it
-     * never saturates),
-     * dequantised with bias and residual as the outputs are stored. A quarter of the weight memory. Every CPU
-     * path computes the same integer sums from the same inputs.
+     * channels, multiplied in float32 instead), int32 sums (AVX512-VNNI's {@code vpdpbusd} where the CPU has it,
+     * else AVX2's {@code vpmaddubsw} on centred inputs, so it never saturates), dequantised with bias and residual
+     * as the outputs are stored. A quarter of the weight memory. Every CPU path computes the same integer sums from
+     * the same inputs: the same vectors, bit for bit.
      */
     INT8;
 
