@@ -38,6 +38,28 @@ def narrow_peaks(out):
         return {o["kind"]: o for o in map(json.loads, filter(str.strip, f))}
 
 
+def kernel_peak(narrow, path, precision, fp32_peak):
+    """The measured peak of the instructions sbert4j's kernel for `precision`
+    runs on `path` (or ONNX Runtime's int8 kernel, precision "ort-int8"), and
+    its name: (peak, label); the fp32 FMA peak, None where that is it."""
+    has = lambda kind: narrow.get(kind, {}).get("supported")
+    if precision == "bf16" and path == "avx512" and has("bf16-512"):
+        return narrow["bf16-512"]["gops_best"], "AVX512_BF16 dot peak"
+    if precision in ("int8", "ort-int8") and path == "avx512" and has("vnni-512"):
+        return narrow["vnni-512"]["gops_best"], "AVX512-VNNI int8 peak"
+    if precision == "int8" and path in ("avx512", "avx2") and has("int8"):
+        return narrow["int8"]["gops_best"], "exact AVX2 int8 sequence's peak"
+    if precision == "ort-int8" and has("int8-saturating"):
+        return narrow["int8-saturating"]["gops_best"], "saturating AVX2 int8 sequence's peak"
+    return fp32_peak, None
+
+
+def auto_path(out):
+    """The CPU path `auto` picks on the benchmark's machine (the best whose
+    FMA peak phase ran), avx2 when unknown."""
+    return next((p for p in ("avx512", "avx2", "portable") if os.path.exists(os.path.join(out, f"fma_{p}.json"))), "avx2")
+
+
 def med(xs):
     return statistics.median(xs) if xs else None
 
@@ -93,7 +115,7 @@ class Table:
         self.rows.append([figure, system, value, spread_, vs_onnx, g, pct, target])
 
     def markdown(self):
-        head = ["figure", "system", "median", "spread (min–max)", "vs ONNX Runtime", "eff. GFLOP/s", "% FMA peak", "target / note"]
+        head = ["figure", "system", "median", "spread (min–max)", "vs ONNX Runtime", "eff. GFLOP/s", "% peak", "target / note"]
         lines = ["| " + " | ".join(head) + " |", "|" + "|".join(["---"] * len(head)) + "|"]
         lines += ["| " + " | ".join(str(c) for c in r) + " |" for r in self.rows]
         return "\n".join(lines)
@@ -129,6 +151,13 @@ def multilingual_table(out, peak, peak_note):
     ort_b32 = med(py["ort"]["batch"]["32"]["sent_per_s"]) if "ort" in py else None
     ortq_b32 = med(py["ortq"]["batch"]["32"]["sent_per_s"]) if "ortq" in py else None
     t = Table()
+    # % of the peak of the instructions each system's kernel runs (the
+    # auto path's for sbert4j from Java; ONNX Runtime int8 on its own kind).
+    narrow = narrow_peaks(out)
+    auto = (prec or {}).get("path") or auto_path(out)
+    peaks = {name: kernel_peak(narrow, auto, name, peak) for name in ("fp32", "bf16", "int8", "ort-int8")}
+    peak_of = lambda name: peaks[name][0]
+    peak_labels = {name: label for name, (_, label) in peaks.items() if label}
 
     # Single-text latency p50: target ≤ 0.6× ONNX Runtime's (fp32).
     def lat_target(us, name):
@@ -143,20 +172,20 @@ def multilingual_table(out, peak, peak_note):
             if p in prec:
                 us = prec[p]["single_ms_p50"] * 1e3
                 t.add("1-text latency p50", f"sbert4j Rust core, {p.upper()}", ms(us), "",
-                      f"{us / ort_lat:.2f}×" if ort_lat else "", gf_lat(us), peak,
+                      f"{us / ort_lat:.2f}×" if ort_lat else "", gf_lat(us), peak_of(p),
                       lat_target(us, p) + f"; p90 {prec[p]['single_ms_p90']:.2f} ms; {prec['path']} path, {prec['threads']} threads")
     for p, c in callers.items():
         if c and "single" in c:
             us = med(c["single"]["p50_us"])
             t.add("1-text latency p50", f"sbert4j encode(String), Java, {p.upper()}", ms(us), "",
-                  f"{us / ort_lat:.2f}×" if ort_lat else "", gf_lat(us), peak, lat_target(us, p) + "; one pass")
+                  f"{us / ort_lat:.2f}×" if ort_lat else "", gf_lat(us), peak_of(p), lat_target(us, p) + "; one pass")
     for key, label in (("ort", "ONNX Runtime fp32 (Python)"), ("ortq", "ONNX Runtime int8 (Python), quantize_dynamic"),
                        ("st", "sentence-transformers")):
         if key in py and "single" in py[key]:
             d = py[key]["single"]
             us = med(d["p50_us"])
             t.add("1-text latency p50", label, ms(us), spread(d["p50_us"], ms0), f"{us / ort_lat:.2f}×" if ort_lat else "",
-                  gf_lat(med(d["mean_us"])), peak, "reference" if key == "ort" else "")
+                  gf_lat(med(d["mean_us"])), peak_of("ort-int8") if key == "ortq" else peak, "reference" if key == "ort" else "")
 
     # Batch 32: target ≥ 1.5× ONNX Runtime's (fp32).
     def rate_target(rate, name):
@@ -171,19 +200,20 @@ def multilingual_table(out, peak, peak_note):
             if p in prec:
                 rates = prec[p]["batch32_sent_per_s"]
                 t.add("batch 32, sent/s", f"sbert4j Rust core, {p.upper()}", r0(med(rates)), spread(rates, r0),
-                      f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak, rate_target(med(rates), p))
+                      f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak_of(p), rate_target(med(rates), p))
     for p, c in callers.items():
         if c:
             rates = c["batch32"]["sent_per_s"]
             t.add("batch 32, sent/s", f"sbert4j encodeBatch, Java, {p.upper()}", r0(med(rates)), spread(rates, r0),
-                  f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak,
+                  f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak_of(p),
                   rate_target(med(rates), p) + "; alternating with the 16 callers below")
     for key, label in (("ort", "ONNX Runtime fp32 (Python)"), ("ortq", "ONNX Runtime int8 (Python), quantize_dynamic"),
                        ("st", "sentence-transformers")):
         if key in py and "32" in py[key].get("batch", {}):
             rates = py[key]["batch"]["32"]["sent_per_s"]
             t.add("batch 32, sent/s", label, r0(med(rates)), spread(rates, r0),
-                  f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak, "reference" if key == "ort" else "")
+                  f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak_of("ort-int8") if key == "ortq" else peak,
+                  "reference" if key == "ort" else "")
 
     # 16 callers: target ≥ 0.95× batch 32 (same encoder, alternating pairs).
     for p, c in callers.items():
@@ -197,11 +227,11 @@ def multilingual_table(out, peak, peak_note):
             note += f"; p50 per call {ms(med(c['callers']['p50_us']))}"
             t.add(f"{c['callers']['callers']} callers, encode(String), texts/s", f"sbert4j, Java threads, {p.upper()}",
                   r0(med(rates)), spread(rates, r0), f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "",
-                  gf_rate(med(rates)), peak, note)
+                  gf_rate(med(rates)), peak_of(p), note)
     if "ortq" in py and "callers" in py["ortq"]:
         rates = py["ortq"]["callers"]["sent_per_s"]
         t.add(f"{py['ortq']['callers']['callers']} callers, texts/s", "ONNX Runtime int8 (Python threads)", r0(med(rates)),
-              spread(rates, r0), f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak,
+              spread(rates, r0), f"{med(rates) / ort_b32:.2f}×" if ort_b32 else "", gf_rate(med(rates)), peak_of("ort-int8"),
               "one text a call")
     if seed:
         for variant, label in (("plain", "seed FastAPI, plain def"), ("async", "seed FastAPI, async + sync_to_async")):
@@ -265,8 +295,10 @@ def multilingual_table(out, peak, peak_note):
         lines.append(f"- corpus: first {len(tokens)} lines of bench/zh_corpus.txt (generated short Chinese customer-service "
                      f"phrases); tokens per text median {med(tokens):.0f}, mean {statistics.mean(tokens):.1f}, max {max(tokens)}; "
                      f"{flops_per_text(1, cfg) / 1e6:.1f} MFLOP/token, {flops_mean / 1e6:.0f} MFLOP per text on average")
-    lines.append(f"- repetitions: {meta.get('reps', '?')}; % FMA peak: of the fp32 FMA peak {peak:.0f} GFLOP/s ({peak_note}), "
-                 f"whatever the precision")
+    others = "; ".join(f"{name.upper().replace('ORT-INT8', 'ONNX Runtime int8')}: of the {label} ({peak_of(name):.0f} GOP/s)"
+                       for name, label in peak_labels.items())
+    lines.append(f"- repetitions: {meta.get('reps', '?')}; % peak: of the peak of the instructions each kernel runs: fp32, of the "
+                 f"fp32 FMA peak {peak:.0f} GFLOP/s ({peak_note})" + (f"; {others}" if others else "; every precision here"))
     lines.append("")
     lines.append(t.markdown())
     lines.append("")
@@ -480,30 +512,31 @@ def main():
                 note += f"; latency {lat / fp32_lat:.2f}× FP32's"
                 if lat_goal:
                     note += f" (≤ {lat_goal}× {check(lat / fp32_lat <= lat_goal)})"
-            if name == "int8" and "int8" in narrow and gf_rate(med(rates)) is not None:
-                ceiling = narrow["int8"]["gops_best"]
-                note += f"; {100 * gf_rate(med(rates)) / ceiling:.0f}% of the exact int8 sequence's peak ({ceiling:.0f} GOP/s)"
-            if name == "bf16" and not narrow.get("bf16-512", {}).get("supported"):
-                note += "; no AVX512_BF16 here: widened to fp32, so the fp32 FMA peak is its ceiling"
+            own, label = kernel_peak(narrow, prec["path"], name, peak)
+            if label:
+                note += f"; % of the {label} ({own:.0f} GOP/s)"
+            if name == "bf16" and not label:
+                note += "; no AVX512_BF16 kernel here: widened to fp32, so the fp32 FMA peak is its ceiling"
             t.add(f"batch 32, sent/s, {name.upper()}", "sbert4j Rust core", r0(med(rates)), spread(rates, r0), "",
-                  gf_rate(med(rates)), peak, note)
+                  gf_rate(med(rates)), own, note)
 
     # ONNX Runtime on the model quantized by quantize_dynamic (per channel), as a user would make it.
     if py and "ortq" in py:
         q = py["ortq"]
+        ortq_peak = kernel_peak(narrow, auto_path(out), "ort-int8", peak)[0]
         if "single" in q:
             lat = med(q["single"]["p50_us"])
             t.add("ONNX Runtime int8, 1-text latency p50", "ONNX Runtime (Python), quantize_dynamic", ms(lat),
-                  spread(q["single"]["p50_us"], ms0), f"{lat / ort_lat:.2f}×" if ort_lat else "", gf_lat(lat), peak, "")
+                  spread(q["single"]["p50_us"], ms0), f"{lat / ort_lat:.2f}×" if ort_lat else "", gf_lat(lat), ortq_peak, "")
         for bs in ("1", "32"):
             if bs in q["batch"]:
                 rates = q["batch"][bs]["sent_per_s"]
                 t.add(f"ONNX Runtime int8, batch {bs}, sent/s", "ONNX Runtime (Python), quantize_dynamic", r0(med(rates)),
-                      spread(rates, r0), "", gf_rate(med(rates)), peak, "")
+                      spread(rates, r0), "", gf_rate(med(rates)), ortq_peak, "")
         if "callers" in q:
             rates = q["callers"]["sent_per_s"]
             t.add(f"ONNX Runtime int8, {q['callers']['callers']} callers, texts/s", "ONNX Runtime (Python), quantize_dynamic",
-                  r0(med(rates)), spread(rates, r0), "", gf_rate(med(rates)), peak, "Python threads, one text a call")
+                  r0(med(rates)), spread(rates, r0), "", gf_rate(med(rates)), ortq_peak, "Python threads, one text a call")
         if "quality_vs_st" in q:
             g = q["quality_vs_st"]
             t.add("ONNX Runtime int8 against sentence-transformers fp32", "ONNX Runtime (Python), quantize_dynamic",
@@ -517,8 +550,10 @@ def main():
         ours = systems.get("sbert4j")
         theirs = {"langchain4j AllMiniLmL6V2EmbeddingModel": "sbert4j",
                   "langchain4j AllMiniLmL6V2QuantizedEmbeddingModel": "sbert4j int8" if "sbert4j int8" in systems else None}
+        kinds = {"sbert4j int8": "int8", "langchain4j AllMiniLmL6V2QuantizedEmbeddingModel": "ort-int8"}
         for name, m in systems.items():
             lat, batch, callers = med(m["latency_p50_us"]), med(m["batch_sent_per_s"]), med(m["callers_sent_per_s"])
+            own = kernel_peak(narrow, auto_path(out), kinds.get(name, "fp32"), peak)[0]
             against = theirs.get(name)
             ref = systems.get(against) if against else None
             def vs(ours_value, theirs_value, lower_is_better, goal):
@@ -527,12 +562,12 @@ def main():
                 ratio = ours_value / theirs_value
                 ok = ratio <= goal if lower_is_better else ratio >= goal
                 return f"{against}: {ratio:.2f}× ({'≤' if lower_is_better else '≥'} {goal}× {check(ok)})"
-            t.add("LangChain4j API, 1-text latency p50", name, ms(lat), spread(m["latency_p50_us"], ms0), "", gf_lat(lat), peak,
+            t.add("LangChain4j API, 1-text latency p50", name, ms(lat), spread(m["latency_p50_us"], ms0), "", gf_lat(lat), own,
                   vs(med(ref["latency_p50_us"]), lat, True, 0.5) if ref else "embed(String), each text alone")
             t.add(f"LangChain4j API, embedAll({peers['batch']}), sent/s", name, r0(batch), spread(m["batch_sent_per_s"], r0), "",
-                  gf_rate(batch), peak, vs(med(ref["batch_sent_per_s"]), batch, False, 2.0) if ref else "")
+                  gf_rate(batch), own, vs(med(ref["batch_sent_per_s"]), batch, False, 2.0) if ref else "")
             t.add(f"LangChain4j API, {peers['callers']} threads embed(), texts/s", name, r0(callers),
-                  spread(m["callers_sent_per_s"], r0), "", gf_rate(callers), peak,
+                  spread(m["callers_sent_per_s"], r0), "", gf_rate(callers), own,
                   vs(med(ref["callers_sent_per_s"]), callers, False, 2.0) if ref else "")
 
     # Agreement.
@@ -636,6 +671,8 @@ def main():
     lines.append("vs ONNX Runtime: the figure over ONNX Runtime's matching one (latency: lower is better; rates: higher; "
                  "\"ONNX b1\" = its batch-1 rate, one text per call). Effective GFLOP/s: useful flops of the texts "
                  "(real tokens, no padding) per second (latency rows: per mean call time). "
+                 "% peak: of the measured peak of the instructions the system's kernel runs (the fp32 FMA peak, "
+                 "unless the note or the kernel says AVX512_BF16 or AVX512-VNNI, int8 on AVX2 the exact sequence). "
                  "Spread: min–max over repetitions.")
     lines += multilingual_table(out, peak, peak_note) or []
     text = "\n".join(lines) + "\n"
