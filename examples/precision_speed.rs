@@ -3,7 +3,8 @@
 //! N REPS OUT.json`. Per precision: the first N texts of the corpus in
 //! batches of 32 (after one warm-up round), REPS times (sentences/s), and
 //! single-text latency (`encode` of each of the first N texts alone, after
-//! a warm-up; median and p90 in ms). Writes one JSON object.
+//! a warm-up; median and p90 in ms). Writes one JSON object. An optional
+//! sixth argument limits the run to some precisions (`int8` or `fp32,int8`).
 
 use std::time::Instant;
 
@@ -12,8 +13,8 @@ use sbert4j::{Encoder, EncoderOptions, Precision};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    if args.len() != 6 {
-        eprintln!("usage: precision_speed MODEL CORPUS N REPS OUT.json");
+    if !(6..=7).contains(&args.len()) {
+        eprintln!("usage: precision_speed MODEL CORPUS N REPS OUT.json [PRECISIONS]");
         std::process::exit(2);
     }
     let (model, corpus, out) = (&args[1], &args[2], &args[5]);
@@ -21,7 +22,8 @@ fn main() {
     let text = std::fs::read_to_string(corpus).expect("corpus");
     let texts: Vec<&str> = text.lines().take(n).collect();
     let mut rows = Vec::new();
-    for precision in Precision::ALL {
+    let wanted = |p: Precision| args.get(6).is_none_or(|list| list.split(',').any(|w| w.eq_ignore_ascii_case(&p.to_string())));
+    for precision in Precision::ALL.into_iter().filter(|&p| wanted(p)) {
         let options = EncoderOptions { precision, batch_size: 32, micro_batching: false, ..Default::default() };
         let encoder = Encoder::open(model, options).unwrap_or_else(|e| {
             eprintln!("precision_speed: {e}");

@@ -21,7 +21,7 @@ pub(super) fn row_block(k: usize) -> usize {
 }
 
 #[cfg(target_arch = "x86_64")]
-pub(super) use kernel::panels;
+pub(super) use kernel::{load16, panels, store16, store_tile};
 
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) unsafe fn panels(_: &PackedLinear, _: &Job, _: usize, _: usize) {
@@ -85,6 +85,53 @@ mod kernel {
         }
     }
 
+    /// 16 floats at `src`: only the lanes of `mask`, unless it has them
+    /// all (a masked load or store of 512 bits costs more than a plain one
+    /// on some CPUs: on Zen 4, a stall at each residual read).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(in super::super) unsafe fn load16(src: *const f32, mask: u16) -> __m512 {
+        if mask == u16::MAX {
+            _mm512_loadu_ps(src)
+        } else {
+            _mm512_maskz_loadu_ps(mask, src)
+        }
+    }
+
+    /// `v` to the 16 floats at `dst`: only the lanes of `mask`, unless it has them all.
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(in super::super) unsafe fn store16(dst: *mut f32, v: __m512, mask: u16) {
+        if mask == u16::MAX {
+            _mm512_storeu_ps(dst, v)
+        } else {
+            _mm512_mask_storeu_ps(dst, mask, v)
+        }
+    }
+
+    /// The store of an R × 32 tile of float32 sums (`lo`: columns 0–15,
+    /// `hi`: 16–31; `mask`: the columns that exist), for the float32 and
+    /// bfloat16 kernels: `out = (sums + bias) + base`, PyTorch's order,
+    /// rows `ldc` apart (`base` null: no residual).
+    #[inline]
+    #[target_feature(enable = "avx512f")]
+    pub(in super::super) unsafe fn store_tile<const R: usize>(lo: &[__m512; R], hi: &[__m512; R], bias: *const f32, base: *const f32, out: *mut f32, ldc: usize, mask: u32) {
+        let (m0, m1) = (mask as u16, (mask >> 16) as u16);
+        let (bias0, bias1) = (load16(bias, m0), load16(bias.add(16), m1));
+        for r in 0..R {
+            let dst = out.add(r * ldc);
+            let mut y0 = _mm512_add_ps(lo[r], bias0);
+            let mut y1 = _mm512_add_ps(hi[r], bias1);
+            if !base.is_null() {
+                let src = base.add(r * ldc);
+                y0 = _mm512_add_ps(y0, load16(src, m0));
+                y1 = _mm512_add_ps(y1, load16(src.add(16), m1));
+            }
+            store16(dst, y0, m0);
+            store16(dst.add(16), y1, m1);
+        }
+    }
+
     /// One panel's share of a product.
     struct Tile {
         panel: *const f32,
@@ -116,22 +163,7 @@ mod kernel {
                     hi[r] = _mm512_fmadd_ps(xv, b1, hi[r]);
                 }
             }
-            let (m0, m1) = (self.mask as u16, (self.mask >> 16) as u16);
-            let bias0 = _mm512_maskz_loadu_ps(m0, self.bias);
-            let bias1 = _mm512_maskz_loadu_ps(m1, self.bias.add(16));
-            for r in 0..R {
-                let dst = out.add(r * self.ldc);
-                // PyTorch's order: (x·Wᵀ + bias) + residual.
-                let mut y0 = _mm512_add_ps(lo[r], bias0);
-                let mut y1 = _mm512_add_ps(hi[r], bias1);
-                if !base.is_null() {
-                    let src = base.add(r * self.ldc);
-                    y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, src));
-                    y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, src.add(16)));
-                }
-                _mm512_mask_storeu_ps(dst, m0, y0);
-                _mm512_mask_storeu_ps(dst.add(16), m1, y1);
-            }
+            store_tile(&lo, &hi, self.bias, base, out, self.ldc, self.mask);
         }
     }
 }

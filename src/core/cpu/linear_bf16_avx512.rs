@@ -59,6 +59,7 @@ pub(super) unsafe fn panels(_: &Bf16PairWeights, _: &[f32], _: usize, _: usize, 
 mod kernel {
     use std::arch::x86_64::*;
 
+    use super::super::linear_avx512::store_tile;
     use super::{row_block, Bf16PairWeights, Job, MR, NR};
 
     /// How far ahead (in bytes) the weight stream is prefetched: 8 KiB.
@@ -157,22 +158,7 @@ mod kernel {
                     hi[r] = _mm512_dpbf16_ps(hi[r], w1, xv);
                 }
             }
-            let (m0, m1) = (self.mask as u16, (self.mask >> 16) as u16);
-            let bias0 = _mm512_maskz_loadu_ps(m0, self.bias);
-            let bias1 = _mm512_maskz_loadu_ps(m1, self.bias.add(16));
-            for r in 0..R {
-                let dst = out.add(r * self.ldc);
-                // PyTorch's order: (x·Wᵀ + bias) + residual.
-                let mut y0 = _mm512_add_ps(lo[r], bias0);
-                let mut y1 = _mm512_add_ps(hi[r], bias1);
-                if !base.is_null() {
-                    let src = base.add(r * self.ldc);
-                    y0 = _mm512_add_ps(y0, _mm512_maskz_loadu_ps(m0, src));
-                    y1 = _mm512_add_ps(y1, _mm512_maskz_loadu_ps(m1, src.add(16)));
-                }
-                _mm512_mask_storeu_ps(dst, m0, y0);
-                _mm512_mask_storeu_ps(dst.add(16), m1, y1);
-            }
+            store_tile(&lo, &hi, self.bias, base, out, self.ldc, self.mask);
         }
     }
 }

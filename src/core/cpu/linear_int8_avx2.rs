@@ -117,43 +117,38 @@ mod kernel {
         width: usize,
     }
 
-    /// `quantize::outlier_terms` 8 columns at a time: for each outlier in
-    /// order, its 16 weights picked out of the panel's line (`c·4 + k % 4`)
-    /// by a byte shuffle, widened, then multiplied and added (no FMA); then
-    /// × the columns' scales. The same operations in the same order per
-    /// column as the scalar version: the same bits.
+    /// `quantize::outlier_terms` 8 columns at a time: for each outlier,
+    /// each column's dword of its group's line shifted left by the
+    /// outlier's `shift` and back down by 24 with its sign, widened to
+    /// float32, multiplied by `x` and added (no FMA) to one of two sums (odd
+    /// and even outliers); then their sum × the columns' scales. The same
+    /// operations in the same order per column as the scalar version: the
+    /// same bits.
     #[inline]
     #[target_feature(enable = "avx2,fma")]
     unsafe fn outlier_terms(w: &Int8Weights, rows: &QuantizedRows, row: usize, p: usize) -> (__m256, __m256) {
         let outliers = &rows.outliers[rows.first[row]..rows.first[row + 1]];
-        let (mut t0, mut t1) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+        let zero = _mm256_setzero_ps();
+        let mut sums = [[zero; 2]; 2];
         if outliers.is_empty() {
-            return (t0, t1);
+            return (zero, zero);
         }
-        // Per 128-bit lane (4 columns × 4 inputs): bytes t, t + 4, t + 8,
-        // t + 12 (the lane's 4 columns at input t) to the lane's first
-        // dword; the rest zeroed (high bit set, t added or not).
-        let pick = _mm256_setr_epi8(
-            0, 4, 8, 12, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
-            0, 4, 8, 12, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128, -128,
-        );
-        // Dwords 0 and 4 (the two lanes' picks) to the low 8 bytes.
-        let gather = _mm256_setr_epi32(0, 4, 0, 0, 0, 0, 0, 0);
         let panel = w.panel(p);
-        for &(k, x) in outliers {
-            let line = panel.add(k / 4 * 64);
-            let select = _mm256_add_epi8(pick, _mm256_set1_epi8((k % 4) as i8));
-            let half = |bytes: __m256i| {
-                let dwords = _mm256_permutevar8x32_epi32(_mm256_shuffle_epi8(bytes, select), gather);
-                _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm256_castsi256_si128(dwords)))
-            };
-            let (w0, w1) = (half(_mm256_load_si256(line.cast())), half(_mm256_load_si256(line.add(32).cast())));
-            let xv = _mm256_set1_ps(x);
-            t0 = _mm256_add_ps(t0, _mm256_mul_ps(xv, w0));
-            t1 = _mm256_add_ps(t1, _mm256_mul_ps(xv, w1));
+        for (i, o) in outliers.iter().enumerate() {
+            let line = panel.add(o.line as usize);
+            let (shift, xv) = (_mm256_set1_epi32(o.shift as i32), _mm256_set1_ps(o.x));
+            let weights = |bytes: __m256i| _mm256_cvtepi32_ps(_mm256_srai_epi32::<24>(_mm256_sllv_epi32(bytes, shift)));
+            let (w0, w1) = (weights(_mm256_load_si256(line.cast())), weights(_mm256_load_si256(line.add(32).cast())));
+            let t = &mut sums[i % 2];
+            t[0] = _mm256_add_ps(t[0], _mm256_mul_ps(xv, w0));
+            t[1] = _mm256_add_ps(t[1], _mm256_mul_ps(xv, w1));
         }
+        let [even, odd] = sums;
         let scales = w.scales.as_ptr().add(p * NR);
-        (_mm256_mul_ps(t0, _mm256_loadu_ps(scales)), _mm256_mul_ps(t1, _mm256_loadu_ps(scales.add(8))))
+        (
+            _mm256_mul_ps(_mm256_add_ps(even[0], odd[0]), _mm256_loadu_ps(scales)),
+            _mm256_mul_ps(_mm256_add_ps(even[1], odd[1]), _mm256_loadu_ps(scales.add(8))),
+        )
     }
 
     impl Tile<'_> {

@@ -60,7 +60,8 @@ mod kernel {
     use std::arch::x86_64::*;
 
     use super::super::packed_linear::Int8Job;
-    use super::super::quantize::{Int8Weights, QuantizedRows, NR};
+    use super::super::linear_avx512::{load16, store16};
+    use super::super::quantize::{Int8Weights, Outlier, QuantizedRows, NR};
     use super::ROW_BLOCK;
 
     /// Output rows per tile: 12 accumulators, the weights, the flipped
@@ -146,28 +147,37 @@ mod kernel {
         mask: u16,
     }
 
-    /// `quantize::outlier_terms` for 16 columns at once: for each outlier
-    /// in order, byte `k % 4` of each column's dword of the line, moved to
-    /// the top and shifted back down with its sign, widened to float32,
-    /// multiplied and added (no FMA); then × the columns' scales. The same
-    /// operations in the same order per column as the scalar version: the
-    /// same bits.
+    /// `quantize::outlier_terms` for 16 columns at once: for each outlier,
+    /// its group's line of the panel, each column's dword shifted left by
+    /// the outlier's `shift` and back down by 24 with its sign, widened to
+    /// float32, multiplied by `x` and added (no FMA) to one of two sums
+    /// (odd and even outliers); then their sum × the columns' scales. The
+    /// same operations in the same order per column as the scalar version:
+    /// the same bits.
     #[inline]
     #[target_feature(enable = "avx512f")]
     unsafe fn outlier_terms(w: &Int8Weights, rows: &QuantizedRows, row: usize, p: usize) -> __m512 {
         let outliers = &rows.outliers[rows.first[row]..rows.first[row + 1]];
-        let mut t = _mm512_setzero_ps();
+        let (mut even, mut odd) = (_mm512_setzero_ps(), _mm512_setzero_ps());
         if outliers.is_empty() {
-            return t;
+            return even;
         }
         let panel = w.panel(p);
-        for &(k, x) in outliers {
-            let line = _mm512_load_si512(panel.add(k / 4 * 64).cast());
-            let top = _mm512_sll_epi32(line, _mm_cvtsi32_si128((3 - (k % 4) as i32) * 8));
-            let weights = _mm512_cvtepi32_ps(_mm512_srai_epi32::<24>(top));
-            t = _mm512_add_ps(t, _mm512_mul_ps(_mm512_set1_ps(x), weights));
+        let product = |o: &Outlier| {
+            let line = _mm512_load_si512(panel.add(o.line as usize).cast());
+            let top = _mm512_sll_epi32(line, _mm_cvtsi32_si128(o.shift as i32));
+            _mm512_mul_ps(_mm512_set1_ps(o.x), _mm512_cvtepi32_ps(_mm512_srai_epi32::<24>(top)))
+        };
+        let pairs = outliers.chunks_exact(2);
+        let last = pairs.remainder();
+        for pair in pairs {
+            even = _mm512_add_ps(even, product(&pair[0]));
+            odd = _mm512_add_ps(odd, product(&pair[1]));
         }
-        _mm512_mul_ps(t, _mm512_loadu_ps(w.scales.as_ptr().add(p * NR)))
+        if let [o] = last {
+            even = _mm512_add_ps(even, product(o));
+        }
+        _mm512_mul_ps(_mm512_add_ps(even, odd), _mm512_loadu_ps(w.scales.as_ptr().add(p * NR)))
     }
 
     impl Tile<'_> {
@@ -200,6 +210,15 @@ mod kernel {
         unsafe fn run<const R: usize>(&self, job: &Int8Job, r: usize, c0: usize, stream: bool) {
             let stride = self.groups * 4;
             let centred = job.centred.add(r * stride);
+            // The residual lines this tile's store reads, fetched while
+            // its sums run (scattered lines, else a cache miss each at
+            // the store).
+            for i in 0..R {
+                let at = (r + i) * self.ldc + c0;
+                if !job.base.is_null() {
+                    _mm_prefetch::<_MM_HINT_T0>(job.base.wrapping_add(at).cast());
+                }
+            }
             let mut acc = [_mm512_setzero_si512(); R];
             if R == MR {
                 // SAFETY: as this function's: the panel holds `groups`
@@ -223,9 +242,9 @@ mod kernel {
                 let mut y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_mul_ps(scale, s)), t), b);
                 let at = row * self.ldc + c0;
                 if !job.base.is_null() {
-                    y = _mm512_add_ps(y, _mm512_maskz_loadu_ps(self.mask, job.base.add(at)));
+                    y = _mm512_add_ps(y, load16(job.base.add(at), self.mask));
                 }
-                _mm512_mask_storeu_ps(job.out.add(at), self.mask, y);
+                store16(job.out.add(at), y, self.mask);
             }
         }
     }

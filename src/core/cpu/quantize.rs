@@ -113,9 +113,42 @@ pub(super) struct QuantizedRows {
     pub scales: Vec<f32>,
     /// Per row: the zero point `z`.
     pub zeros: Vec<i32>,
-    /// Row r's outliers (input index, value) are `outliers[first[r]..first[r + 1]]`.
-    pub outliers: Vec<(usize, f32)>,
+    /// Row r's outliers are `outliers[first[r]..first[r + 1]]`, in input order.
+    pub outliers: Vec<Outlier>,
     pub first: Vec<usize>,
+}
+
+/// An input set apart as an outlier: its value, and where its weights lie
+/// in a panel, worked out once per row instead of once per panel: the
+/// byte offset of its group's 64-byte line, and the left shift that moves
+/// its byte (`input % 4` of each column's dword) to the dword's top, from
+/// where an arithmetic right shift by 24 gives the weight with its sign.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) struct Outlier {
+    pub line: u32,
+    pub shift: u32,
+    pub x: f32,
+}
+
+impl Outlier {
+    fn new(input: usize, x: f32) -> Self {
+        Self { line: (input / 4 * 64) as u32, shift: (3 - (input % 4) as u32) * 8, x }
+    }
+
+    /// The input's index in its row.
+    #[cfg(test)]
+    pub fn input(&self) -> usize {
+        self.line as usize / 16 + 3 - self.shift as usize / 8
+    }
+
+    /// Its weight for column `c` of a panel whose line (64 bytes) is `line`:
+    /// the dword's byte brought to the top, shifted back down with its sign
+    /// (the vector kernels' arithmetic, one column).
+    #[inline(always)]
+    pub fn weight(&self, line: &[i8; 64], c: usize) -> i32 {
+        let dword = i32::from_le_bytes([line[c * 4] as u8, line[c * 4 + 1] as u8, line[c * 4 + 2] as u8, line[c * 4 + 3] as u8]);
+        (dword << self.shift) >> 24
+    }
 }
 
 /// Raw pointers into a `QuantizedRows` being filled, for the threads that
@@ -219,7 +252,7 @@ impl QuantizedRows {
         for r in 0..rows {
             first[r + 1] += first[r];
         }
-        let outliers = tagged.into_iter().map(|(_, i, v)| (i, v)).collect();
+        let outliers = tagged.into_iter().map(|(_, i, v)| Outlier::new(i, v)).collect();
         Self { data, centred, magnitudes, centred_sums, stride, scales, zeros, outliers, first }
     }
 }
@@ -260,32 +293,52 @@ unsafe fn quantize_row_avx2(row: &[f32], q: &mut [u8], centred: &mut [i8], magni
 unsafe fn quantize_row_centred_avx512(row: &[f32], centred: &mut [i8], found: &mut dyn FnMut(usize, f32)) -> (f32, f32, i32) {
     use std::arch::x86_64::*;
     let len = row.len();
-    // The sum of squares in `row_range`'s 8 lanes and order (a tail lane
-    // past the row adds 0·0, which changes nothing).
-    let mut squares = _mm256_setzero_ps();
-    for c in (0..len).step_by(8) {
-        let tail: __mmask8 = if len - c >= 8 { 0xff } else { (1u8 << (len - c)) - 1 };
-        // SAFETY (loads): masked to the row's inputs from c.
-        let v = _mm256_maskz_loadu_ps(tail, row.as_ptr().add(c));
-        squares = _mm256_add_ps(squares, _mm256_mul_ps(v, v));
+    // The sum of squares in `row_range`'s `LANES` lanes and order (a tail
+    // lane past the row adds 0·0, which changes nothing).
+    let mask = |c: usize| -> __mmask16 { if c + 16 <= len { 0xffff } else if c < len { (1u16 << (len - c)) - 1 } else { 0 } };
+    let mut squares = [_mm512_setzero_ps(); 2];
+    for c in (0..len).step_by(LANES) {
+        for (h, lanes) in squares.iter_mut().enumerate() {
+            // SAFETY (loads): masked to the row's inputs from c + 16h.
+            let v = _mm512_maskz_loadu_ps(mask(c + 16 * h), row.as_ptr().add(c + 16 * h));
+            *lanes = _mm512_add_ps(*lanes, _mm512_mul_ps(v, v));
+        }
     }
-    let limit = outlier_limit(&std::mem::transmute::<__m256, [f32; 8]>(squares), len);
+    let limit = outlier_limit(std::mem::transmute::<[__m512; 2], [f32; LANES]>(squares), len);
     // Range of the kept inputs and the outliers, 16 at a time: `vminps
     // (kept, lo)` is `kept < lo ? kept : lo`, `row_range`'s selection.
+    // The outliers' masks are kept for a stretch of the row and reported
+    // after it: a call inside the loop would spill the extremes (every
+    // vector register is the caller's to save).
+    const STRETCH: usize = 64 * 16;
     let (mut lo, mut hi) = (_mm512_setzero_ps(), _mm512_setzero_ps());
     let limits = _mm512_set1_ps(limit);
-    for c in (0..len).step_by(16) {
-        let tail: __mmask16 = if len - c >= 16 { 0xffff } else { (1u16 << (len - c)) - 1 };
-        let v = _mm512_maskz_loadu_ps(tail, row.as_ptr().add(c));
-        let beyond = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_abs_ps(v), limits) & tail;
-        let kept = _mm512_mask_blend_ps(beyond, v, _mm512_setzero_ps());
-        lo = _mm512_min_ps(kept, lo);
-        hi = _mm512_max_ps(kept, hi);
-        let mut bits = beyond;
-        while bits != 0 {
-            let i = bits.trailing_zeros() as usize;
-            found(c + i, row[c + i]);
-            bits &= bits - 1;
+    for start in (0..len).step_by(STRETCH) {
+        let end = len.min(start + STRETCH);
+        let mut masks = [0u16; STRETCH / 16];
+        let mut any = 0u16;
+        // (The stretch's own extremes, in registers; merged below.)
+        let (mut low, mut high) = (_mm512_setzero_ps(), _mm512_setzero_ps());
+        for (c, beyond_here) in (start..end).step_by(16).zip(masks.iter_mut()) {
+            let tail: __mmask16 = if end - c >= 16 { 0xffff } else { (1u16 << (end - c)) - 1 };
+            let v = _mm512_maskz_loadu_ps(tail, row.as_ptr().add(c));
+            let beyond = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(_mm512_abs_ps(v), limits) & tail;
+            let kept = _mm512_mask_blend_ps(beyond, v, _mm512_setzero_ps());
+            low = _mm512_min_ps(kept, low);
+            high = _mm512_max_ps(kept, high);
+            *beyond_here = beyond;
+            any |= beyond;
+        }
+        (lo, hi) = (_mm512_min_ps(low, lo), _mm512_max_ps(high, hi));
+        if any != 0 {
+            for (c, &mask) in (start..end).step_by(16).zip(&masks) {
+                let mut bits = mask;
+                while bits != 0 {
+                    let i = bits.trailing_zeros() as usize;
+                    found(c + i, row[c + i]);
+                    bits &= bits - 1;
+                }
+            }
         }
     }
     let (lo, hi) = (std::mem::transmute::<__m512, [f32; 16]>(lo), std::mem::transmute::<__m512, [f32; 16]>(hi));
@@ -308,8 +361,8 @@ unsafe fn quantize_row_centred_avx512(row: &[f32], centred: &mut [i8], found: &m
 /// Sums and extremes in 8 independent lanes.
 #[inline(always)]
 fn row_range(row: &[f32]) -> (f32, f32, f32) {
-    let mut squares = [0f32; 8];
-    let chunks = row.chunks_exact(8);
+    let mut squares = [0f32; LANES];
+    let chunks = row.chunks_exact(LANES);
     let tail = chunks.remainder();
     for chunk in chunks {
         for (s, v) in squares.iter_mut().zip(chunk) {
@@ -319,7 +372,7 @@ fn row_range(row: &[f32]) -> (f32, f32, f32) {
     for (s, v) in squares.iter_mut().zip(tail) {
         *s += v * v;
     }
-    let limit = outlier_limit(&squares, row.len());
+    let limit = outlier_limit(squares, row.len());
     // The range of the kept inputs, widened to hold 0 (exact in any order;
     // a NaN is skipped).
     let (mut lo, mut hi) = ([0f32; 8], [0f32; 8]);
@@ -343,11 +396,24 @@ fn row_range(row: &[f32]) -> (f32, f32, f32) {
     (scale, zero, limit)
 }
 
-/// The outlier limit of a row of `len` inputs from its 8 lanes of squares.
+/// Lanes of a row's sum of squares: input i goes to lane `i % LANES` (two
+/// AVX-512 registers: two chains of additions at 16 lanes each, the row's
+/// first pass no longer bound by the additions' latency).
+const LANES: usize = 32;
+
+/// The outlier limit of a row of `len` inputs from its lanes of squares,
+/// summed as a tree: each lane of the lower half plus its partner of the
+/// upper half, until one is left.
 #[inline(always)]
-fn outlier_limit(squares: &[f32; 8], len: usize) -> f32 {
-    let sum = ((squares[0] + squares[4]) + (squares[1] + squares[5])) + ((squares[2] + squares[6]) + (squares[3] + squares[7]));
-    let rms = (sum / len as f32).sqrt();
+fn outlier_limit(mut squares: [f32; LANES], len: usize) -> f32 {
+    let mut half = LANES / 2;
+    while half > 0 {
+        for i in 0..half {
+            squares[i] += squares[i + half];
+        }
+        half /= 2;
+    }
+    let rms = (squares[0] / len as f32).sqrt();
     if rms.is_finite() { OUTLIER_RMS * rms } else { f32::INFINITY }
 }
 
@@ -423,26 +489,26 @@ fn quantize_input(v: f32, inverse: f32, zero: f32, limit: f32) -> u8 {
 }
 
 /// Row `row`'s outliers times panel `p`'s weights, per column:
-/// `s_j · Σ x_k · q_w[j, k]` in float32, in the order the outliers were
-/// found (the same arithmetic on every path).
+/// `s_j · Σ x_k · q_w[j, k]` in float32, the same arithmetic on every path:
+/// the products (`x · q_w`, no fused multiply-add) of the 1st, 3rd, 5th …
+/// outlier summed in order, those of the 2nd, 4th … in another sum (two
+/// chains of additions, not one, for the vector kernels' latency), then
+/// `(even + odd) · s_j`.
 pub(super) fn outlier_terms(w: &Int8Weights, rows: &QuantizedRows, row: usize, p: usize) -> [f32; NR] {
-    let mut terms = [0f32; NR];
+    let mut terms = [[0f32; NR]; 2];
     let outliers = &rows.outliers[rows.first[row]..rows.first[row + 1]];
     if outliers.is_empty() {
-        return terms;
+        return terms[0];
     }
-    // Outliers outer, columns inner: 16 independent sums (each column's
-    // still in the outliers' order), not one serial chain per column.
-    for &(k, x) in outliers {
-        let line = &w.groups_data[p * w.groups + k / 4].0;
-        for (c, term) in terms.iter_mut().enumerate() {
-            *term += x * f32::from(line[c * 4 + k % 4]);
+    // Outliers outer, columns inner: 16 independent sums per chain.
+    for (i, o) in outliers.iter().enumerate() {
+        let line = &w.groups_data[p * w.groups + o.line as usize / 64].0;
+        for (c, term) in terms[i % 2].iter_mut().enumerate() {
+            *term += o.x * o.weight(line, c) as f32;
         }
     }
-    for (term, &scale) in terms.iter_mut().zip(&w.scales[p * NR..(p + 1) * NR]) {
-        *term *= scale;
-    }
-    terms
+    let [even, odd] = terms;
+    std::array::from_fn(|c| (even[c] + odd[c]) * w.scales[p * NR + c])
 }
 
 #[cfg(test)]
@@ -467,8 +533,17 @@ mod tests {
         let mut row = vec![0.1f32; 16];
         row[5] = -10.0;
         let y = QuantizedRows::new(&row, 16);
-        assert_eq!((y.outliers.clone(), y.first.clone()), (vec![(5, -10.0)], vec![0, 1]));
+        assert_eq!((y.outliers.iter().map(|o| (o.input(), o.x)).collect::<Vec<_>>(), y.first.clone()), (vec![(5, -10.0)], vec![0, 1]));
         assert_eq!(y.data[5], y.zeros[0] as u8, "an outlier is quantised as 0");
+        // An outlier's weights, picked out of a panel's line by its shift.
+        let line: [i8; 64] = std::array::from_fn(|b| (b as i8).wrapping_mul(37));
+        for input in 0..16 {
+            let o = Outlier::new(input, 1.0);
+            assert_eq!(o.input(), input);
+            for c in 0..NR {
+                assert_eq!(o.weight(&line, c), i32::from(line[o.line as usize % 64 + c * 4 + input % 4]), "input {input}, column {c}");
+            }
+        }
         assert!((y.scales[0] - 0.1 / 255.0).abs() < 1e-9, "the rest keep their own range");
         // Dequantised, every input is within half a step of its value.
         for (r, row) in [[-1.0f32, 0.0, 3.0], [1.0, 2.0, 4.0]].iter().enumerate() {
