@@ -14,7 +14,7 @@ use candle_core::{Result, Tensor};
 use candle_nn::VarBuilder;
 
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Linear, Packing};
-use crate::core::cpu::{FastArchitecture, Pass};
+use crate::core::cpu::{scratch, FastArchitecture, Pass};
 use crate::core::model::library_reference::LibraryModel;
 use crate::core::model::{model_root, Activation, EmbeddingTable, ReferenceModel, TableSource, TransformerConfig};
 use crate::core::registry::Engine;
@@ -260,13 +260,18 @@ impl PostNormEncoder {
     }
 
     fn layer(&self, l: &Layer, x: &[f32], lens: &[usize], relative: Option<&[f32]>, pass: &Pass) -> Vec<f32> {
+        // (Each buffer handed back to the scratch pool once used.)
         let mut qkv = l.qkv.forward(x, None, None, pass);
         let options = AttentionOptions { relative, ..Default::default() };
         let context = attention(&mut qkv, lens, self.hidden, self.heads, options, pass);
+        scratch::give(qkv);
         let mut attended = l.attn_out.forward(&context, Some(x), None, pass);
+        scratch::give(context);
         l.attn_norm.apply(&mut attended, pass);
         let inner = l.ffn_in.forward(&attended, None, Some(blocks::activation(self.act)), pass);
         let mut out = l.ffn_out.forward(&inner, Some(&attended), None, pass);
+        scratch::give(inner);
+        scratch::give(attended);
         l.out_norm.apply(&mut out, pass);
         out
     }
@@ -283,7 +288,8 @@ impl FastArchitecture for PostNormEncoder {
             .as_ref()
             .map(|(table, bucket)| blocks::relative_bias_by_offset(table, self.heads, longest, bucket));
         for layer in &self.layers {
-            x = self.layer(layer, &x, &lens, relative.as_deref(), pass);
+            let next = self.layer(layer, &x, &lens, relative.as_deref(), pass);
+            scratch::give(std::mem::replace(&mut x, next));
         }
         Ok(x)
     }

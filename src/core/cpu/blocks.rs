@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::config::CpuPath;
 use crate::core::precision::Precision;
 use super::kernels;
+use super::scratch;
 use super::packed_linear::{Activation as ElementWise, PackedLinear};
 use super::team::Pass;
 use crate::core::model::Activation;
@@ -245,7 +246,7 @@ pub(crate) fn attention(qkv: &mut [f32], lens: &[usize], hidden: usize, heads: u
         rotate_qk(qkv, lens, h, d, rotary, pass);
     }
     let qkv: &[f32] = qkv;
-    let mut context = vec![0f32; total * h];
+    let mut context = scratch::zeros(total * h);
     let out = SharedMut(context.as_mut_ptr());
     let tasks: Vec<(usize, usize)> = (0..lens.len()).flat_map(|t| (0..heads).map(move |hd| (t, hd))).collect();
     let threads = pass.threads();

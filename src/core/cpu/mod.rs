@@ -24,6 +24,7 @@ mod linear_int8_vnni;
 mod linear_portable;
 mod packed_linear;
 mod quantize;
+pub(crate) mod scratch;
 mod team;
 
 use super::precision::Precision;

@@ -23,6 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use super::bf16::{self, Bf16PairWeights, Bf16Weights};
 use super::config::CpuPath;
 use super::quantize::{self, Int8Weights, Operands, QuantizedRows};
+use super::scratch;
 use super::team::Pass;
 use super::{linear_avx2, linear_avx512, linear_bf16_avx2, linear_bf16_avx512, linear_bf16_portable, linear_int8_avx2, linear_int8_portable, linear_int8_vnni, linear_portable};
 use crate::core::Precision;
@@ -133,7 +134,7 @@ impl PackedLinear {
         }
         // Not zeroed first: every kernel writes every element (each panel
         // of every row, the first chunk of the inputs storing, not adding).
-        let mut out: Vec<f32> = Vec::with_capacity(m * n);
+        let mut out: Vec<f32> = scratch::take(m * n);
         let count = n.div_ceil(self.width());
         let threads = if m * k * n >= PARALLEL_MIN_MACS { pass.threads().min(count) } else { 1 };
         let base = base.map_or(std::ptr::null(), <[f32]>::as_ptr);

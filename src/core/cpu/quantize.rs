@@ -193,7 +193,8 @@ impl QuantizedRows {
         let stride = inputs.div_ceil(4) * 4;
         let rows = x.len() / inputs;
         let every = if operands == Operands::Vnni { 0 } else { rows * stride };
-        let (mut data, mut centred, mut magnitudes) = (vec![0u8; every], vec![0i8; rows * stride], vec![0u8; every]);
+        // Not zeroed first: every byte of every row is written below.
+        let (mut data, mut centred, mut magnitudes) = (Vec::<u8>::with_capacity(every), Vec::<i8>::with_capacity(rows * stride), Vec::<u8>::with_capacity(every));
         let (mut scales, mut zeros, mut centred_sums) = (vec![0f32; rows], vec![0i32; rows], vec![0i32; rows]);
         let fill = Fill {
             data: data.as_mut_ptr(),
@@ -245,6 +246,14 @@ impl QuantizedRows {
             Some(pass) => pass.concat_ranges(rows, work),
             None => work(0, rows),
         };
+        // SAFETY: each row's `stride` bytes of each array were written
+        // (`quantize_row`, `quantize_row_centred_avx512`: the inputs and the
+        // padding), by the threads that returned above.
+        unsafe {
+            data.set_len(every);
+            centred.set_len(rows * stride);
+            magnitudes.set_len(every);
+        }
         let mut first = vec![0usize; rows + 1];
         for &(r, _, _) in &tagged {
             first[r + 1] += 1;
@@ -260,7 +269,7 @@ impl QuantizedRows {
 /// One row: its bytes written to `q`, `centred` and `magnitude`, its
 /// outliers passed to `found`; returns its scale, zero point and `Σ
 /// centred`. Plain
-/// Rust in 8 independent lanes that the compiler vectorises: the same
+/// Rust in independent lanes that the compiler vectorises: the same
 /// float32 operations in the same order whatever it compiles them to (no
 /// fused multiply-adds are ever formed implicitly).
 #[inline(always)]
@@ -358,7 +367,7 @@ unsafe fn quantize_row_centred_avx512(row: &[f32], centred: &mut [i8], found: &m
 }
 
 /// A row's scale, zero point (a whole number, as f32) and outlier limit.
-/// Sums and extremes in 8 independent lanes.
+/// Sums in `LANES` independent lanes, extremes in 8.
 #[inline(always)]
 fn row_range(row: &[f32]) -> (f32, f32, f32) {
     let mut squares = [0f32; LANES];
