@@ -43,7 +43,7 @@ mod kernel {
 
     use super::super::linear_avx2::{lanes, load8, store8};
     use super::super::packed_linear::Int8Job;
-    use super::super::quantize::{Int8Weights, QuantizedRows, NR};
+    use super::super::quantize::{for_each_tile, Int8Weights, PanelTile, QuantizedRows, NR};
     use super::ROW_BLOCK;
 
     /// Output rows per tile: 8 accumulators, 2 weight registers, the
@@ -62,59 +62,25 @@ mod kernel {
     /// columns of these panels in the rows `job.rows` (within m) of `out` are written by this call alone.
     #[target_feature(enable = "avx2,fma")]
     pub(in super::super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, first: usize, end: usize) {
-        let m = job.rows.end;
-        for m0 in job.rows.clone().step_by(ROW_BLOCK) {
-            let rows = ROW_BLOCK.min(m - m0);
-            for p in first..end {
-                let c0 = p * NR;
-                let tile = Tile {
-                    weights: w,
-                    p,
-                    panel: w.panel(p),
-                    groups: w.groups,
-                    scales: w.scales.as_ptr().add(c0),
-                    sums: w.sums.as_ptr().add(c0),
-                    bias: bias.as_ptr().add(c0),
-                    ldc: n,
-                    width: NR.min(n - c0),
-                };
-                let mut r = m0;
-                while r < m0 + rows {
-                    let count = MR.min(m0 + rows - r);
-                    // The block's first row tile streams the panel into L1
-                    // (prefetching ahead); the others find it there.
-                    let stream = r == m0;
-                    match count {
-                        4 => tile.run::<4>(job, r, c0, stream),
-                        3 => tile.run::<3>(job, r, c0, stream),
-                        2 => tile.run::<2>(job, r, c0, stream),
-                        _ => tile.run::<1>(job, r, c0, stream),
-                    }
-                    r += count;
-                }
+        for_each_tile(w, bias, n, job, (first, end), (ROW_BLOCK, MR), |panel, r, count, stream| {
+            let tile = Tile(panel);
+            match count {
+                4 => tile.run::<4>(job, r, panel.c0, stream),
+                3 => tile.run::<3>(job, r, panel.c0, stream),
+                2 => tile.run::<2>(job, r, panel.c0, stream),
+                _ => tile.run::<1>(job, r, panel.c0, stream),
             }
-            if let (Some(act), true) = (job.act, first < end) {
-                let (c0, c1) = (first * NR, (end * NR).min(n));
-                for row in m0..m0 + rows {
-                    act(std::slice::from_raw_parts_mut(job.out.add(row * n + c0), c1 - c0));
-                }
-            }
-        }
+        });
     }
 
-    struct Tile<'a> {
-        weights: &'a Int8Weights,
-        /// The panel's index and first group.
-        p: usize,
-        panel: *const i8,
-        groups: usize,
-        /// The panel's 16 weight scales, weight sums and biases (padded).
-        scales: *const f32,
-        sums: *const i32,
-        bias: *const f32,
-        ldc: usize,
-        /// Columns of the panel that exist (≤ 16).
-        width: usize,
+    /// A panel's tile of rows (`for_each_tile`).
+    struct Tile<'a>(&'a PanelTile<'a>);
+
+    impl<'a> std::ops::Deref for Tile<'a> {
+        type Target = PanelTile<'a>;
+        fn deref(&self) -> &PanelTile<'a> {
+            self.0
+        }
     }
 
     /// `quantize::outlier_terms` 8 columns at a time: for each outlier,

@@ -61,7 +61,7 @@ mod kernel {
 
     use super::super::packed_linear::Int8Job;
     use super::super::linear_avx512::{load16, store16};
-    use super::super::quantize::{Int8Weights, Outlier, QuantizedRows, NR};
+    use super::super::quantize::{for_each_tile, Int8Weights, Outlier, PanelTile, QuantizedRows, NR};
     use super::ROW_BLOCK;
 
     /// Output rows per tile: 12 accumulators, the weights, the flipped
@@ -83,68 +83,33 @@ mod kernel {
     /// by this call alone.
     #[target_feature(enable = "avx512f,avx512vnni")]
     pub(in super::super) unsafe fn panels(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, first: usize, end: usize) {
-        let m = job.rows.end;
-        for m0 in job.rows.clone().step_by(ROW_BLOCK) {
-            let rows = ROW_BLOCK.min(m - m0);
-            for p in first..end {
-                let c0 = p * NR;
-                let width = NR.min(n - c0);
-                let tile = Tile {
-                    weights: w,
-                    p,
-                    panel: w.panel(p),
-                    groups: w.groups,
-                    scales: w.scales.as_ptr().add(c0),
-                    sums: w.sums.as_ptr().add(c0),
-                    bias: bias.as_ptr().add(c0),
-                    ldc: n,
-                    mask: if width == NR { u16::MAX } else { (1u16 << width) - 1 },
-                };
-                let mut r = m0;
-                while r < m0 + rows {
-                    let count = MR.min(m0 + rows - r);
-                    // The block's first row tile streams the panel into L1
-                    // (prefetching ahead); the others find it there.
-                    let stream = r == m0;
-                    match count {
-                        12 => tile.run::<12>(job, r, c0, stream),
-                        11 => tile.run::<11>(job, r, c0, stream),
-                        10 => tile.run::<10>(job, r, c0, stream),
-                        9 => tile.run::<9>(job, r, c0, stream),
-                        8 => tile.run::<8>(job, r, c0, stream),
-                        7 => tile.run::<7>(job, r, c0, stream),
-                        6 => tile.run::<6>(job, r, c0, stream),
-                        5 => tile.run::<5>(job, r, c0, stream),
-                        4 => tile.run::<4>(job, r, c0, stream),
-                        3 => tile.run::<3>(job, r, c0, stream),
-                        2 => tile.run::<2>(job, r, c0, stream),
-                        _ => tile.run::<1>(job, r, c0, stream),
-                    }
-                    r += count;
-                }
+        for_each_tile(w, bias, n, job, (first, end), (ROW_BLOCK, MR), |panel, r, count, stream| {
+            let tile = Tile(panel);
+            match count {
+                12 => tile.run::<12>(job, r, panel.c0, stream),
+                11 => tile.run::<11>(job, r, panel.c0, stream),
+                10 => tile.run::<10>(job, r, panel.c0, stream),
+                9 => tile.run::<9>(job, r, panel.c0, stream),
+                8 => tile.run::<8>(job, r, panel.c0, stream),
+                7 => tile.run::<7>(job, r, panel.c0, stream),
+                6 => tile.run::<6>(job, r, panel.c0, stream),
+                5 => tile.run::<5>(job, r, panel.c0, stream),
+                4 => tile.run::<4>(job, r, panel.c0, stream),
+                3 => tile.run::<3>(job, r, panel.c0, stream),
+                2 => tile.run::<2>(job, r, panel.c0, stream),
+                _ => tile.run::<1>(job, r, panel.c0, stream),
             }
-            if let (Some(act), true) = (job.act, first < end) {
-                let (c0, c1) = (first * NR, (end * NR).min(n));
-                for row in m0..m0 + rows {
-                    act(std::slice::from_raw_parts_mut(job.out.add(row * n + c0), c1 - c0));
-                }
-            }
-        }
+        });
     }
 
-    struct Tile<'a> {
-        weights: &'a Int8Weights,
-        /// The panel's index and first group.
-        p: usize,
-        panel: *const i8,
-        groups: usize,
-        /// The panel's 16 weight scales, weight sums and biases (padded).
-        scales: *const f32,
-        sums: *const i32,
-        bias: *const f32,
-        ldc: usize,
-        /// The panel's columns that exist.
-        mask: u16,
+    /// A panel's tile of rows (`for_each_tile`).
+    struct Tile<'a>(&'a PanelTile<'a>);
+
+    impl<'a> std::ops::Deref for Tile<'a> {
+        type Target = PanelTile<'a>;
+        fn deref(&self) -> &PanelTile<'a> {
+            self.0
+        }
     }
 
     /// `quantize::outlier_terms` for 16 columns at once: for each outlier,
@@ -227,6 +192,8 @@ mod kernel {
             } else {
                 self.partial_tile(centred, stride, stream, &mut acc);
             }
+            // The panel's columns that exist.
+            let mask = if self.width == NR { u16::MAX } else { (1u16 << self.width) - 1 };
             // Padded to whole panels: full loads are in bounds.
             let (s, q, b) = (_mm512_loadu_ps(self.scales), _mm512_loadu_si512(self.sums.cast()), _mm512_loadu_ps(self.bias));
             for (i, acc) in acc.iter().enumerate() {
@@ -242,9 +209,9 @@ mod kernel {
                 let mut y = _mm512_add_ps(_mm512_add_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(a), _mm512_mul_ps(scale, s)), t), b);
                 let at = row * self.ldc + c0;
                 if !job.base.is_null() {
-                    y = _mm512_add_ps(y, load16(job.base.add(at), self.mask));
+                    y = _mm512_add_ps(y, load16(job.base.add(at), mask));
                 }
-                store16(job.out.add(at), y, self.mask);
+                store16(job.out.add(at), y, mask);
             }
         }
     }

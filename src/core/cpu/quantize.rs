@@ -30,6 +30,7 @@
 //! `vpdpbusd`: each int32 lane sums 4 byte products). Inputs past `inputs`
 //! are zero weights.
 
+use super::packed_linear::Int8Job;
 use super::team::Pass;
 
 /// Output columns per panel.
@@ -495,6 +496,73 @@ fn quantize_input(v: f32, inverse: f32, zero: f32, limit: f32) -> u8 {
     let t = if t < 255.0 { t } else { 255.0 };
     // SAFETY: t + 0.5 is finite and in 0.5..=255.5.
     (unsafe { (t + 0.5).to_int_unchecked::<i32>() }) as u8
+}
+
+/// One panel's share of an INT8 product, as every kernel's tiles read it.
+pub(super) struct PanelTile<'a> {
+    pub weights: &'a Int8Weights,
+    /// The panel's index, first column, first group and columns that exist (≤ `NR`).
+    pub p: usize,
+    pub c0: usize,
+    pub panel: *const i8,
+    pub width: usize,
+    /// Groups of 4 inputs per panel.
+    pub groups: usize,
+    /// The panel's `NR` weight scales, weight sums and biases (padded).
+    pub scales: *const f32,
+    pub sums: *const i32,
+    pub bias: *const f32,
+    /// Floats per row of the output.
+    pub ldc: usize,
+}
+
+/// The loop every INT8 kernel runs (`panels`): the rows `job.rows` in
+/// blocks of `block` (the kernel's, in L2 while panels pass over them);
+/// per block, each of the panels `first..end` against the block's row
+/// tiles of at most `mr` rows, `tile(panel, first row, rows, stream)`,
+/// where `stream` marks the block's first tile, which brings the panel
+/// into L1 (prefetching ahead) while the others find it there; then the
+/// activation over the block's rows of these panels.
+///
+/// # Safety
+/// As the kernels' `panels`: `job.out` addresses the rows `job.rows` × `n`
+/// floats, whose columns of these panels only this call writes; `tile`
+/// stores every element of its rows × the panel's columns.
+#[inline(always)]
+pub(super) unsafe fn for_each_tile(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, (first, end): (usize, usize), (block, mr): (usize, usize), mut tile: impl FnMut(&PanelTile, usize, usize, bool)) {
+    let m = job.rows.end;
+    for m0 in job.rows.clone().step_by(block) {
+        let rows = block.min(m - m0);
+        for p in first..end {
+            let c0 = p * NR;
+            let panel = PanelTile {
+                weights: w,
+                p,
+                c0,
+                panel: w.panel(p),
+                width: NR.min(n - c0),
+                groups: w.groups,
+                // SAFETY: the scales, sums and biases are padded to whole panels.
+                scales: w.scales.as_ptr().add(c0),
+                sums: w.sums.as_ptr().add(c0),
+                bias: bias.as_ptr().add(c0),
+                ldc: n,
+            };
+            let mut r = m0;
+            while r < m0 + rows {
+                let count = mr.min(m0 + rows - r);
+                tile(&panel, r, count, r == m0);
+                r += count;
+            }
+        }
+        if let (Some(act), true) = (job.act, first < end) {
+            let (c0, c1) = (first * NR, (end * NR).min(n));
+            for row in m0..m0 + rows {
+                // SAFETY: this call's rows and columns of `out`, all stored above.
+                act(std::slice::from_raw_parts_mut(job.out.add(row * n + c0), c1 - c0));
+            }
+        }
+    }
 }
 
 /// Row `row`'s outliers times panel `p`'s weights, per column:
