@@ -13,11 +13,29 @@ pub(super) const NR: usize = 16;
 /// `v` rounded to bfloat16 (nearest, ties to even); NaN stays NaN.
 pub(super) fn to_bf16(v: f32) -> u16 {
     let bits = v.to_bits();
-    if v.is_nan() {
-        return ((bits >> 16) | 0x40) as u16; // quiet
-    }
     let rounding = 0x7fff + ((bits >> 16) & 1);
-    (bits.wrapping_add(rounding) >> 16) as u16
+    let rounded = (bits.wrapping_add(rounding) >> 16) as u16;
+    let quiet = ((bits >> 16) | 0x40) as u16;
+    // (A select, not a branch: loops over rows of these vectorise.)
+    if v.is_nan() { quiet } else { rounded }
+}
+
+/// `to_bf16` of each float of `src` into `dst`.
+#[inline(always)]
+fn round_row(src: &[f32], dst: &mut [u16]) {
+    for (o, &v) in dst.iter_mut().zip(src) {
+        *o = to_bf16(v);
+    }
+}
+
+/// `round_row` compiled for AVX-512 (16 floats per instruction).
+///
+/// # Safety
+/// The CPU has AVX-512F and BW.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512bw")]
+unsafe fn round_row_avx512(src: &[f32], dst: &mut [u16]) {
+    round_row(src, dst)
 }
 
 /// The float32 a bfloat16 stands for.
@@ -106,17 +124,29 @@ impl Bf16PairWeights {
 pub(super) fn rows_to_pairs(x: &[f32], inputs: usize, pass: Option<&super::team::Pass>) -> Vec<u16> {
     let stride = inputs.div_ceil(2) * 2;
     let rows = x.len() / inputs;
-    let mut out = vec![0u16; rows * stride];
+    // Not zeroed first: every value of every row is written below.
+    let mut out = Vec::<u16>::with_capacity(rows * stride);
     let dst = Dst(out.as_mut_ptr());
     let dst = &dst;
+    #[cfg(target_arch = "x86_64")]
+    let wide = std::is_x86_feature_detected!("avx512f") && std::is_x86_feature_detected!("avx512bw");
     let work = |first: usize, end: usize| -> Vec<()> {
         for r in first..end {
             // SAFETY: rows first..end of `out` are this call's alone
             // (disjoint ranges per thread), and in bounds.
-            let row = unsafe { std::slice::from_raw_parts_mut(dst.0.add(r * stride), inputs) };
-            for (o, &v) in row.iter_mut().zip(&x[r * inputs..(r + 1) * inputs]) {
-                *o = to_bf16(v);
+            let row = unsafe { std::slice::from_raw_parts_mut(dst.0.add(r * stride), stride) };
+            let (values, padding) = row.split_at_mut(inputs);
+            let src = &x[r * inputs..(r + 1) * inputs];
+            #[cfg(target_arch = "x86_64")]
+            if wide {
+                // SAFETY: the CPU has AVX-512F and BW (checked above).
+                unsafe { round_row_avx512(src, values) };
+            } else {
+                round_row(src, values);
             }
+            #[cfg(not(target_arch = "x86_64"))]
+            round_row(src, values);
+            padding.fill(0);
         }
         Vec::new()
     };
@@ -128,6 +158,8 @@ pub(super) fn rows_to_pairs(x: &[f32], inputs: usize, pass: Option<&super::team:
             work(0, rows);
         }
     }
+    // SAFETY: every row's `stride` values were written above.
+    unsafe { out.set_len(rows * stride) };
     out
 }
 
