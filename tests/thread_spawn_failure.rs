@@ -39,6 +39,12 @@ fn a_failed_thread_spawn_fails_that_call_only() {
     let message = error.to_string();
     assert!(message.contains("could not start") && message.contains("next call tries again"), "{message}");
     if cfg!(target_os = "linux") {
+        // Joined, a thread can still be listed for a moment (until the
+        // kernel has released it): wait for that, briefly.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while team_threads() > 0 && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         assert_eq!(team_threads(), 0, "the helper that had started was stopped");
     }
 
