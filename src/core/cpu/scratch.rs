@@ -77,7 +77,6 @@ mod tests {
         // so only what holds whatever they do is asserted.)
         let big = take(1 << 20);
         assert!(big.capacity() >= 1 << 20 && big.is_empty());
-        let address = big.as_ptr();
         give(big);
         let again = take(1 << 20);
         assert!(again.capacity() >= 1 << 20 && again.is_empty());
@@ -92,6 +91,5 @@ mod tests {
         assert!(pool.len() <= MAX_BUFFERS);
         assert!(pool.iter().map(|b| b.capacity() * 4).sum::<usize>() <= MAX_BYTES);
         assert!(pool.iter().all(Vec::is_empty));
-        let _ = address;
     }
 }
