@@ -89,7 +89,7 @@ const MAX_GATHER: Duration = Duration::from_millis(2);
 
 pub(crate) struct Batcher {
     queue: Mutex<Queue>,
-    /// Signalled when a text is queued while a leader gathers.
+    /// Signalled when the texts a gathering leader waits for have arrived.
     arrival: Condvar,
     max_texts: usize,
     max_tokens: usize,
@@ -101,6 +101,8 @@ pub(crate) struct Batcher {
     wakeups: AtomicU64,
     /// Times a leader waited to gather texts.
     gathers: AtomicU64,
+    /// Times a leader stopped gathering at the limit, texts still missing.
+    gather_timeouts: AtomicU64,
 }
 
 /// A forward pass: a batch of texts to one vector per text, in order.
@@ -119,6 +121,7 @@ impl Batcher {
             callers: AtomicUsize::new(0),
             wakeups: AtomicU64::new(0),
             gathers: AtomicU64::new(0),
+            gather_timeouts: AtomicU64::new(0),
         }
     }
 
@@ -149,7 +152,7 @@ impl Batcher {
         let mut queue = self.queue.lock();
         queue.waiting.push_back(mine.clone());
         queue.arrived += 1;
-        if queue.gathering {
+        if queue.gathering && queue.arrived >= queue.served {
             self.arrival.notify_one();
         }
         loop {
@@ -159,7 +162,7 @@ impl Batcher {
                 let batch = self.take_batch(&mut queue.waiting);
                 drop(queue);
                 let started = Instant::now();
-                self.run(&batch, &forward);
+                let results = self.run(&batch, &forward);
                 let ended = Instant::now();
                 queue = self.queue.lock();
                 queue.running = false;
@@ -169,8 +172,17 @@ impl Batcher {
                 if let Some(next) = queue.waiting.front() {
                     next.set(|s| s.lead = true);
                 }
+                drop(queue);
+                // Results last, after the count of arrivals restarted: a
+                // caller served here comes back counted as arrived since
+                // this pass ended (else the next leader, not seeing it,
+                // would wait for the whole gathering limit).
+                for (request, result) in batch.iter().zip(results) {
+                    request.set(|s| s.result = Some(result));
+                }
+            } else {
+                drop(queue);
             }
-            drop(queue);
             {
                 let mut state = mine.state.lock();
                 while state.result.is_none() && !state.lead {
@@ -200,6 +212,7 @@ impl Batcher {
         queue.gathering = true;
         while queue.arrived < queue.served {
             if self.arrival.wait_until(&mut queue, deadline).timed_out() {
+                self.gather_timeouts.fetch_add(1, Ordering::Relaxed);
                 break;
             }
         }
@@ -222,14 +235,12 @@ impl Batcher {
         batch
     }
 
-    /// Runs one pass and hands each request its result.
-    fn run(&self, batch: &[Arc<Request>], forward: &Forward) {
+    /// Runs one pass: a result per request, in order.
+    fn run(&self, batch: &[Arc<Request>], forward: &Forward) -> Vec<Result<Vec<f32>>> {
         self.passes.fetch_add(1, Ordering::Relaxed);
         self.texts.fetch_add(batch.len() as u64, Ordering::Relaxed);
         let tokens: Vec<&Tokens> = batch.iter().map(|r| &r.tokens).collect();
-        for (request, result) in batch.iter().zip(forward_each(&tokens, forward)) {
-            request.set(|s| s.result = Some(result));
-        }
+        forward_each(&tokens, forward)
     }
 }
 
@@ -424,6 +435,36 @@ mod tests {
         assert_eq!(failures.load(Ordering::SeqCst), 5, "exactly the poisoned texts failed");
         let (passes, texts) = batcher.stats();
         assert!(texts < 2 * 320 && passes < 320, "still batched: {passes} passes, {texts} texts");
+    }
+
+    #[test]
+    fn callers_served_by_a_pass_count_as_arrived_for_the_next() {
+        // Eight callers with no work of their own between calls: each
+        // comes straight back, so the next leader's gathering ends as soon
+        // as they are all queued, never at its limit (2 ms after a pass of
+        // 32). A caller that came back before the pass's leader restarted
+        // the count of arrivals used to go uncounted, and the next leader
+        // waited out the limit with a full queue.
+        let batcher = Batcher::new(32, 1000);
+        let slow = |batch: &[&Tokens]| -> Result<Vec<Vec<f32>>> {
+            std::thread::sleep(std::time::Duration::from_millis(32));
+            Ok(batch.iter().map(|t| vec![t.ids[0] as f32]).collect())
+        };
+        let start = Barrier::new(8);
+        std::thread::scope(|s| {
+            for id in 0..8u32 {
+                let (batcher, start, slow) = (&batcher, &start, &slow);
+                s.spawn(move || {
+                    start.wait();
+                    for round in 0..10u32 {
+                        let text = id * 100 + round;
+                        assert_eq!(batcher.encode(tokens(text, 2), slow).unwrap(), vec![text as f32]);
+                    }
+                });
+            }
+        });
+        let (passes, timeouts) = (batcher.stats().0, batcher.gather_timeouts.load(Ordering::Relaxed));
+        assert!(timeouts * 4 <= passes, "{timeouts} of {passes} gatherings waited out their limit");
     }
 
     #[test]
