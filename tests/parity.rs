@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use sbert4j::{Encoder, EncoderOptions, Engine};
+use sbert4j::{Encoder, EncoderOptions, Engine, Precision};
 
 const ENGINES: [Engine; 2] = [Engine::Fast, Engine::Reference];
 
@@ -86,6 +86,34 @@ fn batch_equals_single(texts: &[String], engine: Engine) {
     }
     let encoder = Encoder::open(default_model(), EncoderOptions::default()).unwrap();
     assert!(encoder.encode_batch::<&str>(&[]).unwrap().is_empty());
+}
+
+#[test]
+fn lanes_give_the_vectors_of_a_pass_on_one_thread_bit_for_bit() {
+    // A batch with enough tokens runs as lanes, one thread per share of
+    // its texts (cpu::lanes); a row's arithmetic is the same whichever
+    // thread does it and whatever rows share its pass, so the vectors are
+    // exactly those of passes on one thread.
+    let budget = sbert4j::core::cpu_settings().unwrap().threads;
+    let fixture = fixture("all-MiniLM-L6-v2.reference.json");
+    let texts: Vec<&str> = fixture.cases[0].texts.iter().map(String::as_str).cycle().take(40).collect();
+    for precision in Precision::ALL {
+        let open = |threads| {
+            let options = EncoderOptions { precision, threads, batch_size: 40, micro_batching: false, ..Default::default() };
+            Encoder::open(default_model(), options).unwrap()
+        };
+        let alone = open(Some(1)).encode_batch(&texts).unwrap();
+        let before = sbert4j::core::lane_passes();
+        let lanes = open(None).encode_batch(&texts).unwrap();
+        if budget < 2 {
+            eprintln!("SKIPPED: lanes need a thread budget of 2 or more (this machine: {budget})");
+            return;
+        }
+        assert!(sbert4j::core::lane_passes() > before, "{precision}: the batch of 40 ran as lanes");
+        for (i, (a, b)) in alone.iter().zip(&lanes).enumerate() {
+            assert!(a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits()), "{precision}, text {i}: lanes changed the vector");
+        }
+    }
 }
 
 fn preview(text: &str) -> String {

@@ -53,6 +53,14 @@ pub fn spin_seconds() -> f64 {
     cpu::spin_seconds()
 }
 
+/// Forward passes the fast engine has run as lanes (each thread of the
+/// pass running a share of the batch's texts through the whole model by
+/// itself) since the process started.
+#[doc(hidden)]
+pub fn lane_passes() -> u64 {
+    cpu::lane_passes()
+}
+
 /// Stops the fast engine's helper threads (before the library is
 /// unloaded); passes started afterwards run on their caller's thread alone.
 pub fn shutdown_threads() {

@@ -27,6 +27,10 @@ mod quantize;
 pub(crate) mod scratch;
 mod team;
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use parking_lot::Mutex;
+
 use super::precision::Precision;
 use super::tokenize::Tokens;
 use blocks::Packing;
@@ -82,12 +86,88 @@ impl PackedModel {
     /// micro-batch of several callers' texts) the pass runs on the team's
     /// leader thread; otherwise the calling thread works through it with
     /// the team's helpers (see `team`).
+    /// A batch with enough tokens for every thread of the pass runs as
+    /// lanes (see `lanes`).
     pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Result<Vec<f32>, crate::core::Error> {
         let team = started_team()?;
+        let run = |pass: &Pass| match lanes(texts, pass.threads()) {
+            Some(bounds) => self.forward_in_lanes(texts, &bounds, pass),
+            None => self.0.forward(texts, pass),
+        };
         if others_waiting {
-            team.pass_on_leader(threads, |pass| self.0.forward(texts, pass))
+            team.pass_on_leader(threads, run)
         } else {
-            team.pass(threads, |pass| self.0.forward(texts, pass))
+            team.pass(threads, run)
         }
     }
+
+    /// One step of `pass`: thread t runs the texts `bounds[t]..bounds[t + 1]`
+    /// through the whole model by itself; their hidden states are then
+    /// put one after another, as one pass over all the texts gives them.
+    fn forward_in_lanes(&self, texts: &[&Tokens], bounds: &[usize], pass: &Pass) -> Result<Vec<f32>, crate::core::Error> {
+        LANE_PASSES.fetch_add(1, Ordering::Relaxed);
+        let parts: Vec<Mutex<Option<Result<Vec<f32>, crate::core::Error>>>> = bounds[1..].iter().map(|_| Mutex::new(None)).collect();
+        pass.run(&|t| {
+            if let Some(part) = parts.get(t) {
+                *part.lock() = Some(self.0.forward(&texts[bounds[t]..bounds[t + 1]], &pass.alone()));
+            }
+        });
+        let mut hidden = Vec::new();
+        for part in parts {
+            let part = part.into_inner().expect("every lane ran (pass.run returns after all of its threads)")?;
+            if hidden.is_empty() {
+                hidden = part;
+            } else {
+                hidden.extend_from_slice(&part);
+            }
+        }
+        Ok(hidden)
+    }
+}
+
+/// The fewest tokens worth a lane: a lane reads every weight of the model
+/// for its own rows, so a lane of a few short texts would spend its time
+/// on memory rather than arithmetic.
+const MIN_LANE_TOKENS: usize = 64;
+
+/// Batches run as lanes so far (`lane_passes`).
+static LANE_PASSES: AtomicU64 = AtomicU64::new(0);
+
+/// Forward passes run as lanes since the process started.
+pub(crate) fn lane_passes() -> u64 {
+    LANE_PASSES.load(Ordering::Relaxed)
+}
+
+/// Where a batch splits into lanes, one per thread of the pass, or `None`
+/// for one pass on all its threads: text indices `0 = b₀ < b₁ < … = len`,
+/// lane t taking texts `b_t..b_{t+1}`, about the same number of tokens
+/// each, at least `MIN_LANE_TOKENS`.
+///
+/// A lane is the whole model on one thread for its texts. With several
+/// threads in one pass, every layer, attention and norm is a step that all
+/// of them share and wait for each other at the end of (a few dozen per
+/// layer): the slowest thread sets the pace of each step, and a thread
+/// preempted by anything else on its core stalls the others. Lanes meet
+/// once, at the end. Measured on a 2-core Zen 4, two lanes of 8 short
+/// Chinese texts encoded 1.1× (FP32) to 1.3× (INT8) the texts per second
+/// of one pass of 16 on both threads (docs/2026-12-03-bench-s12.md).
+fn lanes(texts: &[&Tokens], threads: usize) -> Option<Vec<usize>> {
+    let total: usize = texts.iter().map(|t| t.len()).sum();
+    if threads < 2 || texts.len() < threads || total < threads * MIN_LANE_TOKENS {
+        return None;
+    }
+    let mut bounds = vec![0];
+    let mut seen = 0;
+    for (i, t) in texts.iter().enumerate() {
+        seen += t.len();
+        // Close lane k once its share of the tokens (k · total / threads)
+        // is in, leaving a text at least for each lane still to come.
+        let k = bounds.len();
+        if k < threads && seen * threads >= k * total && texts.len() - (i + 1) >= threads - k {
+            bounds.push(i + 1);
+        }
+    }
+    bounds.push(texts.len());
+    let lane_tokens = |w: &[usize]| texts[w[0]..w[1]].iter().map(|t| t.len()).sum::<usize>();
+    (bounds.len() == threads + 1 && bounds.windows(2).all(|w| lane_tokens(w) >= MIN_LANE_TOKENS)).then_some(bounds)
 }

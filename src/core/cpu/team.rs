@@ -22,6 +22,10 @@
 //! team's leader thread instead of the caller's (`pass_on_leader`, which
 //! says why), with the same helpers.
 //!
+//! A large batch may run as lanes (`cpu::lanes`): one step of the pass in
+//! which each of its threads runs its share of the texts through the whole
+//! model alone, with a pass of its own thread (`Pass::alone`).
+//!
 //! The team starts with the first pass. If a thread cannot be spawned, the
 //! threads already started are stopped, the pass fails with the reason and
 //! the next pass tries again (nothing is left half-built).
@@ -377,6 +381,13 @@ pub(crate) struct Pass<'t> {
 impl Pass<'_> {
     pub fn threads(&self) -> usize {
         self.threads
+    }
+
+    /// A pass of this thread alone, for work that one thread of this pass
+    /// does by itself inside one of its steps (a lane, see `cpu::lanes`):
+    /// its steps run on the calling thread and touch nothing shared.
+    pub fn alone(&self) -> Pass<'_> {
+        Pass { team: self.team, threads: 1 }
     }
 
     /// Splits `0..count` into one contiguous range per thread (at most
