@@ -106,19 +106,20 @@ impl PackedModel {
     /// put one after another, as one pass over all the texts gives them.
     fn forward_in_lanes(&self, texts: &[&Tokens], bounds: &[usize], pass: &Pass) -> Result<Vec<f32>, crate::core::Error> {
         LANE_PASSES.fetch_add(1, Ordering::Relaxed);
-        let parts: Vec<Mutex<Option<Result<Vec<f32>, crate::core::Error>>>> = bounds[1..].iter().map(|_| Mutex::new(None)).collect();
+        type Lane = Mutex<Option<Result<Vec<f32>, crate::core::Error>>>;
+        let lanes: Vec<Lane> = bounds[1..].iter().map(|_| Mutex::new(None)).collect();
         pass.run(&|t| {
-            if let Some(part) = parts.get(t) {
-                *part.lock() = Some(self.0.forward(&texts[bounds[t]..bounds[t + 1]], &pass.alone()));
+            if let Some(lane) = lanes.get(t) {
+                *lane.lock() = Some(self.0.forward(&texts[bounds[t]..bounds[t + 1]], &pass.alone()));
             }
         });
         let mut hidden = Vec::new();
-        for part in parts {
-            let part = part.into_inner().expect("every lane ran (pass.run returns after all of its threads)")?;
+        for lane in lanes {
+            let lane = lane.into_inner().expect("every lane ran (pass.run returns after all of its threads)")?;
             if hidden.is_empty() {
-                hidden = part;
+                hidden = lane;
             } else {
-                hidden.extend_from_slice(&part);
+                hidden.extend_from_slice(&lane);
             }
         }
         Ok(hidden)
@@ -140,8 +141,8 @@ pub(crate) fn lane_passes() -> u64 {
 
 /// Where a batch splits into lanes, one per thread of the pass, or `None`
 /// for one pass on all its threads: text indices `0 = b₀ < b₁ < … = len`,
-/// lane t taking texts `b_t..b_{t+1}`, about the same number of tokens
-/// each, at least `MIN_LANE_TOKENS`.
+/// lane t taking texts `b_t..b_{t+1}`, with about the same number of
+/// tokens each and at least `MIN_LANE_TOKENS`.
 ///
 /// A lane is the whole model on one thread for its texts. With several
 /// threads in one pass, every layer, attention and norm is a step that all
@@ -151,23 +152,76 @@ pub(crate) fn lane_passes() -> u64 {
 /// once, at the end. Measured on a 2-core Zen 4, two lanes of 8 short
 /// Chinese texts encoded 1.1× (FP32) to 1.3× (INT8) the texts per second
 /// of one pass of 16 on both threads (docs/2026-12-03-bench-s12.md).
+/// (More lanes than threads, taken by whichever thread is free, were
+/// tried: no faster on all-MiniLM-L6-v2, 8% slower in INT8 on the
+/// stand-in, its lanes of 96 tokens reading the weights twice as often.)
 fn lanes(texts: &[&Tokens], threads: usize) -> Option<Vec<usize>> {
     let total: usize = texts.iter().map(|t| t.len()).sum();
     if threads < 2 || texts.len() < threads || total < threads * MIN_LANE_TOKENS {
         return None;
     }
+    split_tokens(texts, total, threads)
+}
+
+/// `texts` cut into `count` runs of about `total / count` tokens each (each
+/// cut at the text boundary nearest its share), if every run has at least
+/// `MIN_LANE_TOKENS`.
+fn split_tokens(texts: &[&Tokens], total: usize, count: usize) -> Option<Vec<usize>> {
     let mut bounds = vec![0];
-    let mut seen = 0;
-    for (i, t) in texts.iter().enumerate() {
-        seen += t.len();
-        // Close lane k once its share of the tokens (k · total / threads)
-        // is in, leaving a text at least for each lane still to come.
-        let k = bounds.len();
-        if k < threads && seen * threads >= k * total && texts.len() - (i + 1) >= threads - k {
-            bounds.push(i + 1);
+    let (mut seen, mut i) = (0, 0);
+    for k in 1..count {
+        let target = k * total / count;
+        // Take texts while that brings the run closer to its share, leaving
+        // a text for each run still to come.
+        while i < texts.len() - (count - k) && (seen + texts[i].len()).abs_diff(target) < seen.abs_diff(target) {
+            seen += texts[i].len();
+            i += 1;
         }
+        if i == bounds[k - 1] {
+            seen += texts[i].len();
+            i += 1;
+        }
+        bounds.push(i);
     }
     bounds.push(texts.len());
-    let lane_tokens = |w: &[usize]| texts[w[0]..w[1]].iter().map(|t| t.len()).sum::<usize>();
-    (bounds.len() == threads + 1 && bounds.windows(2).all(|w| lane_tokens(w) >= MIN_LANE_TOKENS)).then_some(bounds)
+    let run = |w: &[usize]| texts[w[0]..w[1]].iter().map(|t| t.len()).sum::<usize>();
+    bounds.windows(2).all(|w| run(w) >= MIN_LANE_TOKENS).then_some(bounds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(lens: &[usize]) -> Vec<Tokens> {
+        lens.iter().map(|&n| Tokens { ids: vec![1; n], type_ids: vec![0; n], truncated: false, pooling_skip: 0 }).collect()
+    }
+
+    fn bounds(lens: &[usize], threads: usize) -> Option<Vec<usize>> {
+        let texts = texts(lens);
+        lanes(&texts.iter().collect::<Vec<_>>(), threads)
+    }
+
+    #[test]
+    fn lanes_split_the_tokens_evenly_at_text_boundaries() {
+        assert_eq!(bounds(&[12; 16], 2), Some(vec![0, 8, 16]));
+        assert_eq!(bounds(&[12; 18], 3), Some(vec![0, 6, 12, 18]));
+        assert_eq!(bounds(&[23; 32], 4), Some(vec![0, 8, 16, 24, 32]));
+        // Longest first, as encode_batch sorts them: each cut nearest its share.
+        assert_eq!(bounds(&[100, 60, 40, 30, 20, 10], 2), Some(vec![0, 1, 6]));
+        // Too few tokens for a lane per thread, or one text too long to share: one pass.
+        assert_eq!(bounds(&[12; 10], 2), None);
+        assert_eq!(bounds(&[12; 16], 3), None);
+        assert_eq!(bounds(&[300, 10, 10], 2), None);
+        assert_eq!(bounds(&[12; 40], 1), None);
+        // A lane per thread, each at least one text and 64 tokens.
+        for lens in [vec![64, 64], vec![200; 3], vec![7; 100], std::iter::once(128).chain([1; 120]).collect()] {
+            for threads in 2..=4 {
+                if let Some(b) = bounds(&lens, threads) {
+                    assert_eq!(b.len() - 1, threads, "{b:?}");
+                    assert!(b.windows(2).all(|w| w[0] < w[1] && lens[w[0]..w[1]].iter().sum::<usize>() >= MIN_LANE_TOKENS), "{lens:?}: {b:?}");
+                    assert_eq!((b[0], *b.last().unwrap()), (0, lens.len()));
+                }
+            }
+        }
+    }
 }
