@@ -149,9 +149,10 @@ pub(crate) fn lane_passes() -> u64 {
 /// of them share and wait for each other at the end of (a few dozen per
 /// layer): the slowest thread sets the pace of each step, and a thread
 /// preempted by anything else on its core stalls the others. Lanes meet
-/// once, at the end. Measured on a 2-core Zen 4, two lanes of 8 short
-/// Chinese texts encoded 1.1× (FP32) to 1.3× (INT8) the texts per second
-/// of one pass of 16 on both threads (docs/2026-12-03-bench-s12.md).
+/// once, at the end. Measured on a 2-core Zen 4 (docs/2026-12-03-bench-s12.md),
+/// batches of 32 short Chinese texts on the 12-layer stand-in of the
+/// seed's model: BF16 1.12×, INT8 1.18× the texts per second of one pass
+/// on both threads, FP32 unchanged; all-MiniLM-L6-v2 unchanged.
 /// (More lanes than threads, taken by whichever thread is free, were
 /// tried: no faster on all-MiniLM-L6-v2, 8% slower in INT8 on the
 /// stand-in, its lanes of 96 tokens reading the weights twice as often.)
