@@ -289,12 +289,37 @@ mod tests {
 
     /// A fake forward pass: each text's vector is its first id, and every
     /// batch size is recorded.
-    fn fake(sizes: &Mutex<Vec<usize>>) -> impl Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>> + '_ {
+    fn fake(sizes: &Mutex<Vec<usize>>) -> impl Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>> + Sync + '_ {
+        fake_taking(sizes, 2)
+    }
+
+    /// `fake`, taking `ms` milliseconds a pass.
+    fn fake_taking(sizes: &Mutex<Vec<usize>>, ms: u64) -> impl Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>> + Sync + '_ {
         move |batch| {
             sizes.lock().push(batch.len());
-            std::thread::sleep(std::time::Duration::from_millis(2));
+            std::thread::sleep(std::time::Duration::from_millis(ms));
             Ok(batch.iter().map(|t| vec![t.ids[0] as f32]).collect())
         }
+    }
+
+    /// `callers` threads, started together, each encoding `rounds` texts
+    /// of its own one at a time (each getting its own vector back), with
+    /// `own_work` of its own between calls.
+    fn run_callers(batcher: &Batcher, callers: u32, rounds: u32, forward: &(dyn Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>> + Sync), own_work: std::time::Duration) {
+        let start = Barrier::new(callers as usize);
+        std::thread::scope(|s| {
+            for id in 0..callers {
+                let start = &start;
+                s.spawn(move || {
+                    start.wait();
+                    for round in 0..rounds {
+                        let text = id * 100 + round;
+                        assert_eq!(batcher.encode(tokens(text, 2), forward).unwrap(), vec![text as f32]);
+                        std::thread::sleep(own_work);
+                    }
+                });
+            }
+        });
     }
 
     #[test]
@@ -318,27 +343,9 @@ mod tests {
         // (Gathering waits at most a sixteenth of a pass: 2 ms here.)
         let batcher = Batcher::new(32, 1000);
         let sizes = Mutex::new(vec![]);
-        let slow = |batch: &[&Tokens]| -> Result<Vec<Vec<f32>>> {
-            sizes.lock().push(batch.len());
-            std::thread::sleep(std::time::Duration::from_millis(32));
-            Ok(batch.iter().map(|t| vec![t.ids[0] as f32]).collect())
-        };
-        let start = Barrier::new(2);
-        std::thread::scope(|s| {
-            for id in 0..2u32 {
-                let (batcher, start, slow) = (&batcher, &start, &slow);
-                s.spawn(move || {
-                    start.wait();
-                    for round in 0..20u32 {
-                        let text = id * 100 + round;
-                        assert_eq!(batcher.encode(tokens(text, 2), slow).unwrap(), vec![text as f32]);
-                        // The caller's own work between calls (a JVM
-                        // caller: back to Java and in again, tokenizing).
-                        std::thread::sleep(std::time::Duration::from_millis(1));
-                    }
-                });
-            }
-        });
+        // The callers' own work between calls (a JVM caller: back to Java
+        // and in again, tokenizing): a millisecond.
+        run_callers(&batcher, 2, 20, &fake_taking(&sizes, 32), std::time::Duration::from_millis(1));
         let sizes = sizes.lock();
         assert_eq!(sizes.iter().sum::<usize>(), 40);
         assert!(sizes.len() <= 25, "passes of both callers' texts: {sizes:?}");
@@ -446,23 +453,8 @@ mod tests {
         // the count of arrivals used to go uncounted, and the next leader
         // waited out the limit with a full queue.
         let batcher = Batcher::new(32, 1000);
-        let slow = |batch: &[&Tokens]| -> Result<Vec<Vec<f32>>> {
-            std::thread::sleep(std::time::Duration::from_millis(32));
-            Ok(batch.iter().map(|t| vec![t.ids[0] as f32]).collect())
-        };
-        let start = Barrier::new(8);
-        std::thread::scope(|s| {
-            for id in 0..8u32 {
-                let (batcher, start, slow) = (&batcher, &start, &slow);
-                s.spawn(move || {
-                    start.wait();
-                    for round in 0..10u32 {
-                        let text = id * 100 + round;
-                        assert_eq!(batcher.encode(tokens(text, 2), slow).unwrap(), vec![text as f32]);
-                    }
-                });
-            }
-        });
+        let sizes = Mutex::new(vec![]);
+        run_callers(&batcher, 8, 10, &fake_taking(&sizes, 32), std::time::Duration::ZERO);
         let (passes, timeouts) = (batcher.stats().0, batcher.gather_timeouts.load(Ordering::Relaxed));
         assert!(timeouts * 4 <= passes, "{timeouts} of {passes} gatherings waited out their limit");
     }
