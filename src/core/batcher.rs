@@ -302,10 +302,12 @@ mod tests {
         }
     }
 
+    type Fake<'a> = dyn Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>> + Sync + 'a;
+
     /// `callers` threads, started together, each encoding `rounds` texts
     /// of its own one at a time (each getting its own vector back), with
     /// `own_work` of its own between calls.
-    fn run_callers(batcher: &Batcher, callers: u32, rounds: u32, forward: &(dyn Fn(&[&Tokens]) -> Result<Vec<Vec<f32>>> + Sync), own_work: std::time::Duration) {
+    fn run_callers(batcher: &Batcher, callers: u32, rounds: u32, forward: &Fake, own_work: std::time::Duration) {
         let start = Barrier::new(callers as usize);
         std::thread::scope(|s| {
             for id in 0..callers {
@@ -398,18 +400,18 @@ mod tests {
                 _ => Ok(batch.iter().map(|_| vec![1.0]).collect()),
             }
         };
-        let err = batcher.encode(tokens(1, 2), &flaky).unwrap_err().to_string();
+        let err = batcher.encode(tokens(1, 2), flaky).unwrap_err().to_string();
         assert!(err.contains("panic") && err.contains("boom"), "{err}");
-        let err = batcher.encode(tokens(1, 2), &flaky).unwrap_err();
+        let err = batcher.encode(tokens(1, 2), flaky).unwrap_err();
         assert!(matches!(err, Error::InvalidArgument(ref m) if m == "bad"), "the error itself, not flattened: {err:?}");
-        assert_eq!(batcher.encode(tokens(1, 2), &flaky).unwrap(), vec![1.0]);
+        assert_eq!(batcher.encode(tokens(1, 2), flaky).unwrap(), vec![1.0]);
     }
 
     /// A forward pass that fails (or panics) for any batch holding id 666.
     fn poisoned(batch: &[&Tokens]) -> Result<Vec<Vec<f32>>> {
         std::thread::sleep(std::time::Duration::from_millis(3));
         match batch.iter().position(|t| t.ids[0] == 666) {
-            Some(_) if batch.len() % 2 == 0 => panic!("poisoned text in a batch of {}", batch.len()),
+            Some(_) if batch.len().is_multiple_of(2) => panic!("poisoned text in a batch of {}", batch.len()),
             Some(i) => Err(Error::Tokenization(format!("text {i} is poisoned"))),
             None => Ok(batch.iter().map(|t| vec![t.ids[0] as f32]).collect()),
         }
