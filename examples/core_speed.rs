@@ -1,11 +1,12 @@
 //! Quick look at the core's speed, without JNI:
-//! `cargo run --release --example core_speed -- [corpus.txt] [reps] [batch sizes] [engines]`
-//! (defaults: bench/sentences.txt, 3, `1,8,32,128`, `fast,reference`). The
+//! `cargo run --release --example core_speed -- [corpus.txt] [reps] [batch sizes] [engines] [precision]`
+//! (defaults: bench/sentences.txt, 3, `1,8,32,128`, `fast,reference`, `fp32`;
+//! a precision other than fp32 is the fast engine's only). The
 //! real benchmark, beside the Python and ONNX peers, is bench/run.sh.
 
 use std::time::Instant;
 
-use sbert4j::{Encoder, EncoderOptions, Engine};
+use sbert4j::{Encoder, EncoderOptions, Engine, Precision};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -22,11 +23,12 @@ fn main() {
             other => panic!("unknown engine {other} (fast, reference)"),
         })
         .collect();
+    let precision = Precision::parse(args.get(5).map_or("fp32", String::as_str)).expect("precision");
     let text = std::fs::read_to_string(corpus).expect("corpus");
     let texts: Vec<&str> = text.lines().collect();
     for &engine in &engines {
         for &bs in &sizes {
-            let enc = Encoder::open("models/all-MiniLM-L6-v2", EncoderOptions { batch_size: bs, engine, ..Default::default() }).unwrap();
+            let enc = Encoder::open("models/all-MiniLM-L6-v2", EncoderOptions { batch_size: bs, engine, precision, ..Default::default() }).unwrap();
             let mut rates = vec![];
             for _ in 0..reps {
                 let t = Instant::now();
