@@ -115,7 +115,8 @@ impl PackedModel {
         });
         let mut hidden = Vec::new();
         for lane in lanes {
-            let lane = lane.into_inner().expect("every lane ran (pass.run returns after all of its threads)")?;
+            // `pass.run` returns once every thread has left its step, so each lane holds its result.
+            let lane = lane.into_inner().unwrap_or_else(|| Err(crate::core::Error::Internal("a lane of the pass did not run".into())))?;
             if hidden.is_empty() {
                 hidden = lane;
             } else {
