@@ -4,9 +4,9 @@
 //! vector registers where it can; no fused multiply-add (without hardware
 //! FMA, `mul_add` is a slow library call). The driver is generic over the
 //! panel's element ([`Widen`]): float32 here, bfloat16 in
-//! `linear_bf16_portable.rs`.
+//! `bf16_portable.rs`.
 
-use super::packed_linear::{Job, PackedLinear};
+use super::{Job, PackedLinear};
 
 /// Columns per panel.
 pub(super) const NR: usize = 16;

@@ -1,9 +1,9 @@
 //! The portable INT8 kernel of `PackedLinear`: plain Rust, the same integer
-//! sums as the AVX2 kernel (no saturation can occur, see `quantize.rs`) and
+//! sums as the AVX2 kernel (no saturation can occur, see `int8_scheme.rs`) and
 //! the same float32 dequantisation, so both paths give identical vectors.
 
-use super::packed_linear::Int8Job;
-use super::quantize::{outlier_terms, Int8Weights, NR};
+use super::Int8Job;
+use super::int8_scheme::{outlier_terms, Int8Weights, NR};
 
 /// Output rows per tile.
 const MR: usize = 4;

@@ -6,7 +6,7 @@
 //!   `q = round(w / s_j)` in −127..127 (never −128). AVX2's `vpmaddubsw`
 //!   (uint8 × int8, pairs summed into int16 *with saturation*) would
 //!   saturate on uint8 inputs times these (2·255·127 = 64 770 > 32 767); the
-//!   AVX2 kernel centres the inputs so it never does (`linear_int8_avx2.rs`),
+//!   AVX2 kernel centres the inputs so it never does (`int8_avx2.rs`),
 //!   and every kernel gets the exact int32 sums, the same integers on every
 //!   CPU path. (7-bit weights, the other way out, lost too much: 94.5% of
 //!   the benchmark corpus's nearest neighbours kept instead of 96.9%.)
@@ -14,7 +14,7 @@
 //!   0, `s = (max − min) / 255`, zero point `z = round(−min / s)`,
 //!   `q = clamp(x / s + z, 0, 255)` rounded half up. uint8 because `vpmaddubsw`
 //!   (and VNNI's `vpdpbusd`) multiply an unsigned byte by a signed one (the
-//!   VNNI kernel turns the roles round, `linear_int8_vnni.rs`); per row
+//!   VNNI kernel turns the roles round, `int8_avx512_vnni.rs`); per row
 //!   because a token's hidden state has its own range (a per-tensor scale
 //!   would let one outlier token coarsen every other). Inputs beyond 3×
 //!   the row's RMS (a LayerNorm's outlier channels) are set apart and
@@ -30,8 +30,8 @@
 //! `vpdpbusd`: each int32 lane sums 4 byte products). Inputs past `inputs`
 //! are zero weights.
 
-use super::packed_linear::Int8Job;
-use super::team::Pass;
+use super::Int8Job;
+use super::super::team::Pass;
 
 /// Output columns per panel.
 pub(super) const NR: usize = 16;
@@ -106,7 +106,7 @@ pub(super) struct QuantizedRows {
     pub centred: Vec<i8>,
     pub magnitudes: Vec<u8>,
     /// Per row: `Σ (q − 128)` over its `stride` bytes (the VNNI kernel's
-    /// correction, `linear_int8_vnni.rs`).
+    /// correction, `int8_avx512_vnni.rs`).
     pub centred_sums: Vec<i32>,
     /// Bytes per row: the inputs rounded up to a group of 4.
     pub stride: usize,
@@ -633,7 +633,7 @@ mod tests {
 
     #[test]
     fn rows_quantise_to_the_same_bytes_on_any_threads_and_path() {
-        let team = super::super::team::Team::new(3).expect("team");
+        let team = super::super::super::team::Team::new(3).expect("team");
         // 37 rows of 77 inputs (not a whole number of 8-input chunks), a
         // large input every 29th: outliers in most rows.
         let (rows, inputs) = (37, 77);

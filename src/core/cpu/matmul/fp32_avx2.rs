@@ -17,7 +17,7 @@
 //! each row of the block (still in L2) across all of the call's columns.
 //!
 //! The driver is generic over the panel's element ([`Widen`]): float32
-//! panels here, bfloat16 panels in `linear_bf16_avx2.rs`, which differ only
+//! panels here, bfloat16 panels in `bf16_avx2.rs`, which differ only
 //! in how a row of 8 weights is loaded into a float32 register.
 //!
 //! Full tiles run their multiply-adds in a few lines of assembly
@@ -42,7 +42,7 @@
 //! multilingual stand-in, six pairs, median +16% (one pair −5%); batch 32
 //! unchanged within noise (`docs/2026-12-02-bench-s8.md`).
 
-use super::packed_linear::{Job, PackedLinear};
+use super::{Job, PackedLinear};
 
 /// Columns per panel: two 8-float registers.
 pub(super) const NR: usize = 16;

@@ -88,7 +88,7 @@ pub(super) const PAIR_NR: usize = 32;
 pub(super) struct PairLine(pub [u16; 32]);
 
 /// A linear layer's weights in bfloat16, in the pair layout of the
-/// AVX512_BF16 kernel (`linear_bf16_avx512.rs`): panels of `PAIR_NR`
+/// AVX512_BF16 kernel (`bf16_avx512.rs`): panels of `PAIR_NR`
 /// columns; in a panel, per pair of inputs, two lines (columns 0–15, then
 /// 16–31). An odd last input is paired with a zero weight.
 pub(super) struct Bf16PairWeights {
@@ -121,7 +121,7 @@ impl Bf16PairWeights {
 /// `x` (rows of `inputs` floats) rounded to bfloat16, each row padded with
 /// a zero to a whole number of pairs (`inputs.div_ceil(2) · 2` values): the
 /// pair layout's inputs. Rows split among the pass's threads when given.
-pub(super) fn rows_to_pairs(x: &[f32], inputs: usize, pass: Option<&super::team::Pass>) -> Vec<u16> {
+pub(super) fn rows_to_pairs(x: &[f32], inputs: usize, pass: Option<&super::super::team::Pass>) -> Vec<u16> {
     let stride = inputs.div_ceil(2) * 2;
     let rows = x.len() / inputs;
     // Not zeroed first: every value of every row is written below.

@@ -1,4 +1,4 @@
-//! The AVX2 INT8 kernel of `PackedLinear` (`quantize.rs` has the scheme).
+//! The AVX2 INT8 kernel of `PackedLinear` (`int8_scheme.rs` has the scheme).
 //!
 //! A 4 × 16 tile of int32 sums in 8 registers. Per group of 4 inputs: the
 //! panel's 64-byte line in 2 registers (8 columns × 4 weights each), each
@@ -14,10 +14,10 @@
 //! `Σ x·w − 128·Σ w`, which the store adds back. So these are the portable
 //! kernel's integers exactly, and the store applies the zero point, scales,
 //! bias and residual in the same float32 order: identical vectors. AVX-512
-//! CPUs without AVX512-VNNI run this kernel too (with it, `linear_int8_vnni.rs`).
+//! CPUs without AVX512-VNNI run this kernel too (with it, `int8_avx512_vnni.rs`).
 //!
 //! Full 4-row tiles run their loop in assembly (`full_tile`), as the
-//! float32 kernel does (`linear_avx2.rs` says why); only a block's first
+//! float32 kernel does (`fp32_avx2.rs` says why); only a block's first
 //! row tile prefetches the panel. A/B on the Zen 3 VM: about +5% at batch
 //! 32 and 4–21% less one-text latency on all-MiniLM-L6-v2.
 
@@ -31,7 +31,7 @@ pub(super) use kernel::panels;
 
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) unsafe fn panels(
-    _: &super::quantize::Int8Weights, _: &[f32], _: usize, _: &super::packed_linear::Int8Job, _: usize, _: usize,
+    _: &super::int8_scheme::Int8Weights, _: &[f32], _: usize, _: &super::Int8Job, _: usize, _: usize,
 ) {
     unreachable!("the AVX2 path is never chosen off x86_64")
 }
@@ -41,9 +41,9 @@ mod kernel {
     use std::arch::asm;
     use std::arch::x86_64::*;
 
-    use super::super::linear_avx2::{lanes, load8, store8};
-    use super::super::packed_linear::Int8Job;
-    use super::super::quantize::{for_each_tile, Int8Weights, PanelTile, QuantizedRows, NR};
+    use super::super::fp32_avx2::{lanes, load8, store8};
+    use super::super::Int8Job;
+    use super::super::int8_scheme::{for_each_tile, Int8Weights, PanelTile, QuantizedRows, NR};
     use super::ROW_BLOCK;
 
     /// Output rows per tile: 8 accumulators, 2 weight registers, the

@@ -2,7 +2,7 @@
 //! output in 24 registers, `x`'s elements broadcast from memory, two FMAs
 //! per load of the weight, the weight stream prefetched ahead.
 
-use super::packed_linear::{Job, PackedLinear};
+use super::{Job, PackedLinear};
 
 /// Columns per panel: two 16-float registers.
 pub(super) const NR: usize = 32;

@@ -1,16 +1,16 @@
-//! The AVX2 BF16 kernel of `PackedLinear` (`bf16.rs` has the scheme): the
-//! float32 AVX2 driver (`linear_avx2.rs`: 6 × 16 tiles, inputs in L1-sized
+//! The AVX2 BF16 kernel of `PackedLinear` (`bf16_scheme.rs` has the scheme): the
+//! float32 AVX2 driver (`fp32_avx2.rs`: 6 × 16 tiles, inputs in L1-sized
 //! chunks, rows in L2-sized blocks) over bfloat16 weight panels, each row of
 //! 8 widened to float32 by `vpmovzxwd` and a 16-bit shift before the FMAs.
 //! Full tiles run in the driver's assembly, which widens the same way.
 //! The inputs arrive already rounded to bfloat16. It streams half the
 //! weight bytes of float32; the arithmetic is the same. AVX-512 CPUs without
-//! AVX512_BF16 run it too (with it, `linear_bf16_avx512.rs`).
+//! AVX512_BF16 run it too (with it, `bf16_avx512.rs`).
 
-use super::bf16::{Bf16Weights, NR};
-use super::packed_linear::Job;
+use super::bf16_scheme::{Bf16Weights, NR};
+use super::Job;
 
-const _: () = assert!(NR == super::linear_avx2::NR, "bfloat16 panels are as wide as the AVX2 driver's");
+const _: () = assert!(NR == super::fp32_avx2::NR, "bfloat16 panels are as wide as the AVX2 driver's");
 
 /// The panels `first..end` of `w` (`k` inputs, `n` outputs, `bias` padded
 /// to whole panels) against the rows `job.rows` of `job.x`.
@@ -22,7 +22,7 @@ const _: () = assert!(NR == super::linear_avx2::NR, "bfloat16 panels are as wide
 #[cfg(target_arch = "x86_64")]
 pub(super) unsafe fn panels(w: &Bf16Weights, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize) {
     // Panel p is k rows of 16 bfloat16s from panel 0, rows 32-byte aligned.
-    super::linear_avx2::panels_of::<Bf16>(w.panel(0, k).cast(), bias, k, n, job, first, end)
+    super::fp32_avx2::panels_of::<Bf16>(w.panel(0, k).cast(), bias, k, n, job, first, end)
 }
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -36,8 +36,8 @@ pub(super) unsafe fn panels(_: &Bf16Weights, _: &[f32], _: usize, _: usize, _: &
 struct Bf16(#[allow(dead_code)] u16);
 
 #[cfg(target_arch = "x86_64")]
-impl super::linear_avx2::Widen for Bf16 {
-    const PANEL: super::linear_avx2::Panel = super::linear_avx2::Panel::Bfloat16;
+impl super::fp32_avx2::Widen for Bf16 {
+    const PANEL: super::fp32_avx2::Panel = super::fp32_avx2::Panel::Bfloat16;
 
     #[inline]
     #[target_feature(enable = "avx2,fma")]

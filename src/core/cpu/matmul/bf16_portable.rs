@@ -1,13 +1,13 @@
-//! The portable BF16 kernel of `PackedLinear` (`bf16.rs` has the scheme):
-//! the float32 portable driver (`linear_portable.rs`: 4 × 16 tiles in plain
+//! The portable BF16 kernel of `PackedLinear` (`bf16_scheme.rs` has the scheme):
+//! the float32 portable driver (`fp32_portable.rs`: 4 × 16 tiles in plain
 //! Rust) over bfloat16 panels, each row of 16 widened to float32 before the
 //! multiply-adds.
 
-use super::bf16::{from_bf16, Bf16Weights, NR};
-use super::linear_portable::{panels_of, Widen};
-use super::packed_linear::Job;
+use super::bf16_scheme::{from_bf16, Bf16Weights, NR};
+use super::fp32_portable::{panels_of, Widen};
+use super::Job;
 
-const _: () = assert!(NR == super::linear_portable::NR, "bfloat16 panels are as wide as the portable driver's");
+const _: () = assert!(NR == super::fp32_portable::NR, "bfloat16 panels are as wide as the portable driver's");
 
 /// A bfloat16 weight as the panels store it.
 #[derive(Clone, Copy)]

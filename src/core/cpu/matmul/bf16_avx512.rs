@@ -1,4 +1,4 @@
-//! The AVX512_BF16 kernel of `PackedLinear` (`bf16.rs` has the scheme): the
+//! The AVX512_BF16 kernel of `PackedLinear` (`bf16_scheme.rs` has the scheme): the
 //! AVX-512 path's BF16 kernel on CPUs with AVX512_BF16 (Cooper Lake,
 //! Sapphire Rapids, Zen 4 and later).
 //!
@@ -15,8 +15,8 @@
 //! it treats subnormal inputs as zero), so the sums differ from the AVX2
 //! path's only in rounding order, within the scheme's tolerance.
 
-use super::bf16::{Bf16PairWeights, PAIR_NR};
-use super::packed_linear::Job;
+use super::bf16_scheme::{Bf16PairWeights, PAIR_NR};
+use super::Job;
 
 /// Columns per panel: two 16-float registers.
 pub(super) const NR: usize = PAIR_NR;
@@ -59,7 +59,7 @@ pub(super) unsafe fn panels(_: &Bf16PairWeights, _: &[f32], _: usize, _: usize, 
 mod kernel {
     use std::arch::x86_64::*;
 
-    use super::super::linear_avx512::store_tile;
+    use super::super::fp32_avx512::store_tile;
     use super::{row_block, Bf16PairWeights, Job, MR, NR};
 
     /// How far ahead (in bytes) the weight stream is prefetched: 8 KiB.

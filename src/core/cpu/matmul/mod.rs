@@ -13,19 +13,32 @@
 //! Threads (the pass's, see `team.rs`) split the columns, so each streams
 //! only its share of the weight. Bias, residual and activation are applied
 //! as each block of the output is stored, while it is still in L1. The
-//! micro-kernels are in `linear_avx512.rs`, `linear_avx2.rs` and
-//! `linear_portable.rs` (float32), `linear_bf16_*.rs` (BF16) and
-//! `linear_int8_*.rs` (INT8).
+//! micro-kernels are this folder's other files, named by precision and
+//! instruction set: `fp32_{portable,avx2,avx512}.rs`,
+//! `bf16_{portable,avx2,avx512}.rs` (the format in `bf16_scheme.rs`) and
+//! `int8_{portable,avx2,avx512_vnni}.rs` (the quantiser and the shared
+//! tile driver in `int8_scheme.rs`).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::bf16::{self, Bf16PairWeights, Bf16Weights};
+mod bf16_avx2;
+mod bf16_avx512;
+mod bf16_portable;
+mod bf16_scheme;
+mod fp32_avx2;
+mod fp32_avx512;
+mod fp32_portable;
+mod int8_avx2;
+mod int8_avx512_vnni;
+mod int8_portable;
+mod int8_scheme;
+
+use bf16_scheme::{Bf16PairWeights, Bf16Weights};
+use int8_scheme::{Int8Weights, Operands, QuantizedRows};
 use super::config::CpuPath;
-use super::quantize::{self, Int8Weights, Operands, QuantizedRows};
 use super::scratch;
 use super::team::Pass;
-use super::{linear_avx2, linear_avx512, linear_bf16_avx2, linear_bf16_avx512, linear_bf16_portable, linear_int8_avx2, linear_int8_portable, linear_int8_vnni, linear_portable};
 use crate::core::Precision;
 
 /// Products smaller than this many multiply-adds run on the calling thread.
@@ -43,12 +56,12 @@ pub(crate) type Activation = fn(&mut [f32]);
 enum Weights {
     /// Panels of `panel_width(path)` floats.
     F32(Vec<Line>),
-    /// 16-column bfloat16 panels (`bf16.rs`).
+    /// 16-column bfloat16 panels (`bf16_scheme.rs`).
     Bf16(Bf16Weights),
     /// 32-column bfloat16 panels in the pair layout, for `vdpbf16ps`
-    /// (`bf16.rs`): the AVX-512 path on a CPU with AVX512_BF16.
+    /// (`bf16_scheme.rs`): the AVX-512 path on a CPU with AVX512_BF16.
     Bf16Pairs(Bf16PairWeights),
-    /// 16-column int8 panels and their scales (`quantize.rs`).
+    /// 16-column int8 panels and their scales (`int8_scheme.rs`).
     Int8(Int8Weights),
 }
 
@@ -77,7 +90,7 @@ impl PackedLinear {
         assert_eq!(bias.len(), outputs, "linear bias: expected {outputs}");
         let weights = match precision {
             Precision::Fp32 => Weights::F32(Self::pack_f32(path, weight, outputs, inputs)),
-            Precision::Bf16 if path == CpuPath::Avx512 && linear_bf16_avx512::supported() => Weights::Bf16Pairs(Bf16PairWeights::pack(weight, outputs, inputs)),
+            Precision::Bf16 if path == CpuPath::Avx512 && bf16_avx512::supported() => Weights::Bf16Pairs(Bf16PairWeights::pack(weight, outputs, inputs)),
             Precision::Bf16 => Weights::Bf16(Bf16Weights::pack(weight, outputs, inputs)),
             Precision::Int8 => Weights::Int8(Int8Weights::pack(weight, outputs, inputs)),
         };
@@ -104,9 +117,9 @@ impl PackedLinear {
     /// Columns per float32 panel on `path`.
     pub(super) fn panel_width(path: CpuPath) -> usize {
         match path {
-            CpuPath::Avx512 => linear_avx512::NR,
-            CpuPath::Avx2 => linear_avx2::NR,
-            CpuPath::Portable => linear_portable::NR,
+            CpuPath::Avx512 => fp32_avx512::NR,
+            CpuPath::Avx2 => fp32_avx2::NR,
+            CpuPath::Portable => fp32_portable::NR,
         }
     }
 
@@ -114,9 +127,9 @@ impl PackedLinear {
     fn width(&self) -> usize {
         match self.weights {
             Weights::F32(_) => Self::panel_width(self.path),
-            Weights::Bf16(_) => bf16::NR,
-            Weights::Bf16Pairs(_) => linear_bf16_avx512::NR,
-            Weights::Int8(_) => quantize::NR,
+            Weights::Bf16(_) => bf16_scheme::NR,
+            Weights::Bf16Pairs(_) => bf16_avx512::NR,
+            Weights::Int8(_) => int8_scheme::NR,
         }
     }
 
@@ -151,55 +164,55 @@ impl PackedLinear {
             Weights::F32(_) => {
                 let whole = &Job { x: x.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
                 let block = match self.path {
-                    CpuPath::Avx512 => linear_avx512::row_block(k),
-                    CpuPath::Avx2 => linear_avx2::row_block(k),
-                    CpuPath::Portable => linear_portable::row_block(k),
+                    CpuPath::Avx512 => fp32_avx512::row_block(k),
+                    CpuPath::Avx2 => fp32_avx2::row_block(k),
+                    CpuPath::Portable => fp32_portable::row_block(k),
                 };
                 split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
                     let job = Job { rows, ..*whole };
                     match self.path {
-                        CpuPath::Avx512 => linear_avx512::panels(self, &job, first, end),
-                        CpuPath::Avx2 => linear_avx2::panels(self, &job, first, end),
-                        CpuPath::Portable => linear_portable::panels(self, &job, first, end),
+                        CpuPath::Avx512 => fp32_avx512::panels(self, &job, first, end),
+                        CpuPath::Avx2 => fp32_avx2::panels(self, &job, first, end),
+                        CpuPath::Portable => fp32_portable::panels(self, &job, first, end),
                     }
                 });
             }
             Weights::Bf16(w) => {
-                let rounded = bf16::round_rows(x);
+                let rounded = bf16_scheme::round_rows(x);
                 let whole = &Job { x: rounded.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
-                let block = if portable { linear_portable::row_block(k) } else { linear_avx2::row_block(k) };
+                let block = if portable { fp32_portable::row_block(k) } else { fp32_avx2::row_block(k) };
                 split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
                     let job = Job { rows, ..*whole };
                     if portable {
-                        linear_bf16_portable::panels(w, &self.bias, k, n, &job, first, end)
+                        bf16_portable::panels(w, &self.bias, k, n, &job, first, end)
                     } else {
-                        linear_bf16_avx2::panels(w, &self.bias, k, n, &job, first, end)
+                        bf16_avx2::panels(w, &self.bias, k, n, &job, first, end)
                     }
                 });
             }
             Weights::Bf16Pairs(w) => {
-                let pairs = bf16::rows_to_pairs(x, k, (threads > 1).then_some(pass));
+                let pairs = bf16_scheme::rows_to_pairs(x, k, (threads > 1).then_some(pass));
                 let whole = &Job { x: pairs.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
-                split(count, threads, m, linear_bf16_avx512::row_block(k), m * k * 2, pass, |rows, first, end| unsafe {
-                    linear_bf16_avx512::panels(w, &self.bias, k, n, &Job { rows, ..*whole }, first, end)
+                split(count, threads, m, bf16_avx512::row_block(k), m * k * 2, pass, |rows, first, end| unsafe {
+                    bf16_avx512::panels(w, &self.bias, k, n, &Job { rows, ..*whole }, first, end)
                 });
             }
             Weights::Int8(w) => {
                 // AVX512-VNNI where the AVX-512 path's CPU has it (checked here).
-                let vnni = self.path == CpuPath::Avx512 && linear_int8_vnni::supported();
+                let vnni = self.path == CpuPath::Avx512 && int8_avx512_vnni::supported();
                 let operands = if portable { Operands::Portable } else if vnni { Operands::Vnni } else { Operands::Avx2 };
                 let q = QuantizedRows::on(x, k, (threads > 1).then_some(pass), operands);
                 debug_assert_eq!(q.stride, w.groups * 4);
                 let whole = &Int8Job { x: q.data.as_ptr(), centred: q.centred.as_ptr(), magnitudes: q.magnitudes.as_ptr(), centred_sums: q.centred_sums.as_ptr(), scales: q.scales.as_ptr(), zeros: q.zeros.as_ptr(), quantized: &q, base, out: out.as_mut_ptr(), rows: 0..m, act };
-                let block = if vnni { linear_int8_vnni::ROW_BLOCK } else { linear_int8_avx2::ROW_BLOCK };
+                let block = if vnni { int8_avx512_vnni::ROW_BLOCK } else { int8_avx2::ROW_BLOCK };
                 split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
                     let job = Int8Job { rows, ..*whole };
                     if portable {
-                        linear_int8_portable::panels(w, &self.bias, n, &job, first, end)
+                        int8_portable::panels(w, &self.bias, n, &job, first, end)
                     } else if vnni {
-                        linear_int8_vnni::panels(w, &self.bias, n, &job, first, end)
+                        int8_avx512_vnni::panels(w, &self.bias, n, &job, first, end)
                     } else {
-                        linear_int8_avx2::panels(w, &self.bias, n, &job, first, end)
+                        int8_avx2::panels(w, &self.bias, n, &job, first, end)
                     }
                 });
             }
@@ -234,7 +247,7 @@ impl PackedLinear {
 /// Chunks of panels per thread and row block. A thread that finds no part
 /// left waits (spins) for the others' last ones, so smaller parts waste
 /// less: finer for a few rows (a lone caller's text, one block). (Lone-caller
-/// spin share 5.5–8% → 3.5–4.4% with the finer chunks; `examples/idle_cpu`.)
+/// spin share 5.5–8% → 3.5–4.4% with the finer chunks; `bench/rust/idle_cpu.rs`.)
 const CHUNKS_PER_THREAD: usize = 4;
 const CHUNKS_PER_THREAD_FEW_ROWS: usize = 12;
 /// "A few rows": x (m × k) at most this many bytes as float32, which fits
@@ -269,7 +282,7 @@ fn split(count: usize, threads: usize, m: usize, block: usize, x_bytes: usize, p
 /// One product's pointers, shared by the threads that split it; `rows`:
 /// the rows one kernel call computes (all of them before the split). `x`:
 /// float32 rows, or (the AVX512_BF16 kernel) bfloat16 pairs.
-pub(super) struct Job<X = f32> {
+struct Job<X = f32> {
     pub x: *const X,
     pub base: *const f32,
     pub out: *mut f32,
@@ -280,7 +293,7 @@ pub(super) struct Job<X = f32> {
 unsafe impl<X> Sync for Job<X> {}
 
 /// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
-pub(super) struct Int8Job<'a> {
+struct Int8Job<'a> {
     /// m rows of `stride` bytes: the quantised inputs, and the same
     /// centred and their magnitudes (the AVX2 kernel's operands; for the
     /// VNNI kernel only `centred` is made, the others point at nothing).

@@ -1,4 +1,4 @@
-//! The AVX512-VNNI INT8 kernel of `PackedLinear` (`quantize.rs` has the
+//! The AVX512-VNNI INT8 kernel of `PackedLinear` (`int8_scheme.rs` has the
 //! scheme): the AVX-512 path's INT8 kernel on CPUs with AVX512-VNNI (Ice
 //! Lake, Sapphire Rapids, Zen 4 and later).
 //!
@@ -49,7 +49,7 @@ pub(super) use kernel::panels;
 
 #[cfg(not(target_arch = "x86_64"))]
 pub(super) unsafe fn panels(
-    _: &super::quantize::Int8Weights, _: &[f32], _: usize, _: &super::packed_linear::Int8Job, _: usize, _: usize,
+    _: &super::int8_scheme::Int8Weights, _: &[f32], _: usize, _: &super::Int8Job, _: usize, _: usize,
 ) {
     unreachable!("the AVX512-VNNI kernel is never chosen off x86_64")
 }
@@ -59,9 +59,9 @@ mod kernel {
     use std::arch::asm;
     use std::arch::x86_64::*;
 
-    use super::super::packed_linear::Int8Job;
-    use super::super::linear_avx512::{load16, store16};
-    use super::super::quantize::{for_each_tile, Int8Weights, Outlier, PanelTile, QuantizedRows, NR};
+    use super::super::Int8Job;
+    use super::super::fp32_avx512::{load16, store16};
+    use super::super::int8_scheme::{for_each_tile, Int8Weights, Outlier, PanelTile, QuantizedRows, NR};
     use super::ROW_BLOCK;
 
     /// Output rows per tile: 12 accumulators, the weights, the flipped
