@@ -7,7 +7,7 @@
 use candle_core::{DType, Device, Result, Tensor, D};
 use candle_nn::ops::{layer_norm, softmax_last_dim};
 
-use crate::core::arch::modernbert::{inverse_frequencies, Layer, LayerKind, Linear, ModernBertWeights, Norm};
+use super::super::modernbert::{inverse_frequencies, Layer, LayerKind, Linear, ModernBertWeights, Norm};
 
 fn linear(x: &Tensor, l: &Linear) -> Result<Tensor> {
     let y = x.broadcast_matmul(&l.weight.t()?)?;

@@ -6,8 +6,8 @@
 use candle_core::{DType, Device, Result, Tensor};
 use candle_nn::ops::{layer_norm, softmax_last_dim};
 
-use super::config::Activation;
-use crate::core::arch::post_norm::{Dense, LayerWeights, Norm, RelativeBias, TransformerWeights};
+use crate::core::model::Activation;
+use super::super::post_norm::{Dense, LayerWeights, Norm, RelativeBias, TransformerWeights};
 
 fn linear(x: &Tensor, d: &Dense) -> Result<Tensor> {
     x.broadcast_matmul(&d.weight.t()?)?.broadcast_add(&d.bias)

@@ -23,9 +23,9 @@ mod library {
     use candle_nn::VarBuilder;
     use candle_transformers::models::{bert, modernbert, xlm_roberta};
 
-    use super::super::config::{Activation, TransformerConfig};
-    use super::super::weights::model_root;
-    use crate::core::arch::modernbert::ModernBertConfig;
+    use crate::core::model::{Activation, TransformerConfig};
+    use crate::core::model::model_root;
+    use super::super::super::modernbert::ModernBertConfig;
 
     pub enum LibraryModel {
         Bert(bert::BertModel),
@@ -153,8 +153,8 @@ mod library {
     use candle_core::{Result, Tensor};
     use candle_nn::VarBuilder;
 
-    use super::super::config::TransformerConfig;
-    use crate::core::arch::modernbert::ModernBertConfig;
+    use crate::core::model::TransformerConfig;
+    use super::super::super::modernbert::ModernBertConfig;
 
     /// No candle-transformers in this build: never constructed.
     pub enum LibraryModel {}
