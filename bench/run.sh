@@ -179,12 +179,12 @@ if has_phase paths; then
 fi
 
 if has_phase precision; then
-    step "sbert4j Rust core, FP32 / BF16 / INT8 (examples/precision_speed): $N texts in batches of 32 x $REPS, and one by one"
+    step "sbert4j Rust core, FP32 / BF16 / INT8 (bench/rust/precision_speed.rs): $N texts in batches of 32 x $REPS, and one by one"
     target/release/examples/precision_speed "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/precision.json"
 fi
 
 if has_phase core; then
-    step "sbert4j Rust core alone (examples/bench_core): $N texts x $REPS"
+    step "sbert4j Rust core alone (bench/rust/bench_core.rs): $N texts x $REPS"
     target/release/examples/bench_core "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/core.json"
 fi
 
