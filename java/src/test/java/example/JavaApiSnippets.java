@@ -58,12 +58,11 @@ final class JavaApiSnippets {
         return vector.length + tokens + n + (cut ? 1 : 0);
     }
 
-    static float[] multilingual() {
+    static void multilingual() {
         // snippet:start multilingual
         Path dir = Paths.get("models/paraphrase-multilingual-MiniLM-L12-v2");
         try (SentenceEncoder encoder = SentenceEncoder.open(dir)) {
             float[] v = encoder.encode("客户投诉物流太慢"); // 384 floats, not unit length (no Normalize module)
-            return v;
         }
         // snippet:end multilingual
     }
