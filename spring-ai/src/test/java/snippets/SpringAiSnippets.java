@@ -1,4 +1,4 @@
-package example;
+package snippets;
 
 import java.util.List;
 
@@ -9,6 +9,8 @@ import org.springframework.stereotype.Service;
  * The Spring AI snippet of the README, compiled by gradle test
  * (DocSnippetsTest checks that the README shows exactly this region;
  * SpringAiExample is the complete application the adapters page shows).
+ * Outside the package `example` so that SpringAiExample's component scan
+ * does not pick this service up.
  */
 final class SpringAiSnippets {
     private SpringAiSnippets() {}
