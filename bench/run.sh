@@ -34,7 +34,7 @@
 #              SBERT4J_BENCH_PIP_ARGS  extra pip arguments for creating it
 #              SBERT4J_BENCH_CACHE  where the multilingual phase's stand-in model is
 #                                  built once (default ~/.cache/sbert4j-bench)
-# Not part of the tests. See README (Performance) and docs/performance.md.
+# Not part of the tests. See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD

@@ -140,7 +140,7 @@ pub(crate) fn lane_passes() -> u64 {
 /// of them share and wait for each other at the end of (a few dozen per
 /// layer): the slowest thread sets the pace of each step, and a thread
 /// preempted by anything else on its core stalls the others. Lanes meet
-/// once, at the end. Measured on a 2-core Zen 4 (docs/2026-12-03-bench-s12.md),
+/// once, at the end. Measured on a 2-core Zen 4 (docs/measurements/2026-12-03-25e86d7-bench.md),
 /// batches of 32 short Chinese texts on the 12-layer stand-in of the
 /// seed's model: BF16 1.12×, INT8 1.18× the texts per second of one pass
 /// on both threads, FP32 unchanged; all-MiniLM-L6-v2 unchanged.

@@ -40,7 +40,7 @@
 //! them compute. Alternating A/B pairs, avx2 path: one text of
 //! all-MiniLM-L6-v2 about +15% (147 → 170 texts/s); the 12-layer
 //! multilingual stand-in, six pairs, median +16% (one pair −5%); batch 32
-//! unchanged within noise (`docs/2026-12-02-bench-s8.md`).
+//! unchanged within noise (`docs/measurements/2026-12-02-6928f9d-bench.md`).
 
 use super::{Job, PackedLinear};
 
