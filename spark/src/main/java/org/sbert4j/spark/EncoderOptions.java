@@ -2,6 +2,11 @@ package org.sbert4j.spark;
 
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 import org.sbert4j.Precision;
@@ -125,6 +130,75 @@ public final class EncoderOptions implements Serializable {
         EncoderOptions o = new EncoderOptions();
         o.sparkFile = name;
         return o;
+    }
+
+    /** The names {@link #fromSettings} knows. */
+    public static final List<String> SETTINGS = Collections.unmodifiableList(Arrays.asList("modelDir", "sparkFile",
+            "batchSize", "precision", "threads", "prompt", "promptName", "truncateDim", "maxSequenceLength",
+            "normalize", "onError"));
+
+    /**
+     * Options from name/value strings, as Spark configuration ({@code spark.sbert4j.*}), SQL and PySpark give them:
+     * {@code modelDir} or {@code sparkFile} (exactly one), and optionally {@code batchSize}, {@code precision}
+     * (fp32, bf16, int8), {@code threads}, {@code prompt} or {@code promptName}, {@code truncateDim},
+     * {@code maxSequenceLength}, {@code normalize} (true, false), {@code onError} (fail, null). An empty value is
+     * unset (except {@code prompt}, where "" means no prompt). An unknown name or a bad value is an
+     * {@link IllegalArgumentException} naming {@code prefix + name}.
+     */
+    public static EncoderOptions fromSettings(Map<String, String> settings, String prefix) {
+        String pre = prefix == null ? "" : prefix;
+        for (String name : settings.keySet()) {
+            if (!SETTINGS.contains(name)) {
+                throw new IllegalArgumentException("sbert4j: unknown setting " + pre + name + " (known: " + SETTINGS + ")");
+            }
+        }
+        java.util.function.Function<String, String> get = name -> {
+            String value = settings.get(name);
+            return value == null || value.isEmpty() && !name.equals("prompt") ? null : value;
+        };
+        String modelDir = get.apply("modelDir");
+        String sparkFile = get.apply("sparkFile");
+        if ((modelDir == null) == (sparkFile == null)) {
+            throw new IllegalArgumentException("sbert4j: set exactly one of " + pre + "modelDir and " + pre
+                    + "sparkFile (the model directory on every node, or the SparkFiles name of a shipped model)");
+        }
+        EncoderOptions options = modelDir != null ? modelDir(modelDir) : sparkFile(sparkFile);
+        String key = null;
+        try {
+            String v;
+            if ((v = get.apply(key = "batchSize")) != null) {
+                options = options.batchSize(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "precision")) != null) {
+                options = options.precision(Precision.valueOf(v.trim().toUpperCase(Locale.ROOT)));
+            }
+            if ((v = get.apply(key = "threads")) != null) {
+                options = options.threads(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "promptName")) != null) {
+                options = options.promptName(v);
+            } else if ((v = get.apply(key = "prompt")) != null) {
+                options = options.prompt(v);
+            }
+            if ((v = get.apply(key = "truncateDim")) != null) {
+                options = options.truncateDim(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "maxSequenceLength")) != null) {
+                options = options.maxSequenceLength(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "normalize")) != null) {
+                if (!v.trim().equalsIgnoreCase("true") && !v.trim().equalsIgnoreCase("false")) {
+                    throw new IllegalArgumentException("expected true or false");
+                }
+                options = options.normalize(Boolean.parseBoolean(v.trim()));
+            }
+            if ((v = get.apply(key = "onError")) != null) {
+                options = options.onError(OnError.parse(v));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("sbert4j: " + pre + key + " = '" + settings.get(key) + "': " + e.getMessage(), e);
+        }
+        return options;
     }
 
     /** Rows per {@code encodeBatch} call within a partition (default {@value #DEFAULT_BATCH_SIZE}). */
