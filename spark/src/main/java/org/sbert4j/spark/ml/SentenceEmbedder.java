@@ -39,35 +39,22 @@ public final class SentenceEmbedder extends Transformer implements DefaultParams
 
     private final String uid;
 
-    private final Param<String> inputCol = new Param<>(this, "inputCol", "the text column (string)");
-    private final Param<String> outputCol = new Param<>(this, "outputCol", "the vector column to add or replace");
-    private final Param<String> errorCol = new Param<>(this, "errorCol",
-            "with onError=null: the column with the reason a row could not be encoded (default: outputCol + '_error')");
-    private final Param<String> modelDir = new Param<>(this, "modelDir",
-            "the model directory, a path present on every node");
-    private final Param<String> sparkFile = new Param<>(this, "sparkFile",
-            "the SparkFiles name of a model shipped with the job (spark-submit --archives model.zip#name, addArchive, addFile)");
-    private final Param<String> modelArchive = new Param<>(this, "modelArchive",
-            "a zip of the model directory (any Hadoop URI, '#name' optional), added with SparkContext.addArchive when the stage transforms");
-    private final IntParam batchSize = new IntParam(this, "batchSize", "rows per encodeBatch call within a partition",
-            ParamValidators.gtEq(1));
-    private final Param<String> precision = new Param<>(this, "precision", "fp32, bf16 or int8 (the linear layers' number format)",
-            ParamValidators.inArray(new String[] {"fp32", "bf16", "int8"}));
-    private final IntParam threads = new IntParam(this, "threads", "threads one task's encoding keeps busy (default: spark.task.cpus)",
-            ParamValidators.gtEq(1));
-    private final Param<String> prompt = new Param<>(this, "prompt", "a literal prompt put in front of every text ('' for none)");
-    private final Param<String> promptName = new Param<>(this, "promptName", "the model's prompt of this name, put in front of every text");
-    private final IntParam truncateDim = new IntParam(this, "truncateDim", "keep the first N components (Matryoshka models)",
-            ParamValidators.gtEq(1));
-    private final IntParam maxSequenceLength = new IntParam(this, "maxSequenceLength",
-            "truncate texts at this many tokens (default: the model's max_seq_length)", ParamValidators.gtEq(2));
-    private final BooleanParam normalize = new BooleanParam(this, "normalize",
-            "scale vectors to unit length or not (default: what the model's modules.json says)");
-    private final Param<String> outputType = new Param<>(this, "outputType",
-            "array (array<float>) or vector (org.apache.spark.ml.linalg.Vector)", ParamValidators.inArray(new String[] {"array", "vector"}));
-    private final Param<String> onError = new Param<>(this, "onError",
-            "fail (a row that cannot be encoded fails its task) or null (a null vector and the reason in errorCol)",
-            ParamValidators.inArray(new String[] {"fail", "null"}));
+    private final Param<String> inputCol;
+    private final Param<String> outputCol;
+    private final Param<String> errorCol;
+    private final Param<String> modelDir;
+    private final Param<String> sparkFile;
+    private final Param<String> modelArchive;
+    private final IntParam batchSize;
+    private final Param<String> precision;
+    private final IntParam threads;
+    private final Param<String> prompt;
+    private final Param<String> promptName;
+    private final IntParam truncateDim;
+    private final IntParam maxSequenceLength;
+    private final BooleanParam normalize;
+    private final Param<String> outputType;
+    private final Param<String> onError;
 
     public SentenceEmbedder() {
         this(Identifiable.randomUID("SentenceEmbedder"));
@@ -76,6 +63,36 @@ public final class SentenceEmbedder extends Transformer implements DefaultParams
     /** With this uid (what {@code copy} and {@link #load} use). */
     public SentenceEmbedder(String uid) {
         this.uid = uid;
+        // After uid: a Param takes its parent's uid when it is made.
+        this.inputCol = new Param<>(this, "inputCol", "the text column (string)");
+        this.outputCol = new Param<>(this, "outputCol", "the vector column to add or replace");
+        this.errorCol = new Param<>(this, "errorCol",
+                "with onError=null: the column with the reason a row could not be encoded (default: outputCol + '_error')");
+        this.modelDir = new Param<>(this, "modelDir",
+                "the model directory, a path present on every node");
+        this.sparkFile = new Param<>(this, "sparkFile",
+                "the SparkFiles name of a model shipped with the job (spark-submit --archives model.zip#name, addArchive, addFile)");
+        this.modelArchive = new Param<>(this, "modelArchive",
+                "a zip of the model directory (any Hadoop URI, '#name' optional), added with SparkContext.addArchive when the stage transforms");
+        this.batchSize = new IntParam(this, "batchSize", "rows per encodeBatch call within a partition",
+                ParamValidators.gtEq(1));
+        this.precision = new Param<>(this, "precision", "fp32, bf16 or int8 (the linear layers' number format)",
+                ParamValidators.inArray(new String[] {"fp32", "bf16", "int8"}));
+        this.threads = new IntParam(this, "threads", "threads one task's encoding keeps busy (default: spark.task.cpus)",
+                ParamValidators.gtEq(1));
+        this.prompt = new Param<>(this, "prompt", "a literal prompt put in front of every text ('' for none)");
+        this.promptName = new Param<>(this, "promptName", "the model's prompt of this name, put in front of every text");
+        this.truncateDim = new IntParam(this, "truncateDim", "keep the first N components (Matryoshka models)",
+                ParamValidators.gtEq(1));
+        this.maxSequenceLength = new IntParam(this, "maxSequenceLength",
+                "truncate texts at this many tokens (default: the model's max_seq_length)", ParamValidators.gtEq(2));
+        this.normalize = new BooleanParam(this, "normalize",
+                "scale vectors to unit length or not (default: what the model's modules.json says)");
+        this.outputType = new Param<>(this, "outputType",
+                "array (array<float>) or vector (org.apache.spark.ml.linalg.Vector)", ParamValidators.inArray(new String[] {"array", "vector"}));
+        this.onError = new Param<>(this, "onError",
+                "fail (a row that cannot be encoded fails its task) or null (a null vector and the reason in errorCol)",
+                ParamValidators.inArray(new String[] {"fail", "null"}));
         setDefault(inputCol, "text");
         setDefault(outputCol, "embedding");
         setDefault(batchSize, EncoderOptions.DEFAULT_BATCH_SIZE);
