@@ -12,10 +12,8 @@ if [ ! -f "$venv/.complete" ]; then
     echo "pyspark-test: installing pyspark==$version from PyPI into $venv (once)" >&2
     rm -rf "$venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet "pyspark[ml]==$version" pytest setuptools
+    "$venv/bin/pip" install --quiet "pyspark[ml]==$version" pytest setuptools wheel
     touch "$venv/.complete"
-elif [ ! -x "$venv/bin/pytest" ]; then
-    "$venv/bin/pip" install --quiet pytest setuptools numpy
 fi
 "$venv/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall "$here/.."
 mkdir -p "$work"
