@@ -103,6 +103,10 @@ pub(crate) struct Batcher {
     gathers: AtomicU64,
     /// Times a leader stopped gathering at the limit, texts still missing.
     gather_timeouts: AtomicU64,
+    /// Test hook: called by a caller handed the lead, before it takes the
+    /// queue's lock again (a newcomer may take the lead meanwhile).
+    #[cfg(test)]
+    on_lead_handed: Mutex<Option<Box<dyn Fn() + Send>>>,
 }
 
 /// A forward pass: a batch of texts to one vector per text, in order.
@@ -122,6 +126,8 @@ impl Batcher {
             wakeups: AtomicU64::new(0),
             gathers: AtomicU64::new(0),
             gather_timeouts: AtomicU64::new(0),
+            #[cfg(test)]
+            on_lead_handed: Mutex::new(None),
         }
     }
 
@@ -156,7 +162,10 @@ impl Batcher {
             self.arrival.notify_one();
         }
         loop {
-            if !queue.running {
+            // (A caller handed the lead may find the queue empty: a
+            // newcomer took the lead first and its pass took every text,
+            // this caller's too. It waits for its result, running nothing.)
+            if !queue.running && !queue.waiting.is_empty() {
                 queue.running = true;
                 queue = self.gather(queue);
                 let batch = self.take_batch(&mut queue.waiting);
@@ -194,6 +203,10 @@ impl Batcher {
                 }
                 state.lead = false;
             }
+            #[cfg(test)]
+            if let Some(hook) = &*self.on_lead_handed.lock() {
+                hook();
+            }
             // Handed the lead: unless a newcomer took it meanwhile (then
             // this caller is handed it again when that pass ends), run the
             // next pass.
@@ -220,7 +233,8 @@ impl Batcher {
         queue
     }
 
-    /// The oldest queued requests that fit one pass (always at least one).
+    /// The oldest queued requests that fit one pass (at least one, if any
+    /// is queued).
     fn take_batch(&self, waiting: &mut VecDeque<Arc<Request>>) -> Vec<Arc<Request>> {
         let mut batch = Vec::new();
         let mut tokens = 0;
@@ -459,6 +473,50 @@ mod tests {
         run_callers(&batcher, 8, 10, &fake_taking(&sizes, 32), std::time::Duration::ZERO);
         let (passes, timeouts) = (batcher.stats().0, batcher.gather_timeouts.load(Ordering::Relaxed));
         assert!(timeouts * 4 <= passes, "{timeouts} of {passes} gatherings waited out their limit");
+    }
+
+    #[test]
+    fn a_caller_whose_lead_was_taken_runs_no_empty_pass() {
+        // A pass ends and hands the lead to the caller queued during it;
+        // before that caller takes the queue again, a newcomer takes the
+        // lead and runs a pass holding both texts. The caller handed the
+        // lead then finds an empty queue: it must not run a pass of nothing.
+        let batcher = Batcher::new(8, 1000);
+        let sizes = Mutex::new(vec![]);
+        let forward = fake(&sizes);
+        let (handed, handed_seen) = std::sync::mpsc::channel::<()>();
+        let (newcomer_done, wait_for_newcomer) = std::sync::mpsc::channel::<()>();
+        let wait_for_newcomer = Mutex::new(wait_for_newcomer);
+        let handed = Mutex::new(handed);
+        *batcher.on_lead_handed.lock() = Some(Box::new(move || {
+            let _ = handed.lock().send(());
+            let _ = wait_for_newcomer.lock().recv_timeout(std::time::Duration::from_secs(10));
+        }));
+        let first_pass_running = Barrier::new(2);
+        std::thread::scope(|s| {
+            let (batcher, forward, first_pass_running) = (&batcher, &forward, &first_pass_running);
+            // The first caller leads a pass that lasts until the second has queued.
+            s.spawn(move || {
+                let slow = |batch: &[&Tokens]| {
+                    first_pass_running.wait();
+                    while batcher.queue.lock().waiting.is_empty() {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    forward(batch)
+                };
+                assert_eq!(batcher.encode(tokens(1, 2), slow).unwrap(), vec![1.0]);
+            });
+            first_pass_running.wait();
+            // The second queues during that pass and is handed the lead.
+            let second = s.spawn(move || batcher.encode(tokens(2, 2), forward).unwrap());
+            handed_seen.recv_timeout(std::time::Duration::from_secs(10)).expect("the lead was handed on");
+            // A newcomer takes the lead first and serves both texts.
+            assert_eq!(batcher.encode(tokens(3, 2), forward).unwrap(), vec![3.0]);
+            newcomer_done.send(()).unwrap();
+            assert_eq!(second.join().unwrap(), vec![2.0]);
+        });
+        assert_eq!(*sizes.lock(), vec![1, 2], "passes run: no empty one");
+        assert_eq!(batcher.stats(), (2, 3));
     }
 
     #[test]
