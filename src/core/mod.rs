@@ -63,6 +63,16 @@ pub fn lane_passes() -> u64 {
     cpu::lane_passes()
 }
 
+/// The fast engine's thread team, as its counters see it: threads of the
+/// passes under way now (callers and crews), the most there ever were at
+/// once, its workers parked now, and its workers in all (zeros before its
+/// first pass). See `cpu/team.rs`.
+#[doc(hidden)]
+pub fn team_counters() -> (usize, usize, usize, usize) {
+    let c = cpu::team_counters();
+    (c.running, c.most_running, c.parked, c.workers)
+}
+
 /// Stops the fast engine's helper threads (before the library is
 /// unloaded); passes started afterwards run on their caller's thread alone.
 pub fn shutdown_threads() {

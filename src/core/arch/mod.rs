@@ -150,7 +150,8 @@ pub(crate) fn open(dir: &Path, engine: Engine, precision: Precision) -> Result<O
 /// The fast engine's packing for this process.
 fn pack<T: super::cpu::FastArchitecture + 'static>(src: &Source, make: impl FnOnce(super::cpu::blocks::Packing) -> candle_core::Result<T>) -> Result<Built> {
     let packing = packing(src.precision)?;
-    Ok(Built::Fast(PackedModel(Box::new(make(packing).map_err(|e| src.weights_error(e))?))))
+    let arch = Box::new(make(packing).map_err(|e| src.weights_error(e))?);
+    Ok(Built::Fast(PackedModel::new(arch, src.config.hidden_size, src.config.intermediate_size)))
 }
 
 #[cfg(test)]

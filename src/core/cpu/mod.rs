@@ -28,7 +28,7 @@ use team::team;
 
 pub(crate) use team::Pass;
 
-pub(crate) use team::{fail_thread_spawns_for_testing, shutdown, spin_seconds};
+pub(crate) use team::{counters as team_counters, fail_thread_spawns_for_testing, shutdown, spin_seconds};
 
 /// The team, or why its threads could not be started (the next call tries
 /// again).
@@ -67,9 +67,33 @@ pub(crate) fn parallel_map<T: Sync, R: Send>(
     Ok(started_team()?.pass(threads, |pass| pass.concat_ranges(items.len(), |first, end| items[first..end].iter().map(&f).collect())))
 }
 
-pub(crate) struct PackedModel(pub Box<dyn FastArchitecture>);
+pub(crate) struct PackedModel {
+    arch: Box<dyn FastArchitecture>,
+    hidden: usize,
+    intermediate: usize,
+}
 
 impl PackedModel {
+    /// `arch`, packed, for a model of this hidden and feed-forward size
+    /// (`config.json`'s), which bound what its passes hold at once.
+    pub fn new(arch: Box<dyn FastArchitecture>, hidden: usize, intermediate: usize) -> Self {
+        Self { arch, hidden, intermediate }
+    }
+
+    /// The most floats a pass over `texts` on `threads` threads holds at
+    /// once, over-estimated: per token, the layer's input and output, its
+    /// query-key-value rows, context, attention output and feed-forward
+    /// activations (post-norm: 7 hidden + 1 inner; ModernBERT's gated
+    /// feed-forward: 9 hidden + 3 inner), and per thread, the attention's
+    /// scratch for the longest text (its scores, keys and output).
+    fn pass_floats(&self, texts: &[&Tokens], threads: usize) -> usize {
+        let total: usize = texts.iter().map(|t| t.len()).sum();
+        let longest = texts.iter().map(|t| t.len()).max().unwrap_or(0);
+        let per_token = 9usize.saturating_mul(self.hidden).saturating_add(3usize.saturating_mul(self.intermediate));
+        let attention = longest.next_multiple_of(16).saturating_mul(kernels::QUERY_BLOCK + 2 * self.hidden);
+        total.saturating_mul(per_token).saturating_add(threads.saturating_mul(attention))
+    }
+
     /// The hidden states of every token of every text, texts one after
     /// another: (Σ lengths) × hidden, row-major, on at most `threads`
     /// threads (default: the thread budget). With `others_waiting` (a
@@ -78,11 +102,24 @@ impl PackedModel {
     /// the team's helpers (see `team`).
     /// A batch with enough tokens for every thread of the pass runs as
     /// lanes (see `lanes`).
+    ///
+    /// Fails, before it starts, if the memory the pass needs at most
+    /// cannot be reserved (`scratch::reserve`).
     pub fn forward(&self, texts: &[&Tokens], others_waiting: bool, threads: Option<usize>) -> Result<Vec<f32>, crate::core::Error> {
         let team = started_team()?;
+        let budget = config::settings().threads;
+        scratch::reserve(self.pass_floats(texts, threads.unwrap_or(budget).clamp(1, budget))).map_err(|needed| {
+            let tokens: usize = texts.iter().map(|t| t.len()).sum();
+            crate::core::Error::Platform(format!(
+                "out of memory: a forward pass over {} texts ({tokens} tokens) needs up to {} MiB, which this process \
+                 could not reserve (encode fewer or shorter texts at once, or give the process more memory)",
+                texts.len(),
+                needed.div_ceil(1 << 20)
+            ))
+        })?;
         let run = |pass: &Pass| match lanes(texts, pass.threads()) {
             Some(bounds) => self.forward_in_lanes(texts, &bounds, pass),
-            None => self.0.forward(texts, pass),
+            None => self.arch.forward(texts, pass),
         };
         if others_waiting {
             team.pass_on_leader(threads, run)
@@ -100,7 +137,7 @@ impl PackedModel {
         let lanes: Vec<Lane> = bounds[1..].iter().map(|_| Mutex::new(None)).collect();
         pass.run(&|t| {
             if let Some(lane) = lanes.get(t) {
-                *lane.lock() = Some(self.0.forward(&texts[bounds[t]..bounds[t + 1]], &pass.alone()));
+                *lane.lock() = Some(self.arch.forward(&texts[bounds[t]..bounds[t + 1]], &pass.alone()));
             }
         });
         let mut hidden = Vec::new();
@@ -191,6 +228,28 @@ mod tests {
     fn bounds(lens: &[usize], threads: usize) -> Option<Vec<usize>> {
         let texts = texts(lens);
         lanes(&texts.iter().collect::<Vec<_>>(), threads)
+    }
+
+    struct Unreachable;
+    impl FastArchitecture for Unreachable {
+        fn forward(&self, _: &[&Tokens], _: &Pass) -> Result<Vec<f32>, crate::core::Error> {
+            panic!("the pass ran although its memory could not be reserved")
+        }
+    }
+
+    #[test]
+    fn a_pass_whose_memory_cannot_be_had_is_an_error_before_it_runs() {
+        // A hidden size no allocator can give a row of (the reservation
+        // fails as it would under `ulimit -v`; `PassMemoryTest` does that).
+        let model = PackedModel::new(Box::new(Unreachable), usize::MAX / 64, 8);
+        let texts = texts(&[3, 2]);
+        let texts: Vec<&Tokens> = texts.iter().collect();
+        for others_waiting in [false, true] {
+            let error = model.forward(&texts, others_waiting, None).expect_err("out of memory");
+            let message = error.to_string();
+            assert!(matches!(error, crate::core::Error::Platform(_)), "{error:?}");
+            assert!(message.starts_with("out of memory: a forward pass over 2 texts (5 tokens) needs up to"), "{message}");
+        }
     }
 
     #[test]

@@ -34,6 +34,32 @@ pub(crate) fn take(len: usize) -> Vec<f32> {
     }
 }
 
+/// Reservations smaller than this are not tried: a process that cannot
+/// find 8 MiB fails elsewhere first.
+const MIN_RESERVED_BYTES: usize = 8 << 20;
+
+/// Checks, before a forward pass, that the process can have `floats`
+/// floats (what the pass holds at most): reserves them fallibly and gives
+/// them back at once. Address space only, no page is touched, so this
+/// costs a `mmap` and a `munmap`. `Err` carries the bytes that could not
+/// be reserved.
+///
+/// The pass's own buffers are then allocated as it goes, with Rust's
+/// infallible allocation (which aborts the process on failure): where the
+/// limit is the address space (`ulimit -v`, `vm.overcommit_memory = 2`),
+/// what was just free stays free for them unless another thread takes it
+/// meanwhile; a container's memory limit (cgroup) is not seen by the
+/// allocator at all (its pages fail at first touch, by the kernel's OOM
+/// killer), so no check can turn it into an error.
+pub(crate) fn reserve(floats: usize) -> Result<(), usize> {
+    let bytes = floats.saturating_mul(std::mem::size_of::<f32>());
+    if bytes < MIN_RESERVED_BYTES {
+        return Ok(());
+    }
+    let mut probe: Vec<f32> = Vec::new();
+    probe.try_reserve_exact(floats).map_err(|_| bytes)
+}
+
 /// `len` zeros, in a kept buffer where one is large enough.
 pub(crate) fn zeros(len: usize) -> Vec<f32> {
     let mut v = take(len);
@@ -91,5 +117,14 @@ mod tests {
         assert!(pool.len() <= MAX_BUFFERS);
         assert!(pool.iter().map(|b| b.capacity() * 4).sum::<usize>() <= MAX_BYTES);
         assert!(pool.iter().all(Vec::is_empty));
+    }
+
+    #[test]
+    fn a_reservation_beyond_the_address_space_is_an_error_not_an_abort() {
+        assert_eq!(reserve(1000), Ok(()), "small: not even tried");
+        assert_eq!(reserve(64 << 20), Ok(()), "256 MiB of address space");
+        // More than any allocator can give (isize::MAX bytes and beyond).
+        assert_eq!(reserve(usize::MAX / 4), Err((usize::MAX / 4) * 4));
+        assert!(reserve(usize::MAX).is_err());
     }
 }
