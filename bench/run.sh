@@ -12,7 +12,9 @@
 #                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
 #   --rss-calls N    single encodes for the memory figure (default 100,000; 0 leaves it out)
-#   --phases LIST    comma-separated subset of fma,paths,precision,core,java,peers,python,seed,mpnet,multilingual (default all;
+#   --phases LIST    comma-separated subset of fma,paths,precision,core,side,java,peers,python,seed,mpnet,multilingual (default all;
+#                    side: two encoders of threads(1) encoding batches at once against one alone, in one
+#                    process (bench/rust/side_by_side.rs; Spark tasks of one CPU sharing an executor);
 #                    peers: LangChain4j's in-process all-MiniLM-L6-v2 models, plain and quantized,
 #                    beside sbert4j through LangChain4j's EmbeddingModel, in one JVM;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
@@ -41,7 +43,7 @@ ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
 ML_N=500 ML_REPS=3 ML_RSS_CALLS=10000
-THREADS=2 PEAK= PHASES=fma,paths,precision,core,java,peers,python,seed,mpnet,multilingual OUT=bench/out
+THREADS=2 PEAK= PHASES=fma,paths,precision,core,side,java,peers,python,seed,mpnet,multilingual OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ML_N=160 ML_REPS=2 ML_RSS_CALLS=2000 ;;
@@ -50,7 +52,7 @@ while [ $# -gt 0 ]; do
         --threads) THREADS=$2; shift ;;
         --phases) PHASES=$2; shift ;;
         --out) OUT=$2; shift ;;
-        -h|--help) sed -n '2,37p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,39p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "bench: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
     shift
@@ -89,7 +91,7 @@ python3 models/fetch_default_model.py >&2
 if has_phase mpnet; then python3 models/fetch_mpnet_model.py >&2; fi
 
 step "build: cargo (release) and the sbert4j jar"
-cargo build --release --lib --example bench_core --example path_speed --example precision_speed
+cargo build --release --lib --example bench_core --example path_speed --example precision_speed --example side_by_side
 gradle -q jar >&2   # (Debian's gradle prints the JVM version on stdout)
 JAR=$(ls build/libs/sbert4j-*.jar | grep -v -e '-sources' -e '-javadoc' | head -1)
 mkdir -p "$OUT/classes"
@@ -186,6 +188,12 @@ fi
 if has_phase core; then
     step "sbert4j Rust core alone (bench/rust/bench_core.rs): $N texts x $REPS"
     target/release/examples/bench_core "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/core.json"
+fi
+
+if has_phase side; then
+    step "sbert4j Rust core, two encoders of threads(1) at once against one (bench/rust/side_by_side.rs): $N texts each x $REPS"
+    # The budget holds both encoders' threads; the ratio is the figure (about 2 on 2 free cores).
+    SBERT4J_THREADS=$(( THREADS > 2 ? THREADS : 2 )) target/release/examples/side_by_side 2 1 "$N" "$REPS" "$MODEL" "$CORPUS" | tee "$OUT/side_by_side.log"
 fi
 
 if has_phase java; then
