@@ -89,11 +89,15 @@ impl BridgeError {
     }
 }
 
-/// Throws `exception` with `message`; if its constructor cannot be called
-/// (no memory, say), a plain `SentenceEncoderException` with the message.
+/// Throws `exception` with `message`; if it cannot be made (no memory, say),
+/// a plain `SentenceEncoderException` with the message.
 fn throw(env: &mut Env, exception: JavaException, message: &str) {
     let thrown = match exception {
-        JavaException::Plain(class) => env.throw_new(JNIString::new(class), JNIString::new(message)),
+        JavaException::Plain(class) => {
+            // jni reports the exception now pending as `Err(JavaException)`; checked below.
+            let _ = env.throw_new(JNIString::new(class), JNIString::new(message));
+            Ok(())
+        }
         JavaException::ModelLoad { path } => throw_constructed(env, message, |env, m| {
             let path = env.new_string(&path)?;
             env.new_object(JNIString::new(MODEL_LOAD), jni_sig!("(Ljava/lang/String;Ljava/lang/String;)V"), &[
@@ -133,7 +137,10 @@ fn throw_constructed<'l>(
     let message = env.new_string(message)?;
     let exception = construct(env, &message)?;
     let exception = env.cast_local::<JThrowable>(exception)?;
-    env.throw(exception)
+    // The exception is made: throwing it cannot fail, and jni reports the
+    // exception now pending as `Err(JavaException)`; `throw` checks it is.
+    let _ = env.throw(exception);
+    Ok(())
 }
 
 pub(crate) type BridgeResult<T> = Result<T, BridgeError>;

@@ -234,7 +234,11 @@ fn encode_one(
         }
     };
     CORE_NANOS.set(u64::try_from(core.as_nanos()).unwrap_or(u64::MAX));
-    encoded?;
+    // The one text of the call is text 0, as in a batch.
+    encoded.map_err(|e| match e {
+        e @ core::Error::Text { .. } => e,
+        other => core::Error::Text { index: 0, source: Box::new(other) },
+    })?;
     convert::write_floats(env, out, &vector)?;
     if info.is_null() {
         return Ok(());

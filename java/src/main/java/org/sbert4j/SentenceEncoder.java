@@ -185,6 +185,41 @@ public final class SentenceEncoder implements AutoCloseable {
         return encodeOne(text, promptText(prompt), null);
     }
 
+    /**
+     * The prompt for search queries, as sentence-transformers' {@code encode_query} picks it: the model's prompt
+     * named {@code query}, else {@code null} (the default prompt).
+     */
+    public Prompt queryPrompt() {
+        return prompts.containsKey("query") ? Prompt.named("query") : null;
+    }
+
+    /**
+     * The prompt for documents (passages) to search in, as sentence-transformers' {@code encode_document} picks
+     * it: the first of the model's prompts named {@code document}, {@code passage}, {@code corpus}, else
+     * {@code null} (the default prompt).
+     */
+    public Prompt documentPrompt() {
+        for (String name : new String[] {"document", "passage", "corpus"}) {
+            if (prompts.containsKey(name)) {
+                return Prompt.named(name);
+            }
+        }
+        return null;
+    }
+
+    /** The embedding of a search query, with {@link #queryPrompt()}: sentence-transformers' {@code encode_query}. */
+    public float[] encodeQuery(String query) {
+        return encode(query, queryPrompt());
+    }
+
+    /**
+     * The embeddings of documents to search in, with {@link #documentPrompt()}: sentence-transformers'
+     * {@code encode_document}.
+     */
+    public float[][] encodeDocuments(List<String> documents) {
+        return encodeBatch(documents, documentPrompt());
+    }
+
     /** The embedding of one text and its token facts, with the default prompt. */
     public Encoding encodeWithInfo(String text) {
         return encodeWithInfo(text, null);
