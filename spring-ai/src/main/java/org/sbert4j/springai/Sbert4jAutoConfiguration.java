@@ -10,7 +10,6 @@ import org.springframework.ai.embedding.EmbeddingModel;
 import org.springframework.ai.embedding.observation.EmbeddingModelObservationConvention;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
-import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnProperty;
@@ -93,14 +92,17 @@ public class Sbert4jAutoConfiguration {
         return name.isEmpty() ? Prompt.none() : Prompt.named(name);
     }
 
-    /** The encoder's counters as Micrometer meters, when Micrometer is there. */
+    /**
+     * The encoder's counters as Micrometer meters, when Micrometer is there: Spring Boot binds every
+     * {@link MeterBinder} bean to its registries. It binds the sbert4j models of the context, if any (this one's,
+     * or the application's own).
+     */
     @Configuration(proxyBeanMethods = false)
     @ConditionalOnClass(MeterBinder.class)
     static class Metrics {
         @Bean
-        @ConditionalOnBean(Sbert4jEmbeddingModel.class)
-        Sbert4jMetrics sbert4jMetrics(Sbert4jEmbeddingModel model) {
-            return new Sbert4jMetrics(model);
+        MeterBinder sbert4jMetrics(ObjectProvider<Sbert4jEmbeddingModel> models) {
+            return registry -> models.orderedStream().forEach(m -> new Sbert4jMetrics(m).bindTo(registry));
         }
     }
 }
