@@ -19,7 +19,7 @@
  * only where the CPU has its instructions, else the object says
  * "supported": false:
  *   int8            the fast engine's AVX2 INT8 kernel, instruction for
- *                   instruction (linear_int8_avx2.rs): per row and group of 4
+ *                   instruction (int8_avx2.rs): per row and group of 4
  *                   inputs, two broadcasts (the centred inputs and their
  *                   magnitudes), then for each of 2 weight registers
  *                   vpsignb, vpmaddubsw, vpmaddwd, vpaddd; 4 rows.

@@ -419,7 +419,7 @@ def main():
     # minus the Rust core's own time inside that same call (which the
     # bridge reports through SentenceEncoder.lastEncodeCoreNanos()). Also,
     # as a cross-check from two separate processes: per text, the fastest
-    # Java call minus the fastest call of examples/bench_core.
+    # Java call minus the fastest call of bench/rust/bench_core.rs.
     if jp and "bridge_us" in jp["single"]:
         b50, bmean, b10, b90 = jp["single"]["bridge_us"]
         note = f"≤ 5 µs {check(b50 <= 5)}; per call, Java-side time − the core's own time in the same call; mean {bmean:.1f} µs, p10–p90 {b10:.1f}–{b90:.1f} µs"

@@ -34,7 +34,7 @@
 #              SBERT4J_BENCH_PIP_ARGS  extra pip arguments for creating it
 #              SBERT4J_BENCH_CACHE  where the multilingual phase's stand-in model is
 #                                  built once (default ~/.cache/sbert4j-bench)
-# Not part of the tests. See README (Performance) and docs/performance.md.
+# Not part of the tests. See docs/performance.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -179,12 +179,12 @@ if has_phase paths; then
 fi
 
 if has_phase precision; then
-    step "sbert4j Rust core, FP32 / BF16 / INT8 (examples/precision_speed): $N texts in batches of 32 x $REPS, and one by one"
+    step "sbert4j Rust core, FP32 / BF16 / INT8 (bench/rust/precision_speed.rs): $N texts in batches of 32 x $REPS, and one by one"
     target/release/examples/precision_speed "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/precision.json"
 fi
 
 if has_phase core; then
-    step "sbert4j Rust core alone (examples/bench_core): $N texts x $REPS"
+    step "sbert4j Rust core alone (bench/rust/bench_core.rs): $N texts x $REPS"
     target/release/examples/bench_core "$MODEL" "$CORPUS" "$N" "$REPS" "$OUT/core.json"
 fi
 

@@ -3,7 +3,7 @@
 //! transformer, pooling and normalization, on two small fixture models
 //! (XLM-R Unigram tokenizer and BERT WordPiece). Every input must give a
 //! finite vector of the model's dimension, and a batch must give the same
-//! vectors as its texts one by one. Run: see README, "Reliability".
+//! vectors as its texts one by one. Run: see docs/reliability.md.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;

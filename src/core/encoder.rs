@@ -16,7 +16,8 @@ use super::cpu::parallel_map;
 use super::error::{Error, Result};
 use super::pooling::{normalize, pool, PoolingMode};
 use super::precision::Precision;
-use super::registry::{get_or_load, Engine, LoadedEngine, LoadedModel};
+use super::engine::Engine;
+use super::registry::{get_or_load, LoadedEngine, LoadedModel};
 use super::st_config::AfterPooling;
 use super::tokenize::{TextTokenizer, Tokens};
 
@@ -469,7 +470,7 @@ impl Encoder {
 
     /// The reference engine: pad to the longest text, mask the padding.
     /// Returns the hidden states (batch × seq × hidden) and seq.
-    fn reference_forward(&self, weights: &crate::core::model::ReferenceModel, batch: &[&Tokens]) -> Result<(Vec<f32>, usize)> {
+    fn reference_forward(&self, weights: &crate::core::arch::ReferenceModel, batch: &[&Tokens]) -> Result<(Vec<f32>, usize)> {
         let device = &candle_core::Device::Cpu;
         let seq = batch.iter().map(|t| t.len()).max().unwrap_or(0);
         let pad = self.model.config.pad_token_id;

@@ -7,6 +7,7 @@ mod counters;
 mod cpu;
 mod dense_module;
 mod encoder;
+mod engine;
 mod error;
 mod heap;
 mod model;
@@ -21,7 +22,8 @@ pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
 pub use precision::Precision;
-pub use registry::{loaded_model_count, Engine};
+pub use engine::Engine;
+pub use registry::loaded_model_count;
 
 pub use cpu::config::{CpuPath, Settings as CpuSettings};
 
@@ -50,7 +52,7 @@ pub fn fail_thread_spawns_for_testing(allowed: usize, refused: usize) {
 
 /// CPU time, in seconds, the fast engine's threads have spent spinning
 /// (waiting for each other between the steps of a pass) since the process
-/// started (`examples/idle_cpu` reports it against the compute).
+/// started (`bench/rust/idle_cpu.rs` reports it against the compute).
 pub fn spin_seconds() -> f64 {
     cpu::spin_seconds()
 }

@@ -8,12 +8,12 @@
 //! - `Fp32` (default): float32 throughout, bit for bit what it always was.
 //! - `Bf16`: weights rounded to bfloat16 (round to nearest, ties to even),
 //!   the inputs of each product rounded to bfloat16 too, products summed in
-//!   float32 (`cpu/bf16.rs`).
+//!   float32 (`cpu/matmul/bf16_scheme.rs`).
 //! - `Int8`: weights quantised per output channel (symmetric, −127..127),
 //!   each input row quantised on the fly to uint8 with its own scale and
 //!   zero point (outlier inputs multiplied in float32), int32 sums,
 //!   dequantised as the output is stored
-//!   (`cpu/quantize.rs` has the scheme and why).
+//!   (`cpu/matmul/int8_scheme.rs` has the scheme and why).
 
 use std::fmt;
 

@@ -9,25 +9,15 @@ use std::sync::{Arc, Weak};
 use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 
-use super::arch::{self, Built};
+use super::arch::{self, Built, ReferenceModel};
 use super::cpu::PackedModel;
 use super::error::{Error, Result};
-use super::model::{ReferenceModel, TransformerConfig};
+use super::engine::Engine;
+use super::model::TransformerConfig;
 use super::precision::Precision;
 use super::dense_module::DenseModule;
 use super::st_config::{AfterPooling, SentenceTransformerConfig};
 use super::tokenize::TextTokenizer;
-
-/// Which implementation runs the transformer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub enum Engine {
-    /// The packed CPU engine (`core::cpu`): no padding, fused kernels.
-    #[default]
-    Fast,
-    /// candle tensor ops over padded batches (`model::ReferenceModel`): the
-    /// readable definition the fast engine is tested against.
-    Reference,
-}
 
 pub(crate) enum LoadedEngine {
     Fast(PackedModel),

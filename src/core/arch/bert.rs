@@ -7,7 +7,7 @@
 
 use super::post_norm::{load, open_with, Checkpoint, LayerNames};
 use super::{Built, Source};
-use crate::core::model::library_reference;
+use super::reference::library as library_reference;
 
 /// Positions 0, 1, 2, ...; weights under `bert.` in task checkpoints.
 const BERT: Checkpoint = Checkpoint {

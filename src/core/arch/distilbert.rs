@@ -1,6 +1,6 @@
 //! DistilBERT: the post-norm encoder (`post_norm.rs`) under other weight
 //! names, no token types. The reference engine runs ours
-//! (`model/reference.rs`): candle-transformers' DistilBERT computes `gelu`
+//! (`reference/post_norm.rs`): candle-transformers' DistilBERT computes `gelu`
 //! with the tanh approximation (transformers: the erf form).
 
 use super::post_norm::{load, open_with, Checkpoint, LayerNames};

@@ -18,18 +18,24 @@
 //! `cpu/blocks.rs` and, for a post-norm encoder, `post_norm.rs`) and one
 //! line in [`ARCHITECTURES`]; the "unsupported architecture" error lists
 //! the table by itself. Its reference (the tests' oracle, in
-//! `crate::core::model`) is candle-transformers' model where that
-//! reproduces sentence-transformers (glue in `model/library_reference.rs`:
+//! `reference/`) is candle-transformers' model where that
+//! reproduces sentence-transformers (glue in `reference/library.rs`:
 //! a `LibraryModel` variant, its constructor and that constructor's stub
 //! for builds without candle-transformers); otherwise one file there, a
-//! forward pass in candle ops over this file's weights (as `reference.rs`,
-//! `modernbert_reference.rs`), and a `ReferenceModel` variant.
+//! forward pass in candle ops over this file's weights (as
+//! `reference/post_norm.rs`, `reference/modernbert.rs`), and a
+//! `ReferenceModel` variant.
+//!
+//! Dependencies run one way: the registry opens architectures; they build
+//! on `crate::core::model` (reading a directory's files) and
+//! `crate::core::cpu` (the fast engine's blocks and kernels), never back.
 
 mod bert;
 mod distilbert;
 pub(crate) mod modernbert;
 mod mpnet;
 pub(crate) mod post_norm;
+mod reference;
 
 use std::path::{Path, PathBuf};
 use std::sync::LazyLock;
@@ -40,8 +46,9 @@ use candle_nn::VarBuilder;
 use super::cpu::{packing, PackedModel};
 use super::error::{Error, Result};
 use super::precision::Precision;
-use super::model::{self, ConfigFile, ReferenceModel, TransformerConfig};
-use super::registry::Engine;
+use super::engine::Engine;
+use super::model::{self, ConfigFile, TransformerConfig};
+pub(crate) use reference::ReferenceModel;
 
 /// A model's transformer, ready for one engine.
 pub(crate) enum Built {

@@ -1,6 +1,6 @@
 //! ModernBERT (`model_type: modernbert`, gte-modernbert-base,
 //! modernbert-embed-base): its `config.json` fields, its weights (shared
-//! with the reference engine: `model/modernbert_reference.rs`, or
+//! with the reference engine: `reference/modernbert.rs`, or
 //! candle-transformers' where it covers the configuration), its fast-engine
 //! forward pass and its opener. As transformers 5's `ModernBertModel`:
 //! token embeddings + layer norm (no positions: rotary embeddings in each
@@ -21,8 +21,9 @@ use super::{Built, Source};
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Packing, Rotary};
 use crate::core::cpu::{FastArchitecture, Pass};
 use crate::core::error::{Error, Result};
-use crate::core::model::{library_reference, model_root, Activation, ConfigFile, EmbeddingTable, ReferenceModel, TableSource, ACTIVATIONS};
-use crate::core::registry::Engine;
+use super::reference::{library as library_reference, ReferenceModel};
+use crate::core::engine::Engine;
+use crate::core::model::{model_root, Activation, ConfigFile, EmbeddingTable, TableSource, ACTIVATIONS};
 use crate::core::tokenize::Tokens;
 
 #[derive(Debug, Clone, Deserialize)]
@@ -381,7 +382,7 @@ pub(super) fn open(src: Source) -> Result<(Built, usize)> {
     let built = match src.engine {
         Engine::Fast => super::pack(&src, |packing| ModernBert::pack(w, packing))?,
         // candle-transformers' ModernBERT where it covers the
-        // configuration, else ours (see `library_reference.rs`).
+        // configuration, else ours (see `reference/library.rs`).
         Engine::Reference => match library_reference::modernbert(src.vb.clone(), src.config, &w.config).map_err(|e| src.weights_error(e))? {
             Some(model) => Built::Reference(ReferenceModel::Library(model)),
             None => Built::Reference(ReferenceModel::ModernBert(w)),

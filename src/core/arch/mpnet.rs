@@ -3,7 +3,7 @@
 //! `padding_idx + 1` (transformers fixes `padding_idx` at 1), and a
 //! relative position bias table (`encoder.relative_attention_bias`,
 //! buckets × heads) shared by every layer, read at [`bucket`]. The
-//! reference engine runs ours (`model/reference.rs`): candle-transformers
+//! reference engine runs ours (`reference/post_norm.rs`): candle-transformers
 //! has no MPNet.
 
 use std::path::Path;

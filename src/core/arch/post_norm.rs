@@ -6,7 +6,7 @@
 //! + layer norm. The four differ only in weight names, position numbering,
 //! token types and MPNet's bias: each file says where its checkpoints keep
 //! the weights ([`Checkpoint`]); [`load`] reads them as
-//! [`TransformerWeights`], which the reference engine (`model/reference.rs`)
+//! [`TransformerWeights`], which the reference engine (`reference/post_norm.rs`)
 //! runs as they are and [`PostNormEncoder`] packs for the fast engine;
 //! [`open_with`] is their shared opener.
 
@@ -15,9 +15,9 @@ use candle_nn::VarBuilder;
 
 use crate::core::cpu::blocks::{self, attention, AttentionOptions, LayerNorm, Linear, Packing};
 use crate::core::cpu::{scratch, FastArchitecture, Pass};
-use crate::core::model::library_reference::LibraryModel;
-use crate::core::model::{model_root, Activation, EmbeddingTable, ReferenceModel, TableSource, TransformerConfig};
-use crate::core::registry::Engine;
+use super::reference::{library::LibraryModel, ReferenceModel};
+use crate::core::engine::Engine;
+use crate::core::model::{model_root, Activation, EmbeddingTable, TableSource, TransformerConfig};
 use crate::core::tokenize::Tokens;
 
 // The weights, as the architecture files load them.
@@ -300,7 +300,7 @@ impl FastArchitecture for PostNormEncoder {
 /// The word table is read in place where the `TableSource` allows.
 pub(super) type Load = fn(VarBuilder, &TransformerConfig, TableSource) -> Result<TransformerWeights>;
 /// candle-transformers' model of the architecture, for the reference
-/// engine (`model/library_reference.rs`); `None` where this build lacks it.
+/// engine (`reference/library.rs`); `None` where this build lacks it.
 pub(super) type LoadLibrary = fn(VarBuilder<'static>, &TransformerConfig) -> Result<Option<LibraryModel>>;
 
 /// Loads (and checks) the weights with `load`; the reference engine then

@@ -12,7 +12,7 @@ use super::config::CpuPath;
 use crate::core::precision::Precision;
 use super::kernels;
 use super::scratch;
-use super::packed_linear::{Activation as ElementWise, PackedLinear};
+use super::matmul::{Activation as ElementWise, PackedLinear};
 use super::team::Pass;
 use crate::core::model::Activation;
 

@@ -3,27 +3,17 @@
 //! (attention runs per text, so no work is spent on padding and no mask is
 //! needed). The architectures (`crate::core::arch`) are built from the
 //! shared blocks in `blocks.rs`: linear layers packed once for the CPU
-//! path's micro-kernel (`packed_linear.rs`), with bias, residual and
+//! path's micro-kernels (`matmul/`, one file per precision and
+//! instruction set), with bias, residual and
 //! activation applied as their outputs are stored; attention and the
 //! element-wise work use the vectorised kernels in `kernels.rs`. Every
 //! parallel step runs on the team's threads (`team.rs`). Same weights,
 //! same results (within 1e-5) as the reference engine.
 
-mod bf16;
 pub(crate) mod config;
 pub(crate) mod blocks;
 mod kernels;
-mod linear_avx2;
-mod linear_avx512;
-mod linear_bf16_avx2;
-mod linear_bf16_avx512;
-mod linear_bf16_portable;
-mod linear_int8_avx2;
-mod linear_int8_portable;
-mod linear_int8_vnni;
-mod linear_portable;
-mod packed_linear;
-mod quantize;
+mod matmul;
 pub(crate) mod scratch;
 mod team;
 
@@ -150,7 +140,7 @@ pub(crate) fn lane_passes() -> u64 {
 /// of them share and wait for each other at the end of (a few dozen per
 /// layer): the slowest thread sets the pace of each step, and a thread
 /// preempted by anything else on its core stalls the others. Lanes meet
-/// once, at the end. Measured on a 2-core Zen 4 (docs/2026-12-03-bench-s12.md),
+/// once, at the end. Measured on a 2-core Zen 4 (docs/measurements/2026-12-03-25e86d7-bench.md),
 /// batches of 32 short Chinese texts on the 12-layer stand-in of the
 /// seed's model: BF16 1.12×, INT8 1.18× the texts per second of one pass
 /// on both threads, FP32 unchanged; all-MiniLM-L6-v2 unchanged.

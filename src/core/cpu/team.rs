@@ -110,7 +110,7 @@ static TEAM: OnceCell<Team> = OnceCell::new();
 
 /// Nanoseconds the team's threads have spent spinning (helpers waiting for
 /// a step, a pass's caller waiting for its helpers), since the process
-/// started: CPU burnt on waiting, not computing (`examples/idle_cpu`).
+/// started: CPU burnt on waiting, not computing (`bench/rust/idle_cpu.rs`).
 static SPUN_NANOS: AtomicU64 = AtomicU64::new(0);
 
 /// CPU time, in seconds, the team's threads have spent spinning so far.
@@ -484,7 +484,7 @@ fn helper(shared: &Shared, index: usize) {
 /// pass is (a lone caller's next call may be far off: tokenizing, the
 /// JVM's own work), and goes back to spinning when a pass starts (lone
 /// caller, default model: spinning fell from 7–10% of the process's CPU
-/// to 5–8%, `examples/idle_cpu`).
+/// to 5–8%, `bench/rust/idle_cpu.rs`).
 fn wait_for_step(shared: &Shared, seen: u64) -> u64 {
     loop {
         let start = Instant::now();

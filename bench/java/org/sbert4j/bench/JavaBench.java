@@ -50,7 +50,7 @@ import org.sbert4j.SentenceEncoder;
  *
  * callers: one encoder as a user opens it (builder defaults: micro-batching
  * on, batch size 32; the given precision): single-text latency (as in perf,
- * one pass; the Rust core's own figures come from examples/precision_speed),
+ * one pass; the Rust core's own figures come from bench/rust/precision_speed.rs),
  * then R alternating pairs of (C caller threads each calling encode(String)
  * one text at a time over the N texts; encodeBatch of the N texts in chunks
  * of 32), so that a drift of the machine's speed meets both alike; each pair

@@ -25,8 +25,8 @@ import org.junit.Test;
 
 /**
  * The Linux x86-64 library inside the jar asks for no glibc newer than the
- * build's floor (2.17: RHEL/CentOS 7 and every distribution since; see the
- * README, "Platforms"). Reads the versions it needs (GLIBC_x.y in the ELF
+ * build's floor (2.17: RHEL/CentOS 7 and every distribution since; see
+ * docs/platforms.md). Reads the versions it needs (GLIBC_x.y in the ELF
  * file's {@code .gnu.version_r} section), as {@code objdump -T} shows them.
  * The JUnit tests themselves load this same library (java.library.path), so
  * it is also the one that passed them.
@@ -44,7 +44,7 @@ public class GlibcFloorTest {
     public void theBundledLibraryNeedsNoGlibcAboveTheFloor() throws IOException {
         String floor = floor();
         assumeTrue("the library was built with plain cargo (cargo-zigbuild not found), so it needs this machine's "
-                + "glibc: no floor to check (see the README, Platforms)", floor != null);
+                + "glibc: no floor to check (see docs/platforms.md)", floor != null);
         byte[] library = bundledLibrary();
         List<String> glibc = new ArrayList<>();
         for (String version : neededVersions(library)) {
