@@ -42,15 +42,15 @@ final class EncodeOptions {
 
     /** Every option, in the order --help lists them. */
     static final List<Option> OPTIONS = Collections.unmodifiableList(Arrays.asList(
-            new Option("--model", "DIR", "the sentence-transformers model directory (default: " + DEFAULT_MODEL + ")"),
-            new Option("--input", "FILE", "texts to encode, one per line (default, or -: standard input)"),
-            new Option("--output", "FILE", "where the JSON Lines vectors go (default, or -: standard output)"),
-            new Option("--batch-size", "N", "texts per forward pass, at least 1 (default: 32)"),
-            new Option("--prompt-name", "NAME", "put the model's prompt NAME in front of every text"),
-            new Option("--prompt", "TEXT", "put TEXT in front of every text"),
-            new Option("--truncate-dim", "N", "keep the first N components of every vector (Matryoshka models)"),
-            new Option("--precision", "fp32|bf16|int8", "the number format of the linear layers (default: fp32)"),
-            new Option("--threads", "N", "the most threads a forward pass keeps busy (default: every CPU)"),
+            new Option("--model", "DIR", "the sentence-transformers model directory (default `" + DEFAULT_MODEL + "`)"),
+            new Option("--input", "FILE", "the texts, one per line (default: standard input)"),
+            new Option("--output", "FILE", "where the JSON Lines go (default: standard output)"),
+            new Option("--batch-size", "N", "texts per forward pass (default 32)"),
+            new Option("--prompt-name", "NAME", "a prompt the model defines, e.g. `query`"),
+            new Option("--prompt", "TEXT", "a literal prompt put before every text"),
+            new Option("--truncate-dim", "N", "keep the first N components of each vector"),
+            new Option("--precision", "fp32|bf16|int8", "the linear layers' number format (default fp32)"),
+            new Option("--threads", "N", "the most threads a forward pass keeps busy (default: every CPU this process may use)"),
             new Option("--help", "", "print this help and exit"),
             new Option("--version", "", "print sbert4j's version and exit")));
 
