@@ -82,7 +82,15 @@ public final class SentenceEncoder implements AutoCloseable {
                 NativeBridge.cpuPath(), NativeBridge.nativeVersion(), java.time.Duration.ofNanos(loadNanos));
     }
 
-    /** Opens the sentence-transformers model in {@code modelDir} with the options it declares. */
+    /**
+     * Opens the sentence-transformers model in {@code modelDir} with the options it declares.
+     *
+     * @throws NullPointerException if {@code modelDir} is null
+     * @throws ModelLoadException if a file of the directory is missing or malformed (the directory itself
+     *         missing included; one named like a Hugging Face Hub id says how to get a local copy)
+     * @throws UnsupportedModelException if the model needs an architecture, module or option sbert4j lacks
+     * @throws NativeLibraryException if the native library cannot be loaded
+     */
     public static SentenceEncoder open(Path modelDir) {
         return builder(modelDir).open();
     }
@@ -172,7 +180,13 @@ public final class SentenceEncoder implements AutoCloseable {
         return defaultPrompt;
     }
 
-    /** The embedding of one text, with the {@linkplain #defaultPrompt() default prompt}. */
+    /**
+     * The embedding of one text, with the {@linkplain #defaultPrompt() default prompt}.
+     *
+     * @throws NullPointerException if {@code text} is null
+     * @throws TextEncodingException if the text cannot be encoded (index 0)
+     * @throws IllegalStateException if the encoder is closed
+     */
     public float[] encode(String text) {
         return encodeOne(text, null, null);
     }
@@ -180,6 +194,11 @@ public final class SentenceEncoder implements AutoCloseable {
     /**
      * The embedding of one text with {@code prompt} in front of it ({@code null}: the default prompt, as in
      * every method taking a {@link Prompt}; {@link Prompt#none()} for none).
+     *
+     * @throws NullPointerException if {@code text} is null
+     * @throws TextEncodingException if the text cannot be encoded (index 0)
+     * @throws IllegalStateException if the encoder is closed
+     * @throws IllegalArgumentException if {@code prompt} names a prompt the model lacks
      */
     public float[] encode(String text, Prompt prompt) {
         return encodeOne(text, promptText(prompt), null);
@@ -249,12 +268,25 @@ public final class SentenceEncoder implements AutoCloseable {
     /**
      * The embeddings of {@code texts}, in order, with the default prompt; each equal to what
      * {@link #encode} returns for the same text.
+     *
+     * @throws NullPointerException if {@code texts} or one of them is null (naming its index)
+     * @throws TextEncodingException if a text cannot be encoded ({@link TextEncodingException#index()}: its index)
+     * @throws IllegalStateException if the encoder is closed
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted (between chunks of 256 texts)
      */
     public float[][] encodeBatch(List<String> texts) {
         return encodeBatch(texts, null, null);
     }
 
-    /** The embeddings of {@code texts}, in order, each with {@code prompt} in front of it. */
+    /**
+     * The embeddings of {@code texts}, in order, each with {@code prompt} in front of it.
+     *
+     * @throws NullPointerException if {@code texts} or one of them is null (naming its index)
+     * @throws TextEncodingException if a text cannot be encoded ({@link TextEncodingException#index()}: its index)
+     * @throws IllegalStateException if the encoder is closed
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted (between chunks of 256 texts)
+     * @throws IllegalArgumentException if {@code prompt} names a prompt the model lacks
+     */
     public float[][] encodeBatch(List<String> texts, Prompt prompt) {
         return encodeBatch(texts, promptText(prompt), null);
     }
@@ -342,6 +374,9 @@ public final class SentenceEncoder implements AutoCloseable {
      * How many tokens {@code text} makes with the default prompt in front: special tokens included, before
      * truncation (so more than {@link #maxSequenceLength()} means {@link #encode} will truncate it). This
      * tokenizes the whole text.
+     *
+     * @throws NullPointerException if {@code text} is null
+     * @throws IllegalStateException if the encoder is closed
      */
     public int countTokens(String text) {
         return countTokens(text, null);
@@ -603,7 +638,15 @@ public final class SentenceEncoder implements AutoCloseable {
             return this;
         }
 
-        /** Loads the model (or shares one already loaded) and returns a new encoder. */
+        /**
+         * Loads the model (or shares one already loaded) and returns a new encoder.
+         *
+         * @throws ModelLoadException if a file of the directory is missing or malformed
+         * @throws UnsupportedModelException if the model needs what sbert4j lacks
+         * @throws IllegalArgumentException if an option does not fit the model (a truncate dimension above its
+         *         dimension, a default prompt name it lacks, a sequence length beyond its positions)
+         * @throws NativeLibraryException if the native library cannot be loaded
+         */
         public SentenceEncoder open() {
             NativeLoader.ensureLoaded();
             Path absolute = modelDir.toAbsolutePath();
