@@ -2,9 +2,15 @@ package org.sbert4j.spark;
 
 import java.io.Serializable;
 import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 
 import org.sbert4j.Precision;
+import org.sbert4j.Prompt;
 
 /**
  * Which model to use on the executors and how to encode; immutable and
@@ -23,32 +29,70 @@ import org.sbert4j.Precision;
  *         .normalize(true)         // unset: what the model's modules.json says
  *         .maxSequenceLength(128)  // unset: the model's max_seq_length
  *         .threads(2)              // unset: spark.task.cpus (see threads(int))
- *         .precision(Precision.INT8); // unset: FP32
+ *         .precision(Precision.INT8) // unset: FP32
+ *         .promptName("query")     // unset: the model's default prompt (see prompt(String))
+ *         .truncateDim(256)        // unset: the model's dimension
+ *         .onError(OnError.NULL);  // unset: FAIL (a row that cannot be encoded fails its task)
  * }</pre>
  */
 public final class EncoderOptions implements Serializable {
-    private static final long serialVersionUID = 1L;
+    private static final long serialVersionUID = 2L;
 
     /** Rows per {@code encodeBatch} call within a partition, unless set. */
     public static final int DEFAULT_BATCH_SIZE = 256;
 
-    private final String modelDir;
-    private final String sparkFile;
-    private final int batchSize;
-    private final Boolean normalize;
-    private final Integer maxSequenceLength;
-    private final Integer threads;
-    private final Precision precision;
+    /** What a row that cannot be encoded does to its job. */
+    public enum OnError {
+        /** The row's error fails its task, and after Spark's retries the job (the default). */
+        FAIL,
+        /**
+         * The row gets a null vector and the reason in the error column, and the job goes on. Covers what one
+         * row's text does (a text that yields no tokens) and a model that cannot be loaded on the executor that
+         * runs the row (every row it would have encoded gets the load error).
+         */
+        NULL;
 
-    private EncoderOptions(String modelDir, String sparkFile, int batchSize, Boolean normalize, Integer maxSequenceLength,
-            Integer threads, Precision precision) {
-        this.modelDir = modelDir;
-        this.sparkFile = sparkFile;
-        this.batchSize = batchSize;
-        this.normalize = normalize;
-        this.maxSequenceLength = maxSequenceLength;
-        this.threads = threads;
-        this.precision = precision;
+        /** {@code "fail"} or {@code "null"} (any case) as an {@link OnError}. */
+        public static OnError parse(String value) {
+            if (value != null) {
+                for (OnError e : values()) {
+                    if (e.name().equalsIgnoreCase(value.trim())) {
+                        return e;
+                    }
+                }
+            }
+            throw new IllegalArgumentException("onError must be 'fail' or 'null', got " + value);
+        }
+    }
+
+    private String modelDir;
+    private String sparkFile;
+    private int batchSize = DEFAULT_BATCH_SIZE;
+    private Boolean normalize;
+    private Integer maxSequenceLength;
+    private Integer threads;
+    private Precision precision = Precision.FP32;
+    private String promptName;
+    private String prompt;
+    private Integer truncateDim;
+    private OnError onError = OnError.FAIL;
+
+    private EncoderOptions() {}
+
+    private EncoderOptions copy() {
+        EncoderOptions c = new EncoderOptions();
+        c.modelDir = modelDir;
+        c.sparkFile = sparkFile;
+        c.batchSize = batchSize;
+        c.normalize = normalize;
+        c.maxSequenceLength = maxSequenceLength;
+        c.threads = threads;
+        c.precision = precision;
+        c.promptName = promptName;
+        c.prompt = prompt;
+        c.truncateDim = truncateDim;
+        c.onError = onError;
+        return c;
     }
 
     /** The model directory at this path, which must exist on every node that runs tasks. */
@@ -56,7 +100,9 @@ public final class EncoderOptions implements Serializable {
         if (path == null || path.isEmpty()) {
             throw new IllegalArgumentException("model directory is null or empty");
         }
-        return new EncoderOptions(path, null, DEFAULT_BATCH_SIZE, null, null, null, Precision.FP32);
+        EncoderOptions o = new EncoderOptions();
+        o.modelDir = path;
+        return o;
     }
 
     /** As {@link #modelDir(String)}; the path is kept as its absolute string (a {@link Path} is not serializable). */
@@ -81,7 +127,78 @@ public final class EncoderOptions implements Serializable {
         if (name == null || name.isEmpty()) {
             throw new IllegalArgumentException("SparkFiles name is null or empty");
         }
-        return new EncoderOptions(null, name, DEFAULT_BATCH_SIZE, null, null, null, Precision.FP32);
+        EncoderOptions o = new EncoderOptions();
+        o.sparkFile = name;
+        return o;
+    }
+
+    /** The names {@link #fromSettings} knows. */
+    public static final List<String> SETTINGS = Collections.unmodifiableList(Arrays.asList("modelDir", "sparkFile",
+            "batchSize", "precision", "threads", "prompt", "promptName", "truncateDim", "maxSequenceLength",
+            "normalize", "onError"));
+
+    /**
+     * Options from name/value strings, as Spark configuration ({@code spark.sbert4j.*}), SQL and PySpark give them:
+     * {@code modelDir} or {@code sparkFile} (exactly one), and optionally {@code batchSize}, {@code precision}
+     * (fp32, bf16, int8), {@code threads}, {@code prompt} or {@code promptName}, {@code truncateDim},
+     * {@code maxSequenceLength}, {@code normalize} (true, false), {@code onError} (fail, null). An empty value is
+     * unset (except {@code prompt}, where "" means no prompt). An unknown name or a bad value is an
+     * {@link IllegalArgumentException} naming {@code prefix + name}.
+     */
+    public static EncoderOptions fromSettings(Map<String, String> settings, String prefix) {
+        String pre = prefix == null ? "" : prefix;
+        for (String name : settings.keySet()) {
+            if (!SETTINGS.contains(name)) {
+                throw new IllegalArgumentException("sbert4j: unknown setting " + pre + name + " (known: " + SETTINGS + ")");
+            }
+        }
+        java.util.function.Function<String, String> get = name -> {
+            String value = settings.get(name);
+            return value == null || value.isEmpty() && !name.equals("prompt") ? null : value;
+        };
+        String modelDir = get.apply("modelDir");
+        String sparkFile = get.apply("sparkFile");
+        if ((modelDir == null) == (sparkFile == null)) {
+            throw new IllegalArgumentException("sbert4j: set exactly one of " + pre + "modelDir and " + pre
+                    + "sparkFile (the model directory on every node, or the SparkFiles name of a shipped model)");
+        }
+        EncoderOptions options = modelDir != null ? modelDir(modelDir) : sparkFile(sparkFile);
+        String key = null;
+        try {
+            String v;
+            if ((v = get.apply(key = "batchSize")) != null) {
+                options = options.batchSize(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "precision")) != null) {
+                options = options.precision(Precision.valueOf(v.trim().toUpperCase(Locale.ROOT)));
+            }
+            if ((v = get.apply(key = "threads")) != null) {
+                options = options.threads(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "promptName")) != null) {
+                options = options.promptName(v);
+            } else if ((v = get.apply(key = "prompt")) != null) {
+                options = options.prompt(v);
+            }
+            if ((v = get.apply(key = "truncateDim")) != null) {
+                options = options.truncateDim(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "maxSequenceLength")) != null) {
+                options = options.maxSequenceLength(Integer.parseInt(v.trim()));
+            }
+            if ((v = get.apply(key = "normalize")) != null) {
+                if (!v.trim().equalsIgnoreCase("true") && !v.trim().equalsIgnoreCase("false")) {
+                    throw new IllegalArgumentException("expected true or false");
+                }
+                options = options.normalize(Boolean.parseBoolean(v.trim()));
+            }
+            if ((v = get.apply(key = "onError")) != null) {
+                options = options.onError(OnError.parse(v));
+            }
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("sbert4j: " + pre + key + " = '" + settings.get(key) + "': " + e.getMessage(), e);
+        }
+        return options;
     }
 
     /** Rows per {@code encodeBatch} call within a partition (default {@value #DEFAULT_BATCH_SIZE}). */
@@ -89,12 +206,16 @@ public final class EncoderOptions implements Serializable {
         if (rows < 1) {
             throw new IllegalArgumentException("batchSize must be at least 1, got " + rows);
         }
-        return new EncoderOptions(modelDir, sparkFile, rows, normalize, maxSequenceLength, threads, precision);
+        EncoderOptions c = copy();
+        c.batchSize = rows;
+        return c;
     }
 
     /** Scale vectors to unit length, or not, whatever the model's {@code modules.json} says. */
     public EncoderOptions normalize(boolean normalize) {
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
+        EncoderOptions c = copy();
+        c.normalize = normalize;
+        return c;
     }
 
     /** Truncate texts at this many tokens instead of the model's {@code max_seq_length}. */
@@ -102,7 +223,9 @@ public final class EncoderOptions implements Serializable {
         if (tokens < 2) {
             throw new IllegalArgumentException("maxSequenceLength must be at least 2, got " + tokens);
         }
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, tokens, threads, precision);
+        EncoderOptions c = copy();
+        c.maxSequenceLength = tokens;
+        return c;
     }
 
     /**
@@ -118,7 +241,9 @@ public final class EncoderOptions implements Serializable {
         if (threads < 1) {
             throw new IllegalArgumentException("threads must be at least 1, got " + threads);
         }
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
+        EncoderOptions c = copy();
+        c.threads = threads;
+        return c;
     }
 
     /**
@@ -129,7 +254,62 @@ public final class EncoderOptions implements Serializable {
         if (precision == null) {
             throw new IllegalArgumentException("precision is null");
         }
-        return new EncoderOptions(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
+        EncoderOptions c = copy();
+        c.precision = precision;
+        return c;
+    }
+
+    /**
+     * Put the model's prompt called {@code name} ({@code config_sentence_transformers.json}) in front of every
+     * text, as sentence-transformers' {@code encode(prompt_name=name)}; replaces {@link #prompt(String)}. A name
+     * the model lacks fails on the executor, listing the model's prompts.
+     */
+    public EncoderOptions promptName(String name) {
+        if (name == null || name.isEmpty()) {
+            throw new IllegalArgumentException("prompt name is null or empty");
+        }
+        EncoderOptions c = copy();
+        c.promptName = name;
+        c.prompt = null;
+        return c;
+    }
+
+    /**
+     * Put {@code text} in front of every text, as sentence-transformers' {@code encode(prompt=text)};
+     * {@code ""} encodes the texts alone even when the model has a default prompt. Replaces
+     * {@link #promptName(String)}.
+     */
+    public EncoderOptions prompt(String text) {
+        if (text == null) {
+            throw new IllegalArgumentException("prompt is null (\"\" for no prompt)");
+        }
+        EncoderOptions c = copy();
+        c.prompt = text;
+        c.promptName = null;
+        return c;
+    }
+
+    /**
+     * Keep the first {@code dimensions} components of every vector, as sentence-transformers'
+     * {@code truncate_dim} (see {@code SentenceEncoder.Builder.truncateDim}); at most the model's dimension.
+     */
+    public EncoderOptions truncateDim(int dimensions) {
+        if (dimensions < 1) {
+            throw new IllegalArgumentException("truncateDim must be at least 1, got " + dimensions);
+        }
+        EncoderOptions c = copy();
+        c.truncateDim = dimensions;
+        return c;
+    }
+
+    /** What a row that cannot be encoded does: {@link OnError#FAIL} (the default) or {@link OnError#NULL}. */
+    public EncoderOptions onError(OnError onError) {
+        if (onError == null) {
+            throw new IllegalArgumentException("onError is null");
+        }
+        EncoderOptions c = copy();
+        c.onError = onError;
+        return c;
     }
 
     /** The precision set by {@link #precision(Precision)} ({@link Precision#FP32} unless set). */
@@ -166,6 +346,31 @@ public final class EncoderOptions implements Serializable {
         return threads;
     }
 
+    /** The prompt name set by {@link #promptName(String)}, or null. */
+    public String promptName() {
+        return promptName;
+    }
+
+    /** The literal prompt set by {@link #prompt(String)}, or null. */
+    public String prompt() {
+        return prompt;
+    }
+
+    /** The prompt as the core's {@link Prompt}, or null to follow the model's default prompt. */
+    public Prompt corePrompt() {
+        return promptName != null ? Prompt.named(promptName) : prompt != null ? Prompt.literal(prompt) : null;
+    }
+
+    /** The dimension set by {@link #truncateDim(int)}, or null for the model's. */
+    public Integer truncateDim() {
+        return truncateDim;
+    }
+
+    /** The error policy ({@link OnError#FAIL} unless set). */
+    public OnError onError() {
+        return onError;
+    }
+
     @Override
     public boolean equals(Object o) {
         if (this == o) {
@@ -181,12 +386,17 @@ public final class EncoderOptions implements Serializable {
                 && Objects.equals(normalize, other.normalize)
                 && Objects.equals(maxSequenceLength, other.maxSequenceLength)
                 && Objects.equals(threads, other.threads)
-                && precision == other.precision;
+                && precision == other.precision
+                && Objects.equals(promptName, other.promptName)
+                && Objects.equals(prompt, other.prompt)
+                && Objects.equals(truncateDim, other.truncateDim)
+                && onError == other.onError;
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision);
+        return Objects.hash(modelDir, sparkFile, batchSize, normalize, maxSequenceLength, threads, precision,
+                promptName, prompt, truncateDim, onError);
     }
 
     @Override
@@ -197,6 +407,10 @@ public final class EncoderOptions implements Serializable {
                 + (maxSequenceLength != null ? ", maxSequenceLength=" + maxSequenceLength : "")
                 + (threads != null ? ", threads=" + threads : "")
                 + (precision != Precision.FP32 ? ", precision=" + precision : "")
+                + (promptName != null ? ", promptName=" + promptName : "")
+                + (prompt != null ? ", prompt=\"" + prompt + "\"" : "")
+                + (truncateDim != null ? ", truncateDim=" + truncateDim : "")
+                + (onError != OnError.FAIL ? ", onError=" + onError : "")
                 + "}";
     }
 }

@@ -10,6 +10,7 @@ import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.TaskContext;
 import org.sbert4j.Precision;
+import org.sbert4j.Prompt;
 import org.sbert4j.SentenceEncoder;
 import org.sbert4j.SentenceEncoderException;
 
@@ -76,7 +77,8 @@ public final class ExecutorEncoders {
      * whichever of SparkFiles' places a task finds it in).
      */
     private static Key key(ModelLocation location, EncoderOptions options) {
-        return new Key(location.key(), options.normalize(), options.maxSequenceLength(), threads(options), options.precision());
+        return new Key(location.key(), options.normalize(), options.maxSequenceLength(), threads(options), options.precision(),
+                options.corePrompt(), options.truncateDim());
     }
 
     /**
@@ -244,6 +246,12 @@ public final class ExecutorEncoders {
                 if (options.maxSequenceLength() != null) {
                     builder.maxSequenceLength(options.maxSequenceLength());
                 }
+                if (key.prompt != null) {
+                    builder.defaultPrompt(key.prompt);
+                }
+                if (key.truncateDim != null) {
+                    builder.truncateDim(key.truncateDim);
+                }
                 if (key.threads > 0) {
                     builder.threads(key.threads);
                 }
@@ -283,8 +291,15 @@ public final class ExecutorEncoders {
         final int threads;
         /** The linear layers' number format (different weights, so a different encoder). */
         final Precision precision;
+        /** The default prompt (null: the model's). */
+        final Prompt prompt;
+        /** truncate_dim (null: the model's dimension). */
+        final Integer truncateDim;
 
-        Key(String model, Boolean normalize, Integer maxSequenceLength, int threads, Precision precision) {
+        Key(String model, Boolean normalize, Integer maxSequenceLength, int threads, Precision precision, Prompt prompt,
+                Integer truncateDim) {
+            this.prompt = prompt;
+            this.truncateDim = truncateDim;
             this.model = model;
             this.normalize = normalize;
             this.maxSequenceLength = maxSequenceLength;
@@ -300,7 +315,9 @@ public final class ExecutorEncoders {
             return this.model.equals(model) && Objects.equals(normalize, options.normalize())
                     && Objects.equals(maxSequenceLength, options.maxSequenceLength())
                     && (options.threads() == null || threads == options.threads())
-                    && precision == options.precision();
+                    && precision == options.precision()
+                    && Objects.equals(prompt, options.corePrompt())
+                    && Objects.equals(truncateDim, options.truncateDim());
         }
 
         @Override
@@ -311,12 +328,13 @@ public final class ExecutorEncoders {
             Key other = (Key) o;
             return model.equals(other.model) && Objects.equals(normalize, other.normalize)
                     && Objects.equals(maxSequenceLength, other.maxSequenceLength) && threads == other.threads
-                    && precision == other.precision;
+                    && precision == other.precision && Objects.equals(prompt, other.prompt)
+                    && Objects.equals(truncateDim, other.truncateDim);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(model, normalize, maxSequenceLength, threads, precision);
+            return Objects.hash(model, normalize, maxSequenceLength, threads, precision, prompt, truncateDim);
         }
     }
 }

@@ -44,6 +44,19 @@ final class BenchJobs {
         return rate(() -> SentenceEmbeddings.withColumn(df, "text", "embedding", options).collectAsList(), expected);
     }
 
+    /** One job of the ML stage ({@code SentenceEmbedder}, ML Vector output) with {@code options}' model and batch: sentences per second. */
+    static double stageRate(Dataset<Row> df, EncoderOptions options, int expected) {
+        org.sbert4j.spark.ml.SentenceEmbedder stage = new org.sbert4j.spark.ml.SentenceEmbedder()
+                .setModelDir(options.modelDir()).setBatchSize(options.batchSize()).setOutputType("vector");
+        return rate(() -> stage.transform(df).collectAsList(), expected);
+    }
+
+    /** One job of the Column UDF ({@code SentenceEmbeddings.udf}): sentences per second. */
+    static double udfRate(Dataset<Row> df, EncoderOptions options, int expected) {
+        return rate(() -> df.withColumn("embedding", SentenceEmbeddings.udf(options)
+                .apply(org.apache.spark.sql.functions.col("text"))).collectAsList(), expected);
+    }
+
     static double median(double[] values) {
         double[] sorted = values.clone();
         Arrays.sort(sorted);

@@ -54,12 +54,25 @@ public final class ClusterBench {
             double first = BenchJobs.withColumnRate(df, options, corpus.size());
             BenchJobs.withColumnRate(df, options, corpus.size());
             double[] timed = new double[rounds];
+            double[] stage = new double[rounds];
+            double[] udf = new double[rounds];
+            BenchJobs.stageRate(df, options, corpus.size());
+            BenchJobs.udfRate(df, options, corpus.size());
+            // Interleaved, so that the three see the same load.
             for (int r = 0; r < rounds; r++) {
                 timed[r] = BenchJobs.withColumnRate(df, options, corpus.size());
+                stage[r] = BenchJobs.stageRate(df, options, corpus.size());
+                udf[r] = BenchJobs.udfRate(df, options, corpus.size());
             }
             System.out.printf("Spark %s standalone cluster, 2 executors x 1 core (separate JVMs), %d partitions, batch %d, "
                             + "withColumn + collect: %.0f sentences/s (median; rounds %s; first job, model loads included: %.0f)%n",
                     version, partitions, batchSize, BenchJobs.median(timed), BenchJobs.format(timed), first);
+            System.out.printf("Spark %s standalone cluster, the ML stage SentenceEmbedder (ML Vector output) + collect: %.0f sentences/s "
+                            + "(median; rounds %s): %.2fx withColumn%n",
+                    version, BenchJobs.median(stage), BenchJobs.format(stage), BenchJobs.median(stage) / BenchJobs.median(timed));
+            System.out.printf("Spark %s standalone cluster, the Column UDF (one text a call) + collect: %.0f sentences/s "
+                            + "(median; rounds %s): %.2fx withColumn%n",
+                    version, BenchJobs.median(udf), BenchJobs.format(udf), BenchJobs.median(udf) / BenchJobs.median(timed));
         } finally {
             spark.stop();
         }

@@ -73,6 +73,8 @@ public final class SparkBench {
             Dataset<Row> onePartition = df.coalesce(1);
             double[] oneTask = new double[rounds];
             double[] perRowLease = new double[rounds];
+            double[] stage = new double[rounds];
+            BenchJobs.stageRate(df, options, corpus.size());
             try (SentenceEncoder encoder = SentenceEncoder.open(model)) {
                 encoder.encodeBatch(corpus);
                 withColumnRate(df, options, corpus.size());
@@ -85,6 +87,7 @@ public final class SparkBench {
                     viaUdf[r] = udfRound(df, options, corpus.size());
                     oneTask[r] = withColumnRate(onePartition, oneTaskAllCores, corpus.size());
                     perRowLease[r] = perRowLeaseRound(df, options, corpus.size());
+                    stage[r] = BenchJobs.stageRate(df, options, corpus.size());
                 }
             }
             System.out.printf("single JVM, encodeBatch(corpus): %.0f sentences/s (median; rounds %s)%n",
@@ -95,6 +98,9 @@ public final class SparkBench {
             System.out.printf("Spark %s, %d partitions, the UDF (one text a call) + collect: %.0f sentences/s "
                             + "(median; rounds %s): withColumn is %.2fx the UDF%n",
                     master, partitions, median(viaUdf), format(viaUdf), median(timed) / median(viaUdf));
+            System.out.printf("Spark %s, %d partitions, the ML stage SentenceEmbedder (ML Vector output) + collect: %.0f sentences/s "
+                            + "(median; rounds %s): %.2fx withColumn%n",
+                    master, partitions, median(stage), format(stage), median(stage) / median(timed));
             System.out.printf("Spark %s, %d partitions, the UDF as it was until commit 7ec3a2b (a lease taken and "
                             + "given back for every row) + collect: %.0f sentences/s (median; rounds %s): the UDF now is %.2fx that%n",
                     master, partitions, median(perRowLease), format(perRowLease), median(viaUdf) / median(perRowLease));
