@@ -246,4 +246,27 @@ public class JavaApiTest {
                 && line.contains(" ms"));
         assertNotEquals(0, line.length());
     }
+
+    @Test
+    public void loadingTheLibraryLogsOneInfoLine() throws Exception {
+        String javaBin = Paths.get(System.getProperty("java.home"), "bin", "java").toString();
+        String classpath = Paths.get(LibraryLoadLogMain.class.getProtectionDomain().getCodeSource().getLocation().toURI())
+                + java.io.File.pathSeparator
+                + Paths.get(SentenceEncoder.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+        Process p = new ProcessBuilder(javaBin, "-Djava.library.path=" + System.getProperty("java.library.path"),
+                "-cp", classpath, LibraryLoadLogMain.class.getName()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertEquals(out, 0, p.waitFor());
+        // java.util.logging's console handler: a header line, then "INFO: message".
+        List<String> lines = new ArrayList<>();
+        for (String line : out.split("\n")) {
+            if (line.startsWith("INFO: sbert4j ")) {
+                lines.add(line);
+            }
+        }
+        assertEquals(out, 1, lines.size());
+        String line = lines.get(0);
+        assertTrue(line, line.contains("sbert4j " + NativeBridge.VERSION + " loaded: CPU path ")
+                && line.contains(" threads, from ") && line.contains("libsbert4j"));
+    }
 }

@@ -38,10 +38,16 @@ import org.sbert4j.SentenceEncoder;
  */
 public final class EncodeCommand {
     private static final int CHUNK = 256;
+    /**
+     * The library's INFO lines (library loaded, model opened) stay out of the command's standard error, which
+     * carries its own progress and summary; warnings still show. Held here: java.util.logging keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger LIBRARY_LOG = java.util.logging.Logger.getLogger("org.sbert4j");
 
     private EncodeCommand() {}
 
     public static void main(String[] args) {
+        LIBRARY_LOG.setLevel(java.util.logging.Level.WARNING);
         int status = run(args, System.in, System.out, System.err);
         System.out.flush();
         if (status != 0) {

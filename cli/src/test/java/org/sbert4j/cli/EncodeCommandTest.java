@@ -156,6 +156,9 @@ public class EncodeCommandTest {
         String err = new String(p.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
         assertTrue(p.waitFor(120, TimeUnit.SECONDS));
         assertEquals(err, 0, p.exitValue());
+        // Standard error: the command's own summary, not the library's INFO log lines.
+        assertFalse(err, err.contains("INFO") || err.contains("sbert4j opened"));
+        assertTrue(err, err.contains("encoded 1 texts"));
         String line = new String(out, StandardCharsets.UTF_8).trim();
         assertTrue(line, line.startsWith("{\"text\":\"hello from elsewhere\""));
         try (SentenceEncoder enc = SentenceEncoder.open(MODEL)) {
