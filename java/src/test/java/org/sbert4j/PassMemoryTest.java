@@ -38,8 +38,15 @@ public class PassMemoryTest {
                 "-Djava.library.path=" + System.getProperty("java.library.path"),
                 "-cp", classpath, PassMemoryMain.class.getName(), model.toAbsolutePath().toString());
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
-        // glibc gives each new thread's allocations an arena of 64 MB of address space: a few arenas only.
-        pb.environment().put("MALLOC_ARENA_MAX", "2");
+        // One malloc arena, and every allocation of 1 MiB or more in fresh address space: glibc otherwise
+        // reserves 64 MB of address space per extra arena up front and raises the mmap threshold up to 32 MiB
+        // as large blocks are freed, so that a pass may be served from room already reserved, which the cap
+        // does not see (the pass then simply works). So the pass's buffers, and their reservation, must fit
+        // the headroom. (On the library without the reservation, this child aborts: "memory allocation of
+        // 9437184 bytes failed", exit 134.)
+        pb.environment().put("MALLOC_ARENA_MAX", "1");
+        pb.environment().put("MALLOC_MMAP_THRESHOLD_", "1048576");
+        pb.environment().put("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=1048576");
         pb.environment().put("SBERT4J_THREADS", "2");
         Process child = pb.start();
         String output = new String(child.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
