@@ -19,13 +19,13 @@ final class NativeBridge {
     static native int nativeAbi();
 
     /**
-     * Fixes this library copy's CPU path ({@code auto|avx512|avx2|portable}) and thread budget (a count, 0 = every
+     * Fixes this library copy's CPU path ({@code auto|avx512|avx2|neon|portable}) and thread budget (a count, 0 = every
      * CPU this process may use); null: the environment ({@code SBERT4J_CPU}, {@code SBERT4J_THREADS}), then the
      * defaults. Throws for a path this CPU lacks or a bad value.
      */
     static native void configure(String cpu, String threads);
 
-    /** The CPU path in use: avx512, avx2 or portable. */
+    /** The CPU path in use: avx512, avx2, neon (aarch64) or portable. */
     static native String cpuPath();
 
     /** The thread budget: the most threads a forward pass keeps busy. */
