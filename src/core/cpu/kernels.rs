@@ -31,7 +31,8 @@ macro_rules! multiversion {
                     super::config::CpuPath::Avx512 => unsafe { avx512($($arg),*) },
                     // SAFETY: as above.
                     super::config::CpuPath::Avx2 => unsafe { avx2($($arg),*) },
-                    super::config::CpuPath::Portable => body::<Separate>($($arg),*),
+                    // (The NEON path is aarch64's, never chosen here.)
+                    super::config::CpuPath::Portable | super::config::CpuPath::Neon => body::<Separate>($($arg),*),
                 }
             }
             #[cfg(not(target_arch = "x86_64"))]

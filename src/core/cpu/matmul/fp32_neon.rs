@@ -83,7 +83,7 @@ mod kernel {
     pub(in super::super) unsafe fn panels_of<E: Widen>(panel0: *const E, bias: &[f32], k: usize, n: usize, job: &Job, first: usize, end: usize) {
         let m = job.rows.end;
         let mc = row_block(k);
-        assert!(bias.len() >= end * NR, "the bias is padded to whole panels");
+        debug_assert!(bias.len() >= end * NR, "the bias is padded to whole panels");
         for m0 in job.rows.clone().step_by(mc) {
             let rows = mc.min(m - m0);
             for p in first..end {

@@ -17,7 +17,8 @@
 //! instruction set: `fp32_{portable,avx2,avx512,neon}.rs`,
 //! `bf16_{portable,avx2,avx512,neon}.rs` (the format in `bf16_scheme.rs`) and
 //! `int8_{portable,avx2,avx512_vnni}.rs` (the quantiser and the shared
-//! tile driver in `int8_scheme.rs`; the NEON path runs the portable one).
+//! tile driver in `int8_scheme.rs`), `int8_neon_dotprod.rs` (aarch64's
+//! `sdot`; without it the NEON path runs the portable one).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,6 +34,7 @@ mod fp32_neon;
 mod fp32_portable;
 mod int8_avx2;
 mod int8_avx512_vnni;
+mod int8_neon_dotprod;
 mod int8_portable;
 mod int8_scheme;
 
@@ -82,7 +84,8 @@ impl PackedLinear {
     /// BF16 and INT8 use the AVX512_BF16 and AVX512-VNNI kernels where the
     /// CPU has those instructions, the AVX2 kernels otherwise; the portable
     /// ones on the portable path; on the NEON path, BF16 runs the NEON
-    /// kernel and INT8 the portable one).
+    /// kernel and INT8 the `sdot` one where the CPU has it, the portable
+    /// one otherwise).
     ///
     /// # Panics
     /// If `path` is not supported by this CPU (callers take it from
@@ -209,6 +212,9 @@ impl PackedLinear {
             Weights::Int8(w) => {
                 // AVX512-VNNI where the AVX-512 path's CPU has it (checked here).
                 let vnni = self.path == CpuPath::Avx512 && int8_avx512_vnni::supported();
+                // `sdot` where the NEON path's CPU has it (checked here); it
+                // reads the portable kernel's operands.
+                let dotprod = neon && int8_neon_dotprod::supported();
                 let portable = portable || neon;
                 let operands = if portable { Operands::Portable } else if vnni { Operands::Vnni } else { Operands::Avx2 };
                 let q = QuantizedRows::on(x, k, (threads > 1).then_some(pass), operands);
@@ -217,7 +223,9 @@ impl PackedLinear {
                 let block = if vnni { int8_avx512_vnni::ROW_BLOCK } else { int8_avx2::ROW_BLOCK };
                 split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
                     let job = Int8Job { rows, ..*whole };
-                    if portable {
+                    if dotprod {
+                        int8_neon_dotprod::panels(w, &self.bias, n, &job, first, end)
+                    } else if portable {
                         int8_portable::panels(w, &self.bias, n, &job, first, end)
                     } else if vnni {
                         int8_avx512_vnni::panels(w, &self.bias, n, &job, first, end)
