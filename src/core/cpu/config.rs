@@ -172,6 +172,7 @@ pub fn settings() -> Settings {
 }
 
 /// The CPU path in use.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 pub fn path() -> CpuPath {
     settings().path
 }

@@ -10,6 +10,7 @@
 //! (`sdot` is written as inline assembly: its intrinsic is not yet stable Rust.)
 
 use super::Int8Job;
+#[cfg(not(target_arch = "aarch64"))]
 use super::int8_scheme::Int8Weights;
 
 /// Whether this CPU has the dot-product instructions.

@@ -311,6 +311,7 @@ struct Job<X = f32> {
 unsafe impl<X> Sync for Job<X> {}
 
 /// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 struct Int8Job<'a> {
     /// m rows of `stride` bytes: the quantised inputs, and the same
     /// centred and their magnitudes (the AVX2 kernel's operands; for the
