@@ -3,6 +3,7 @@
 
 mod arch;
 mod batcher;
+mod counters;
 mod cpu;
 mod dense_module;
 mod encoder;
@@ -16,6 +17,7 @@ mod registry;
 mod st_config;
 mod tokenize;
 
+pub use counters::CounterSnapshot;
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
