@@ -14,9 +14,12 @@ mod pooling;
 mod precision;
 mod registry;
 mod st_config;
+mod sparse;
+mod static_embedding;
 mod tokenize;
 
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
+pub use sparse::{SparseEncoder, SparseOptions, SparseVector};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
 pub use precision::Precision;
