@@ -3,6 +3,7 @@
 
 mod arch;
 mod batcher;
+mod counters;
 mod cpu;
 mod dense_module;
 mod encoder;
@@ -18,6 +19,7 @@ mod sparse;
 mod static_embedding;
 mod tokenize;
 
+pub use counters::CounterSnapshot;
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use sparse::{SparseEncoder, SparseOptions, SparseVector};
 pub use error::{Error, Result};

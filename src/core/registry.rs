@@ -29,6 +29,8 @@ pub(crate) enum LoadedEngine {
 
 /// Everything read from one model directory, immutable once loaded.
 pub(crate) struct LoadedModel {
+    /// The architecture's `model_type` (`bert`, `mpnet`, ...).
+    pub architecture: &'static str,
     pub st: SentenceTransformerConfig,
     pub config: TransformerConfig,
     pub engine: LoadedEngine,
@@ -54,7 +56,7 @@ impl LoadedModel {
         if st.static_embedding {
             return Self::load_static(st);
         }
-        let arch::Opened { config, position_limit, built } = arch::open(&st.transformer_dir, engine, precision)?;
+        let arch::Opened { architecture, config, position_limit, built } = arch::open(&st.transformer_dir, engine, precision)?;
         // Where sentence-transformers would truncate later than the position
         // embeddings reach (it then fails on long texts), truncate there.
         let max_len = st.max_length.resolve(Some(config.max_position_embeddings)).unwrap_or(position_limit);
@@ -71,7 +73,7 @@ impl LoadedModel {
             Built::Fast(model) => LoadedEngine::Fast(model),
             Built::Reference(model) => LoadedEngine::Reference(model),
         };
-        Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
+        Ok(Self { architecture, st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
     }
 
     /// A StaticEmbedding directory: the module's table and tokenizer, then
@@ -97,7 +99,7 @@ impl LoadedModel {
         let pooled_dimension = table.dimension();
         let (dense, output_dimension) = load_dense(&st, pooled_dimension)?;
         let engine = LoadedEngine::Static(table);
-        Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit: usize::MAX, dense, pooled_dimension, output_dimension })
+        Ok(Self { architecture: "static", st, config, engine, tokenizer: Arc::new(tokenizer), position_limit: usize::MAX, dense, pooled_dimension, output_dimension })
     }
 }
 

@@ -114,11 +114,10 @@ impl SparseEncoder {
 
         let config_path = transformer_dir.join("config.json");
         let file = ConfigFile::read(&config_path)?;
-        let model_type = file.identity()?.model_type.unwrap_or_default();
         let pooling = SpladePooling::read(&pooling_path)?;
-        let arch::Opened { config, position_limit, built } = arch::open(&transformer_dir, options.engine, options.precision)?;
+        let arch::Opened { architecture, config, position_limit, built } = arch::open(&transformer_dir, options.engine, options.precision)?;
         let (vb, _) = model::open_weights(&transformer_dir, &Device::Cpu)?;
-        let head = MlmHead::load(&file, &config, &model_type, &vb)?;
+        let head = MlmHead::load(&file, &config, architecture, &vb)?;
         let model = match built {
             Built::Fast(body) => {
                 let packing = packing(options.precision)?;
