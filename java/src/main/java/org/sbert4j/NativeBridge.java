@@ -90,4 +90,24 @@ final class NativeBridge {
 
     /** Diagnostics for the tests: panics in Rust inside a call on {@code handle}. */
     static native void panicForTesting(long handle);
+
+    // The SparseEncoder's natives (src/jni/mod.rs, "The SparseEncoder").
+
+    static native long sparseOpen(String modelDir, int maxSequenceLength, int maxActiveDims, int batchSize, int threads,
+            int precision);
+
+    static native void sparseRelease(long handle);
+
+    static native int sparseDimension(long handle);
+
+    static native int sparseMaxSequenceLength(long handle);
+
+    /** The vocabulary entry of a dimension, or null. */
+    static native String sparseToken(long handle, int index);
+
+    /**
+     * Encodes packed texts ({@link Utf8#pack}); returns {int[] non-zero counts, int[] indices, float[] values},
+     * the vectors one after another.
+     */
+    static native Object[] sparseEncode(long handle, byte[] utf8, int[] ends, String prompt);
 }
