@@ -71,13 +71,28 @@ pub(crate) struct PackedModel {
     arch: Box<dyn FastArchitecture>,
     hidden: usize,
     intermediate: usize,
+    /// Floats of output a pass holds per text, and at most besides (a head
+    /// on the encoder: `with_output`).
+    per_text: usize,
+    fixed: usize,
 }
 
 impl PackedModel {
     /// `arch`, packed, for a model of this hidden and feed-forward size
     /// (`config.json`'s), which bound what its passes hold at once.
     pub fn new(arch: Box<dyn FastArchitecture>, hidden: usize, intermediate: usize) -> Self {
-        Self { arch, hidden, intermediate }
+        Self { arch, hidden, intermediate, per_text: 0, fixed: 0 }
+    }
+
+    /// The same, its passes holding besides `per_text` floats per text and
+    /// at most `fixed` more (a head's output and work, as SPLADE's).
+    pub fn with_output(self, per_text: usize, fixed: usize) -> Self {
+        Self { per_text, fixed, ..self }
+    }
+
+    /// The encoder itself (to build a model with a head on it).
+    pub fn into_arch(self) -> Box<dyn FastArchitecture> {
+        self.arch
     }
 
     /// The most floats a pass over `texts` on `threads` threads holds at
@@ -91,7 +106,11 @@ impl PackedModel {
         let longest = texts.iter().map(|t| t.len()).max().unwrap_or(0);
         let per_token = 9usize.saturating_mul(self.hidden).saturating_add(3usize.saturating_mul(self.intermediate));
         let attention = longest.next_multiple_of(16).saturating_mul(kernels::QUERY_BLOCK + 2 * self.hidden);
-        total.saturating_mul(per_token).saturating_add(threads.saturating_mul(attention))
+        total
+            .saturating_mul(per_token)
+            .saturating_add(threads.saturating_mul(attention))
+            .saturating_add(texts.len().saturating_mul(self.per_text))
+            .saturating_add(self.fixed)
     }
 
     /// The hidden states of every token of every text, texts one after

@@ -121,8 +121,10 @@ impl SparseEncoder {
         let model = match built {
             Built::Fast(body) => {
                 let packing = packing(options.precision)?;
-                let fast = FastSplade::new(body.0, &head, pooling, packing).map_err(|e| Error::model(&config_path, e.to_string()))?;
-                Model::Fast(PackedModel(Box::new(fast)))
+                let fast = FastSplade::new(body.into_arch(), &head, pooling, packing).map_err(|e| Error::model(&config_path, e.to_string()))?;
+                // Besides the encoder's: a vocabulary-wide vector per text and a block of logits.
+                let output = (config.vocab_size, config.vocab_size.max(splade::LOGIT_BLOCK_FLOATS));
+                Model::Fast(PackedModel::new(Box::new(fast), config.hidden_size, config.intermediate_size).with_output(output.0, output.1))
             }
             Built::Reference(body) => Model::Reference(body, head),
         };

@@ -107,7 +107,7 @@ pub(crate) struct FastSplade {
 }
 
 /// Rows of logits computed at once: about 8 MB of them.
-const LOGIT_BLOCK_FLOATS: usize = 1 << 21;
+pub(super) const LOGIT_BLOCK_FLOATS: usize = 1 << 21;
 
 impl FastSplade {
     pub fn new(body: Box<dyn FastArchitecture>, head: &MlmHead, pooling: SpladePooling, packing: Packing) -> candle_core::Result<Self> {
