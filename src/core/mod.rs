@@ -4,6 +4,7 @@
 mod arch;
 mod batcher;
 mod cpu;
+mod cross;
 mod dense_module;
 mod encoder;
 mod engine;
@@ -16,6 +17,7 @@ mod registry;
 mod st_config;
 mod tokenize;
 
+pub use cross::{CrossEncoder, CrossEncoderOptions, ScoreActivation};
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;

@@ -89,6 +89,12 @@ impl TextTokenizer {
         self.max_len
     }
 
+    /// The `tokenizers` tokenizer as built here (no truncation, no
+    /// padding), for pair encoding (`cross/pairs.rs`).
+    pub(crate) fn backend(&self) -> &Tokenizer {
+        &self.inner
+    }
+
     /// The token ids of `text`, truncated at `max_len` tokens: the same ids
     /// as tokenizing the whole text, however long it is.
     pub fn encode(&self, text: &str) -> Result<Tokens> {
@@ -215,7 +221,7 @@ fn lower_case_first(tokenizer: &mut Tokenizer) -> tokenizers::Result<()> {
 /// The first `chars` characters of `text`, moved back to the last
 /// whitespace in their second half so no word is split; `None` when the
 /// text is no longer than that.
-fn cut(text: &str, chars: usize) -> Option<&str> {
+pub(crate) fn cut(text: &str, chars: usize) -> Option<&str> {
     let (end, _) = text.char_indices().nth(chars)?;
     Some(cut_at_word(&text[..end]))
 }
