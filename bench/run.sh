@@ -323,7 +323,7 @@ if has_phase rerank; then
     "$PY" bench/rerank_peers.py run --model "$RR_MODEL" --corpus "$CORPUS" --queries "$RR_QUERIES" --reps "$REPS" \
         --threads "$THREADS" --onnx "$RR/model.onnx" --out "$RR/python.json"
     step "rerank, through LangChain4j's ScoringModel: sbert4j beside OnnxScoringModel on the same ONNX file"
-    gradle -q :sbert4j-langchain4j:rerankBench -Pmodel="$RR_MODEL" -Ponnx="$RR/model.onnx" -Pqueries="$RR_QUERIES" \
+    gradle -q :sbert4j-langchain4j:rerankBench -PrerankModel="$RR_MODEL" -PrerankOnnx="$RR/model.onnx" -Pqueries="$RR_QUERIES" \
         -Preps="$REPS" -Pthreads="$THREADS" -Pout="$RR/java.json" >&2
     rm -f "$RR"/model.onnx*
 fi

@@ -20,7 +20,7 @@ import java.util.stream.Collectors;
  * tokenizer) on the same weights exported to ONNX (bench/rerank_peers.py). The jobs are
  * bench/rust/rerank_speed.rs's: query = a corpus line, documents = the next 32. Repetitions go round the systems
  * in turn. Writes JSON (mean and median milliseconds per rerank per rep). {@code gradle
- * :sbert4j-langchain4j:rerankBench -Pmodel=DIR -Ponnx=FILE}, or bench/run.sh's phase {@code rerank}. Not part of
+ * :sbert4j-langchain4j:rerankBench -PrerankModel=DIR -PrerankOnnx=FILE}, or bench/run.sh's phase {@code rerank}. Not part of
  * the tests.
  */
 public final class RerankBench {
