@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # A standalone Spark cluster on 127.0.0.1 -- a master and two workers of one
 # core each, so each executor is a JVM of its own -- and a job submitted to it
-# with spark-submit --jars: the cluster test (--mode test, ClusterJob) or the
-# cluster benchmark (--mode bench, ClusterBench). Spark is PyPI's pyspark
-# distribution (spark-home.sh, cached). Every process this script starts is
+# with spark-submit --jars: the cluster test (--mode test, ClusterJob, then
+# shell-checks.py: the distribution's spark-sql shell and PySpark, each its own
+# application on the same cluster) or the cluster benchmark (--mode bench,
+# ClusterBench). Spark is PyPI's pyspark distribution (spark-home.sh, cached). Every process this script starts is
 # stopped by its process id when it ends, whether the job passed or not.
 #
 #   cluster-test.sh --mode test|bench --spark-version V --core-jar JAR --spark-jar JAR
@@ -36,6 +37,9 @@ esac
 
 export SPARK_HOME
 SPARK_HOME=$(bash "$here/spark-home.sh" "$version")
+venv=$(bash "$here/pyspark-venv.sh" "$version")
+job_args=()
+[ "$mode" = test ] && job_args=(--shell-texts "$work/shell-texts.json" --work "$work")
 # Loopback only, for every daemon, executor and the driver.
 export SPARK_LOCAL_IP=127.0.0.1 SPARK_MASTER_HOST=127.0.0.1
 export SPARK_DAEMON_MEMORY=256m
@@ -173,7 +177,7 @@ set +e
     --conf "spark.driver.extraJavaOptions=-Dlog4j2.configurationFile=file:$log4j -Dsbert4j.cache.dir=$work/sbert4j-cache" \
     --conf "spark.executor.extraJavaOptions=-Dlog4j2.configurationFile=file:$log4j -Dsbert4j.cache.dir=$work/sbert4j-cache" \
     "$job_jar" \
-    --model "$model" --zip "$zip" --spark-version "$version" "$@" \
+    --model "$model" --zip "$zip" --spark-version "$version" "${job_args[@]}" "$@" \
     2> "$work/logs/driver.log"
 status=$?
 set -e
@@ -181,4 +185,18 @@ if [ "$status" != 0 ]; then
     echo "cluster-test: the job exited with $status; driver log: $work/logs/driver.log" >&2
     tail -n 60 "$work/logs/driver.log" >&2
     exit "$status"
+fi
+
+if [ "$mode" = test ]; then
+    # The shells, after the job (which holds both workers' cores): spark-sql and PySpark, against the same cluster.
+    "$venv/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall "$here/../../python" >&2
+    PYSPARK_PYTHON=$venv/bin/python "$venv/bin/python" "$here/shell-checks.py" \
+        --spark-home "$SPARK_HOME" --master "$master_url" --core-jar "$core_jar" --spark-jar "$spark_jar" \
+        --model "$model" --zip "$zip" --work "$work" --shell-texts "$work/shell-texts.json" \
+        --version "$version" --log4j "$log4j" 2> "$work/logs/shells.log" || {
+        status=$?
+        echo "cluster-test: the shells' checks exited with $status; their log: $work/logs/shells.log" >&2
+        tail -n 60 "$work/logs/shells.log" >&2
+        exit "$status"
+    }
 fi

@@ -11,9 +11,10 @@ use parking_lot::Mutex;
 use candle_core::Tensor;
 
 use super::batcher::{forward_each, Batcher};
+use super::counters::{CounterSnapshot, Counters};
 use super::cpu::parallel_map;
 use super::error::{Error, Result};
-use super::pooling::{normalize, pool};
+use super::pooling::{normalize, pool, PoolingMode};
 use super::precision::Precision;
 use super::engine::Engine;
 use super::registry::{get_or_load, LoadedEngine, LoadedModel};
@@ -112,6 +113,8 @@ pub struct Encoder {
     threads: Option<usize>,
     /// The linear layers' number format.
     precision: Precision,
+    /// Texts, tokens, passes and time so far.
+    counters: Counters,
 }
 
 impl Encoder {
@@ -163,9 +166,25 @@ impl Encoder {
             batcher: options.micro_batching.then(|| Batcher::new(options.batch_size, MAX_BATCH_TOKENS)),
             default_prompt: default_prompt.unwrap_or_default(),
             prompt_lengths: Mutex::default(),
+            counters: Counters::default(),
             model,
             tokenizer,
         })
+    }
+
+    /// The architecture, as `config.json`'s `model_type` names it (`bert`, `mpnet`, ...).
+    pub fn architecture(&self) -> &'static str {
+        self.model.architecture
+    }
+
+    /// The pooling modes of `1_Pooling/config.json`, in order.
+    pub fn pooling_modes(&self) -> &[PoolingMode] {
+        &self.model.st.pooling
+    }
+
+    /// What this encoder has done so far (texts, tokens, truncated texts, passes, time).
+    pub fn counters(&self) -> CounterSnapshot {
+        self.counters.snapshot()
     }
 
     /// The number format of the model's linear layers.
@@ -394,6 +413,13 @@ impl Encoder {
     /// One forward pass over texts already tokenized; returns the vectors
     /// row after row.
     fn forward(&self, batch: &[&Tokens], others_waiting: bool) -> Result<Vec<f32>> {
+        let started = std::time::Instant::now();
+        let out = self.forward_uncounted(batch, others_waiting)?;
+        self.counters.count_pass(batch, started.elapsed());
+        Ok(out)
+    }
+
+    fn forward_uncounted(&self, batch: &[&Tokens], others_waiting: bool) -> Result<Vec<f32>> {
         let (h, dim) = (self.model.config.hidden_size, self.dimension());
         let mut out = vec![0f32; batch.len() * dim];
         let mut full = vec![0f32; self.model.pooled_dimension];

@@ -3,6 +3,7 @@
 
 mod arch;
 mod batcher;
+mod counters;
 mod cpu;
 mod cross;
 mod dense_module;
@@ -17,6 +18,7 @@ mod registry;
 mod st_config;
 mod tokenize;
 
+pub use counters::CounterSnapshot;
 pub use cross::{CrossEncoder, CrossEncoderOptions, ScoreActivation};
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use error::{Error, Result};

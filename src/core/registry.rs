@@ -26,6 +26,8 @@ pub(crate) enum LoadedEngine {
 
 /// Everything read from one model directory, immutable once loaded.
 pub(crate) struct LoadedModel {
+    /// The architecture's `model_type` (`bert`, `mpnet`, ...).
+    pub architecture: &'static str,
     pub st: SentenceTransformerConfig,
     pub config: TransformerConfig,
     pub engine: LoadedEngine,
@@ -48,7 +50,7 @@ impl LoadedModel {
             return Err(Error::InvalidArgument(format!("the reference engine runs in fp32 only; {precision} was asked for")));
         }
         let st = SentenceTransformerConfig::read(dir)?;
-        let arch::Opened { config, position_limit, built } = arch::open(&st.transformer_dir, engine, precision)?;
+        let arch::Opened { architecture, config, position_limit, built } = arch::open(&st.transformer_dir, engine, precision)?;
         // Where sentence-transformers would truncate later than the position
         // embeddings reach (it then fails on long texts), truncate there.
         let max_len = st.max_length.resolve(Some(config.max_position_embeddings)).unwrap_or(position_limit);
@@ -73,7 +75,7 @@ impl LoadedModel {
             Built::Fast(model) => LoadedEngine::Fast(model),
             Built::Reference(model) => LoadedEngine::Reference(model),
         };
-        Ok(Self { st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
+        Ok(Self { architecture, st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
     }
 }
 

@@ -12,7 +12,7 @@ use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
-use crate::core::{CrossEncoderOptions, EncoderOptions, Precision, Prompt, ScoreActivation, TextInfo};
+use crate::core::{CounterSnapshot, CrossEncoderOptions, EncoderOptions, PoolingMode, Precision, Prompt, ScoreActivation, TextInfo};
 
 pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
     if s.is_null() {
@@ -200,6 +200,23 @@ pub(crate) fn int(v: usize) -> jint {
 pub(crate) fn long(v: u64) -> jlong {
     jlong::try_from(v).unwrap_or(jlong::MAX)
 }
+
+/// An encoder's counters as five longs: texts, tokens, truncated texts, passes, nanoseconds.
+pub(crate) fn write_counters(env: &Env, out: &JLongArray, c: CounterSnapshot) -> BridgeResult<()> {
+    write_longs(env, out, &[c.texts, c.tokens, c.truncated, c.passes, c.nanos])
+}
+
+/// Pooling modes as sentence-transformers' `pooling_mode` names them, joined by `+`.
+pub(crate) fn pooling_names(modes: &[PoolingMode]) -> String {
+    let name = |m: &PoolingMode| match m {
+        PoolingMode::Cls => "cls",
+        PoolingMode::Max => "max",
+        PoolingMode::Mean => "mean",
+        PoolingMode::MeanSqrtLen => "mean_sqrt_len_tokens",
+        PoolingMode::WeightedMean => "weightedmean",
+        PoolingMode::LastToken => "lasttoken",
+    };
+    modes.iter().map(name).collect::<Vec<_>>().join("+")
 
 /// A CrossEncoder's options; `-1` means "as the model says", a null
 /// activation the saved one.

@@ -100,6 +100,21 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_microBatchingStats<'l>(
 }
 
 #[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_counters<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, out: JLongArray<'l>) {
+    env.with_env(|env| with_encoder(h, |e| convert::write_counters(env, &out, e.counters()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_architecture<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> JObject<'l> {
+    env.with_env(|env| with_encoder(h, |e| convert::new_string(env, e.architecture()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_pooling<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> JObject<'l> {
+    env.with_env(|env| with_encoder(h, |e| convert::new_string(env, &convert::pooling_names(e.pooling_modes())))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
 pub extern "system" fn Java_org_sbert4j_NativeBridge_loadedModelCount<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>) -> jint {
     env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::loaded_model_count())) }).resolve::<ThrowMapped>()
 }
@@ -219,7 +234,11 @@ fn encode_one(
         }
     };
     CORE_NANOS.set(u64::try_from(core.as_nanos()).unwrap_or(u64::MAX));
-    encoded?;
+    // The one text of the call is text 0, as in a batch.
+    encoded.map_err(|e| match e {
+        e @ core::Error::Text { .. } => e,
+        other => core::Error::Text { index: 0, source: Box::new(other) },
+    })?;
     convert::write_floats(env, out, &vector)?;
     if info.is_null() {
         return Ok(());

@@ -8,7 +8,7 @@
 //! data (`sbert4j-native-version:<version>:abi:<n>:`), so a test can make a
 //! "stale" library by patching a copy of the file.
 
-const RECORD: &str = concat!("sbert4j-native-version:", env!("CARGO_PKG_VERSION"), ":abi:", "5", ":");
+const RECORD: &str = concat!("sbert4j-native-version:", env!("CARGO_PKG_VERSION"), ":abi:", "6", ":");
 
 fn field(index: usize) -> &'static str {
     // black_box: read the record from the file's data, not from constants

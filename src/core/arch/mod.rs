@@ -57,6 +57,8 @@ pub(crate) enum Built {
 }
 
 pub(crate) struct Opened {
+    /// The architecture's `model_type` in the registry table.
+    pub architecture: &'static str,
     pub config: TransformerConfig,
     /// The longest input, in tokens, the model's positions can take.
     pub position_limit: usize,
@@ -144,7 +146,7 @@ pub(crate) fn open(dir: &Path, engine: Engine, precision: Precision) -> Result<O
     let config = TransformerConfig::read(&file)?;
     let (vb, weights_path) = model::open_weights(dir, &Device::Cpu)?;
     let (built, position_limit) = (line.open)(Source { file: &file, config: &config, vb, weights_path, engine, precision })?;
-    Ok(Opened { config, position_limit, built })
+    Ok(Opened { architecture: line.model_type, config, position_limit, built })
 }
 
 /// The fast engine's packing for this process.

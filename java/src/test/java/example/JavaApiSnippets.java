@@ -5,7 +5,12 @@ import java.nio.file.Paths;
 import java.util.List;
 import java.util.Map;
 
+import org.sbert4j.EncoderCounters;
+import org.sbert4j.EncoderInfo;
 import org.sbert4j.Encoding;
+import org.sbert4j.ModelLoadException;
+import org.sbert4j.TextEncodingException;
+import org.sbert4j.UnsupportedModelException;
 import org.sbert4j.Precision;
 import org.sbert4j.Prompt;
 import org.sbert4j.SentenceEncoder;
@@ -65,5 +70,40 @@ final class JavaApiSnippets {
             float[] v = encoder.encode("客户投诉物流太慢"); // 384 floats, not unit length (no Normalize module)
         }
         // snippet:end multilingual
+    }
+
+    static float[][] queriesAndDocuments(SentenceEncoder encoder, List<String> passages) {
+        // snippet:start queries-documents
+        // What sentence-transformers' encode_query / encode_document do: the model's "query" prompt,
+        // and its "document", "passage" or "corpus" prompt (else the default prompt).
+        float[] query = encoder.encodeQuery("how do I return a parcel?");
+        float[][] docs = encoder.encodeDocuments(passages);
+        // snippet:end queries-documents
+        return docs;
+    }
+
+    static void observability(SentenceEncoder encoder) {
+        // snippet:start observability
+        EncoderInfo info = encoder.info();          // architecture, dimension, pooling, precision, CPU path...
+        System.out.println(info);                   // all of it on one line
+        EncoderCounters before = encoder.counters();
+        // ... encode ...
+        EncoderCounters c = encoder.counters().since(before);
+        long texts = c.texts(), tokens = c.tokens(), cut = c.truncatedTexts(), passes = c.passes();
+        // snippet:end observability
+    }
+
+    static void errors(Path modelDir, List<String> texts) {
+        // snippet:start errors
+        try (SentenceEncoder encoder = SentenceEncoder.open(modelDir)) {
+            encoder.encodeBatch(texts);
+        } catch (UnsupportedModelException e) {      // e.feature() "architecture", e.value() "gpt2", e.path()
+            System.err.println("not supported: " + e.feature() + " " + e.value());
+        } catch (ModelLoadException e) {             // a file missing or malformed: e.path()
+            System.err.println("cannot load " + e.path() + ": " + e.getMessage());
+        } catch (TextEncodingException e) {          // one text failed: e.index() in your list
+            System.err.println("text " + e.index() + " failed: " + e.getMessage());
+        }
+        // snippet:end errors
     }
 }

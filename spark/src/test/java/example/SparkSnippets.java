@@ -1,11 +1,19 @@
 package example;
 
+import java.io.IOException;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.clustering.KMeans;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.sbert4j.Precision;
 import org.sbert4j.spark.EncoderOptions;
 import org.sbert4j.spark.SentenceEmbeddings;
+import org.sbert4j.spark.ml.SentenceEmbedder;
+import static org.apache.spark.sql.functions.col;
 
 /**
  * The Spark snippets of the README and docs/spark.md, compiled against both
@@ -43,5 +51,37 @@ final class SparkSnippets {
         SentenceEmbeddings.register(spark, "embed", options);
         spark.sql("SELECT id, embed(text) AS embedding FROM docs");
         // snippet:end job
+    }
+
+    static Column column(Dataset<Row> df) {
+        // snippet:start column
+        EncoderOptions options = EncoderOptions.sparkFile("minilm").batchSize(256);
+        Dataset<Row> out = SentenceEmbeddings.withColumn(df, "text", "embedding", options);          // array<float>
+        Dataset<Row> ml = SentenceEmbeddings.withVectorColumn(df, "text", "features", null, options); // ML Vector
+        Dataset<Row> safe = SentenceEmbeddings.withColumn(df, "text", "embedding",
+                options.onError(EncoderOptions.OnError.NULL));  // + "embedding_error": why a row has no vector
+        Column c = SentenceEmbeddings.udf(options).apply(col("text"));   // one text per call; withColumn batches
+        // snippet:end column
+        return c;
+    }
+
+    static void stage(Dataset<Row> df) throws IOException {
+        // snippet:start stage
+        SentenceEmbedder embedder = new SentenceEmbedder()
+                .setInputCol("text").setOutputCol("features")
+                .setSparkFile("minilm")          // or setModelDir / setModelArchive
+                .setOutputType("vector");        // "array" (array<float>, the default) or "vector" (ML Vector)
+        PipelineModel model = new Pipeline().setStages(new PipelineStage[] {embedder, new KMeans().setK(8)}).fit(df);
+        model.write().overwrite().save("hdfs:///models/topics");
+        PipelineModel.load("hdfs:///models/topics").transform(df);
+        // snippet:end stage
+    }
+
+    static void sqlByName(SparkSession spark) {
+        // snippet:start sql-by-name
+        spark.conf().set("spark.sbert4j.sparkFile", "minilm");   // or spark.sbert4j.modelDir, any spark.sbert4j.* option
+        spark.udf().registerJava("embed", "org.sbert4j.spark.EmbedUDF", SentenceEmbeddings.VECTOR_TYPE);
+        spark.sql("SELECT id, embed(text) AS v FROM docs");
+        // snippet:end sql-by-name
     }
 }

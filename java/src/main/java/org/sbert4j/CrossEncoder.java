@@ -29,8 +29,9 @@ import java.util.concurrent.CancellationException;
  *
  * <p>Thread-safe: share one CrossEncoder between threads; concurrent single-pair calls are coalesced into one
  * forward pass ({@link Builder#microBatching}). {@link #close()} is idempotent, waits for calls in progress, and
- * makes later calls throw {@link IllegalStateException}. Failures are {@link SentenceEncoderException}s (bad
- * arguments: {@link IllegalArgumentException}).
+ * makes later calls throw {@link IllegalStateException}. Failures are {@link SentenceEncoderException}s (a model that cannot
+ * load: {@link ModelLoadException}); bad arguments are {@link IllegalArgumentException}s, null ones
+ * {@link NullPointerException}s naming the argument.
  */
 public final class CrossEncoder implements AutoCloseable {
     /** Pairs per native call: bounds the native working memory and how long a close waits. */
@@ -175,13 +176,13 @@ public final class CrossEncoder implements AutoCloseable {
      */
     public float[][] predict(List<? extends Map.Entry<String, String>> pairs, Prompt prompt) {
         if (pairs == null) {
-            throw new IllegalArgumentException("pairs is null");
+            throw new NullPointerException("pairs");
         }
         List<String> texts = new ArrayList<>(2 * pairs.size());
         for (int i = 0; i < pairs.size(); i++) {
             Map.Entry<String, String> pair = pairs.get(i);
             if (pair == null || pair.getKey() == null || pair.getValue() == null) {
-                throw new IllegalArgumentException("pair at index " + i + " is null or holds a null text");
+                throw new NullPointerException("pairs[" + i + "] (or one of its texts)");
             }
             texts.add(pair.getKey());
             texts.add(pair.getValue());
@@ -240,7 +241,7 @@ public final class CrossEncoder implements AutoCloseable {
 
     private static String nonNull(String s, String what) {
         if (s == null) {
-            throw new IllegalArgumentException(what + " is null");
+            throw new NullPointerException(what);
         }
         return s;
     }
@@ -248,12 +249,12 @@ public final class CrossEncoder implements AutoCloseable {
     private static List<Map.Entry<String, String>> pairs(String query, List<String> documents) {
         nonNull(query, "query");
         if (documents == null) {
-            throw new IllegalArgumentException("documents is null");
+            throw new NullPointerException("documents");
         }
         List<Map.Entry<String, String>> pairs = new ArrayList<>(documents.size());
         for (int i = 0; i < documents.size(); i++) {
             if (documents.get(i) == null) {
-                throw new IllegalArgumentException("document at index " + i + " is null");
+                throw new NullPointerException("documents[" + i + "]");
             }
             pairs.add(Map.entry(query, documents.get(i)));
         }
@@ -317,7 +318,7 @@ public final class CrossEncoder implements AutoCloseable {
         /** The prompt put in front of queries for calls that name none ({@link Prompt#none()} for none). */
         public Builder defaultPrompt(Prompt prompt) {
             if (prompt == null) {
-                throw new IllegalArgumentException("prompt is null (use Prompt.none() for no prompt)");
+                throw new NullPointerException("prompt (use Prompt.none() for no prompt)");
             }
             this.defaultPrompt = prompt;
             return this;
@@ -335,7 +336,7 @@ public final class CrossEncoder implements AutoCloseable {
         /** The number format of the model's linear layers (default {@link Precision#FP32}). */
         public Builder precision(Precision precision) {
             if (precision == null) {
-                throw new IllegalArgumentException("precision is null");
+                throw new NullPointerException("precision");
             }
             this.precision = precision;
             return this;
@@ -348,7 +349,7 @@ public final class CrossEncoder implements AutoCloseable {
          */
         public Builder activation(String activation) {
             if (activation == null) {
-                throw new IllegalArgumentException("activation is null");
+                throw new NullPointerException("activation");
             }
             this.activation = activation;
             return this;
@@ -357,7 +358,7 @@ public final class CrossEncoder implements AutoCloseable {
         /** Loads the model and returns a new CrossEncoder. */
         public CrossEncoder open() {
             if (modelDir == null) {
-                throw new IllegalArgumentException("model directory is null");
+                throw new NullPointerException("modelDir");
             }
             NativeLoader.ensureLoaded();
             String dir = Objects.toString(modelDir.toAbsolutePath());

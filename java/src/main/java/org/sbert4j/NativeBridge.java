@@ -10,7 +10,7 @@ final class NativeBridge {
     /** The library version these classes need: the build's version (checked by a test). */
     static final String VERSION = "0.1.0";
     /** The native methods' generation these classes call (src/jni/version.rs); changes with any signature. */
-    static final int ABI = 5;
+    static final int ABI = 6;
 
     /** The library's version ({@link #VERSION} for a matching library). */
     static native String nativeVersion();
@@ -73,6 +73,15 @@ final class NativeBridge {
 
     /** Writes {passes, texts} of the micro-batching queue into {@code out}; false if it is off. */
     static native boolean microBatchingStats(long handle, long[] out);
+
+    /** Writes {texts, tokens, truncated texts, passes, nanoseconds} of the encoder's passes so far into {@code out}. */
+    static native void counters(long handle, long[] out);
+
+    /** The architecture, as {@code config.json}'s {@code model_type} names it. */
+    static native String architecture(long handle);
+
+    /** The pooling modes, as sentence-transformers names them, joined by {@code +}. */
+    static native String pooling(long handle);
 
     static native int loadedModelCount();
 

@@ -58,6 +58,8 @@ final class NativeLoader {
     /** Written by the build: {@code version} and the {@code platforms} bundled. */
     static final String INDEX = RESOURCE_ROOT + "sbert4j-native.properties";
     private static final int HASH_PREFIX = 16;
+    /** The library's one INFO line when it loads; {@code org.sbert4j} is the logger of every sbert4j line. */
+    private static final System.Logger LOG = System.getLogger("org.sbert4j");
 
     private static volatile String loadedFrom;
 
@@ -134,6 +136,8 @@ final class NativeLoader {
                 checkVersion(from);
                 NativeBridge.configure(System.getProperty(CPU_PROPERTY), System.getProperty(THREADS_PROPERTY));
                 loadedFrom = from;
+                LOG.log(System.Logger.Level.INFO, "sbert4j {0} loaded: CPU path {1}, {2} threads, from {3}",
+                        NativeBridge.VERSION, NativeBridge.cpuPath(), NativeBridge.threadBudget(), from);
             }
         }
     }
@@ -149,13 +153,13 @@ final class NativeLoader {
             version = NativeBridge.nativeVersion();
             abi = NativeBridge.nativeAbi();
         } catch (UnsatisfiedLinkError e) {
-            throw new SentenceEncoderException("the native library loaded from " + from + " is older than these sbert4j"
+            throw new NativeLibraryException("the native library loaded from " + from + " is older than these sbert4j"
                     + " classes (it reports no version; they need version " + NativeBridge.VERSION + ", ABI "
                     + NativeBridge.ABI + "). Remove the stale library or point -D" + PATH_PROPERTY
                     + " at the matching one; the jar carries its own copy.");
         }
         if (!NativeBridge.VERSION.equals(version) || abi != NativeBridge.ABI) {
-            throw new SentenceEncoderException("the native library loaded from " + from + " is version " + version
+            throw new NativeLibraryException("the native library loaded from " + from + " is version " + version
                     + " (ABI " + abi + "), but these sbert4j classes are version " + NativeBridge.VERSION + " (ABI "
                     + NativeBridge.ABI + "). Remove the stale library or point -D" + PATH_PROPERTY
                     + " at the matching one; the jar carries its own copy.");
@@ -265,14 +269,14 @@ final class NativeLoader {
                 + " pass -D" + PATH_PROPERTY + "=/path/to/" + fileName);
     }
 
-    private SentenceEncoderException failure(List<String> tried, String fix) {
+    private NativeLibraryException failure(List<String> tried, String fix) {
         StringBuilder msg = new StringBuilder("cannot load the native library " + fileName + " for " + platform
                 + " (" + osDescription + "); tried, in order:");
         for (int i = 0; i < tried.size(); i++) {
             msg.append("\n  ").append(i + 1).append(". ").append(tried.get(i));
         }
         msg.append("\nTo fix: ").append(fix).append('.');
-        return new SentenceEncoderException(msg.toString());
+        return new NativeLibraryException(msg.toString());
     }
 
     private String fromJavaLibraryPath() throws StepFailure {

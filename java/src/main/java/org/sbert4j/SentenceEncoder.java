@@ -37,6 +37,8 @@ public final class SentenceEncoder implements AutoCloseable {
     /** System property that makes the test hooks (a deliberate native panic) callable. */
     static final String TEST_HOOKS_PROPERTY = "sbert4j.testHooks";
     private static final Cleaner CLEANER = Cleaner.create();
+    /** One INFO line per opened model; {@code org.sbert4j} is the logger of every sbert4j line. */
+    private static final System.Logger LOG = System.getLogger("org.sbert4j");
 
     private final NativeEncoder nativeEncoder;
     private final Cleaner.Cleanable cleanable;
@@ -54,11 +56,15 @@ public final class SentenceEncoder implements AutoCloseable {
     private final int threads;
     /** The number format of the model's linear layers. */
     private final Precision precision;
+    /** The options this encoder was opened with (a copy: {@link #withTruncateDim} reopens with them). */
+    private final Builder options;
+    private final EncoderInfo info;
 
-    private SentenceEncoder(NativeEncoder nativeEncoder, int threads, Precision precision) {
+    private SentenceEncoder(NativeEncoder nativeEncoder, int threads, Builder options, Path dir, long loadNanos) {
         this.nativeEncoder = nativeEncoder;
         this.threads = threads;
-        this.precision = precision;
+        this.precision = options.precision;
+        this.options = options;
         this.cleanable = CLEANER.register(this, nativeEncoder);
         this.dimension = nativeEncoder.call(NativeBridge::dimension);
         this.maxSequenceLength = nativeEncoder.call(NativeBridge::maxSequenceLength);
@@ -71,9 +77,20 @@ public final class SentenceEncoder implements AutoCloseable {
         this.prompts = Collections.unmodifiableMap(prompts);
         this.defaultPrompt = nativeEncoder.call(NativeBridge::defaultPrompt);
         this.longText = 2 * nativeEncoder.call(NativeBridge::firstCutChars);
+        this.info = new EncoderInfo(dir, nativeEncoder.call(NativeBridge::architecture), dimension, maxSequenceLength,
+                nativeEncoder.call(NativeBridge::pooling), normalizes, this.prompts, defaultPrompt, precision, threads,
+                NativeBridge.cpuPath(), NativeBridge.nativeVersion(), java.time.Duration.ofNanos(loadNanos));
     }
 
-    /** Opens the sentence-transformers model in {@code modelDir} with the options it declares. */
+    /**
+     * Opens the sentence-transformers model in {@code modelDir} with the options it declares.
+     *
+     * @throws NullPointerException if {@code modelDir} is null
+     * @throws ModelLoadException if a file of the directory is missing or malformed (the directory itself
+     *         missing included; one named like a Hugging Face Hub id says how to get a local copy)
+     * @throws UnsupportedModelException if the model needs an architecture, module or option sbert4j lacks
+     * @throws NativeLibraryException if the native library cannot be loaded
+     */
     public static SentenceEncoder open(Path modelDir) {
         return builder(modelDir).open();
     }
@@ -111,6 +128,45 @@ public final class SentenceEncoder implements AutoCloseable {
         return precision;
     }
 
+    /**
+     * What this encoder is: architecture, dimension, maximum sequence length, pooling, prompts, precision,
+     * threads, CPU path, library version and how long opening took. Its {@code toString()} is one line for a log.
+     */
+    public EncoderInfo info() {
+        return info;
+    }
+
+    /**
+     * What this encoder has done since it was opened: texts, tokens, truncated texts, forward passes and their
+     * time. Cheap (a few atomic reads); poll it for metrics (the Spring AI artifact binds it to Micrometer).
+     * Truncated texts are counted here, never logged one by one.
+     */
+    public EncoderCounters counters() {
+        long[] c = new long[5];
+        nativeEncoder.call(h -> {
+            NativeBridge.counters(h, c);
+            return null;
+        });
+        return new EncoderCounters(c[0], c[1], c[2], c[3], c[4]);
+    }
+
+    /**
+     * A new encoder with this one's options but vectors cut to {@code dimensions} components, as
+     * sentence-transformers' {@code encode(..., truncate_dim=dimensions)} gives them; it shares the loaded
+     * weights (opening it is cheap). The caller closes it. {@code dimensions} must be within 1..{@link #dimension()}.
+     *
+     * @throws IllegalArgumentException if {@code dimensions} is outside 1..{@link #dimension()}
+     */
+    public SentenceEncoder withTruncateDim(int dimensions) {
+        if (dimensions < 1 || dimensions > dimension) {
+            throw new IllegalArgumentException("dimensions must be within 1.." + dimension + " (this encoder's"
+                    + " dimension), got " + dimensions);
+        }
+        Builder copy = options.copy();
+        copy.truncateDim = dimensions;
+        return copy.open();
+    }
+
     /** The model's prompts by name, from {@code config_sentence_transformers.json} (empty if it has none). */
     public Map<String, String> prompts() {
         return prompts;
@@ -124,7 +180,13 @@ public final class SentenceEncoder implements AutoCloseable {
         return defaultPrompt;
     }
 
-    /** The embedding of one text, with the {@linkplain #defaultPrompt() default prompt}. */
+    /**
+     * The embedding of one text, with the {@linkplain #defaultPrompt() default prompt}.
+     *
+     * @throws NullPointerException if {@code text} is null
+     * @throws TextEncodingException if the text cannot be encoded (index 0)
+     * @throws IllegalStateException if the encoder is closed
+     */
     public float[] encode(String text) {
         return encodeOne(text, null, null);
     }
@@ -132,9 +194,49 @@ public final class SentenceEncoder implements AutoCloseable {
     /**
      * The embedding of one text with {@code prompt} in front of it ({@code null}: the default prompt, as in
      * every method taking a {@link Prompt}; {@link Prompt#none()} for none).
+     *
+     * @throws NullPointerException if {@code text} is null
+     * @throws TextEncodingException if the text cannot be encoded (index 0)
+     * @throws IllegalStateException if the encoder is closed
+     * @throws IllegalArgumentException if {@code prompt} names a prompt the model lacks
      */
     public float[] encode(String text, Prompt prompt) {
         return encodeOne(text, promptText(prompt), null);
+    }
+
+    /**
+     * The prompt for search queries, as sentence-transformers' {@code encode_query} picks it: the model's prompt
+     * named {@code query}, else {@code null} (the default prompt).
+     */
+    public Prompt queryPrompt() {
+        return prompts.containsKey("query") ? Prompt.named("query") : null;
+    }
+
+    /**
+     * The prompt for documents (passages) to search in, as sentence-transformers' {@code encode_document} picks
+     * it: the first of the model's prompts named {@code document}, {@code passage}, {@code corpus}, else
+     * {@code null} (the default prompt).
+     */
+    public Prompt documentPrompt() {
+        for (String name : new String[] {"document", "passage", "corpus"}) {
+            if (prompts.containsKey(name)) {
+                return Prompt.named(name);
+            }
+        }
+        return null;
+    }
+
+    /** The embedding of a search query, with {@link #queryPrompt()}: sentence-transformers' {@code encode_query}. */
+    public float[] encodeQuery(String query) {
+        return encode(query, queryPrompt());
+    }
+
+    /**
+     * The embeddings of documents to search in, with {@link #documentPrompt()}: sentence-transformers'
+     * {@code encode_document}.
+     */
+    public float[][] encodeDocuments(List<String> documents) {
+        return encodeBatch(documents, documentPrompt());
     }
 
     /** The embedding of one text and its token facts, with the default prompt. */
@@ -150,9 +252,7 @@ public final class SentenceEncoder implements AutoCloseable {
     }
 
     private float[] encodeOne(String text, String prompt, int[] info) {
-        if (text == null) {
-            throw new IllegalArgumentException("text is null");
-        }
+        Objects.requireNonNull(text, "text");
         // The string goes across as is (no packing): the least Java-side work,
         // which runs with caches the previous forward pass has just swept.
         float[] vector = new float[dimension];
@@ -168,12 +268,25 @@ public final class SentenceEncoder implements AutoCloseable {
     /**
      * The embeddings of {@code texts}, in order, with the default prompt; each equal to what
      * {@link #encode} returns for the same text.
+     *
+     * @throws NullPointerException if {@code texts} or one of them is null (naming its index)
+     * @throws TextEncodingException if a text cannot be encoded ({@link TextEncodingException#index()}: its index)
+     * @throws IllegalStateException if the encoder is closed
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted (between chunks of 256 texts)
      */
     public float[][] encodeBatch(List<String> texts) {
         return encodeBatch(texts, null, null);
     }
 
-    /** The embeddings of {@code texts}, in order, each with {@code prompt} in front of it. */
+    /**
+     * The embeddings of {@code texts}, in order, each with {@code prompt} in front of it.
+     *
+     * @throws NullPointerException if {@code texts} or one of them is null (naming its index)
+     * @throws TextEncodingException if a text cannot be encoded ({@link TextEncodingException#index()}: its index)
+     * @throws IllegalStateException if the encoder is closed
+     * @throws java.util.concurrent.CancellationException if the thread is interrupted (between chunks of 256 texts)
+     * @throws IllegalArgumentException if {@code prompt} names a prompt the model lacks
+     */
     public float[][] encodeBatch(List<String> texts, Prompt prompt) {
         return encodeBatch(texts, promptText(prompt), null);
     }
@@ -188,7 +301,7 @@ public final class SentenceEncoder implements AutoCloseable {
      * (null: the default prompt). A pipeline flags truncated records with {@link Encoding#truncated()}.
      */
     public List<Encoding> encodeBatchWithInfo(List<String> texts, Prompt prompt) {
-        int[] info = new int[2 * (texts == null ? 0 : texts.size())];
+        int[] info = new int[2 * Objects.requireNonNull(texts, "texts").size()];
         float[][] vectors = encodeBatch(texts, promptText(prompt), info);
         List<Encoding> result = new ArrayList<>(vectors.length);
         for (int i = 0; i < vectors.length; i++) {
@@ -198,12 +311,10 @@ public final class SentenceEncoder implements AutoCloseable {
     }
 
     private float[][] encodeBatch(List<String> texts, String prompt, int[] info) {
-        if (texts == null) {
-            throw new IllegalArgumentException("texts is null");
-        }
+        Objects.requireNonNull(texts, "texts");
         for (int i = 0; i < texts.size(); i++) {
             if (texts.get(i) == null) {
-                throw new IllegalArgumentException("text at index " + i + " is null");
+                throw new NullPointerException("text at index " + i + " is null");
             }
         }
         float[][] result = new float[texts.size()][];
@@ -228,7 +339,8 @@ public final class SentenceEncoder implements AutoCloseable {
                     try {
                         result[i] = encodeOne(texts.get(i), prompt, one);
                     } catch (SentenceEncoderException e) {
-                        throw new SentenceEncoderException("text at index " + i + ": " + e.getMessage(), e);
+                        String message = e.getMessage().replaceFirst("^text at index 0: ", "");
+                        throw new TextEncodingException("text at index " + i + ": " + message, i, e);
                     }
                     if (one != null) {
                         System.arraycopy(one, 0, info, 2 * i, 2);
@@ -262,6 +374,9 @@ public final class SentenceEncoder implements AutoCloseable {
      * How many tokens {@code text} makes with the default prompt in front: special tokens included, before
      * truncation (so more than {@link #maxSequenceLength()} means {@link #encode} will truncate it). This
      * tokenizes the whole text.
+     *
+     * @throws NullPointerException if {@code text} is null
+     * @throws IllegalStateException if the encoder is closed
      */
     public int countTokens(String text) {
         return countTokens(text, null);
@@ -269,14 +384,11 @@ public final class SentenceEncoder implements AutoCloseable {
 
     /** As {@link #countTokens(String)}, with {@code prompt} in front (null: the default prompt). */
     public int countTokens(String text, Prompt prompt) {
-        if (text == null) {
-            throw new IllegalArgumentException("text is null");
-        }
+        Objects.requireNonNull(text, "text");
         String promptText = promptText(prompt);
         return nativeEncoder.call(h -> NativeBridge.countTokens(h, text, promptText));
     }
 
-    /** The literal text of {@code prompt}, a named one looked up in the model's prompts. */
     /** The prompt's text for the native side; null (the default prompt) for a null prompt. */
     private String promptText(Prompt prompt) {
         if (prompt == null) {
@@ -287,8 +399,13 @@ public final class SentenceEncoder implements AutoCloseable {
         }
         String text = prompts.get(prompt.name());
         if (text == null) {
+            if (prompts.isEmpty()) {
+                throw new IllegalArgumentException("unknown prompt name '" + prompt.name() + "': this model declares no"
+                        + " prompts (config_sentence_transformers.json has none); to put a text in front of yours,"
+                        + " pass Prompt.literal(\"...\") instead of Prompt.named(...)");
+            }
             throw new IllegalArgumentException("unknown prompt name '" + prompt.name() + "'; the model's prompts are: "
-                    + prompts.keySet());
+                    + prompts.keySet() + " (or pass any text with Prompt.literal(\"...\"))");
         }
         return text;
     }
@@ -366,9 +483,7 @@ public final class SentenceEncoder implements AutoCloseable {
      * its interrupt status kept): the last of those calls then releases it.
      */
     public boolean close(java.time.Duration timeout) {
-        if (timeout == null) {
-            throw new IllegalArgumentException("timeout is null");
-        }
+        Objects.requireNonNull(timeout, "timeout");
         long nanos;
         try {
             nanos = Math.max(0, timeout.toNanos());
@@ -394,6 +509,11 @@ public final class SentenceEncoder implements AutoCloseable {
             NativeBridge.panicForTesting(h);
             return null;
         });
+    }
+
+    /** The version of these sbert4j classes (and of the native library they accept), e.g. {@code 0.1.0}. */
+    public static String version() {
+        return NativeBridge.VERSION;
     }
 
     /**
@@ -430,7 +550,7 @@ public final class SentenceEncoder implements AutoCloseable {
         private Precision precision = Precision.FP32;
 
         private Builder(Path modelDir) {
-            this.modelDir = modelDir;
+            this.modelDir = Objects.requireNonNull(modelDir, "modelDir");
         }
 
         /** Truncate texts at this many tokens instead of the model's {@code max_seq_length}. */
@@ -488,9 +608,7 @@ public final class SentenceEncoder implements AutoCloseable {
          * {@link IllegalArgumentException} listing the model's prompts.
          */
         public Builder defaultPrompt(Prompt prompt) {
-            if (prompt == null) {
-                throw new IllegalArgumentException("prompt is null (use Prompt.none() for no prompt)");
-            }
+            Objects.requireNonNull(prompt, "prompt (use Prompt.none() for no prompt)");
             this.defaultPrompt = prompt;
             return this;
         }
@@ -515,27 +633,55 @@ public final class SentenceEncoder implements AutoCloseable {
          * measured quality. Encoders of one directory in different precisions hold different weights.
          */
         public Builder precision(Precision precision) {
-            if (precision == null) {
-                throw new IllegalArgumentException("precision is null");
-            }
+            Objects.requireNonNull(precision, "precision");
             this.precision = precision;
             return this;
         }
 
-        /** Loads the model (or shares one already loaded) and returns a new encoder. */
+        /**
+         * Loads the model (or shares one already loaded) and returns a new encoder.
+         *
+         * @throws ModelLoadException if a file of the directory is missing or malformed
+         * @throws UnsupportedModelException if the model needs what sbert4j lacks
+         * @throws IllegalArgumentException if an option does not fit the model (a truncate dimension above its
+         *         dimension, a default prompt name it lacks, a sequence length beyond its positions)
+         * @throws NativeLibraryException if the native library cannot be loaded
+         */
         public SentenceEncoder open() {
-            if (modelDir == null) {
-                throw new IllegalArgumentException("model directory is null");
-            }
             NativeLoader.ensureLoaded();
-            String dir = Objects.toString(modelDir.toAbsolutePath());
+            Path absolute = modelDir.toAbsolutePath();
+            String dir = Objects.toString(absolute);
             String promptName = defaultPrompt == null ? null : defaultPrompt.name();
             String promptText = defaultPrompt == null ? null : defaultPrompt.text();
-            long handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching, truncateDim,
-                    promptName, promptText, threads, precision.code());
+            long started = System.nanoTime();
+            long handle;
+            try {
+                handle = NativeBridge.open(dir, maxSequenceLength, normalize, batchSize, microBatching, truncateDim,
+                        promptName, promptText, threads, precision.code());
+            } catch (ModelLoadException e) {
+                throw HubIds.explain(modelDir, e);
+            }
+            long took = System.nanoTime() - started;
             int budget = NativeBridge.threadBudget();
-            return new SentenceEncoder(new NativeEncoder(handle), threads > 0 ? Math.min(threads, budget) : budget,
-                    precision);
+            SentenceEncoder encoder = new SentenceEncoder(new NativeEncoder(handle),
+                    threads > 0 ? Math.min(threads, budget) : budget, copy(), absolute, took);
+            LOG.log(System.Logger.Level.INFO, "sbert4j opened {0}: {1}, dimension {2}, {3}, in {4} ms", absolute,
+                    encoder.info.architecture(), encoder.dimension, precision, took / 1_000_000);
+            return encoder;
+        }
+
+        /** A copy of these options (a builder's later changes do not reach an encoder's copy). */
+        private Builder copy() {
+            Builder b = new Builder(modelDir);
+            b.maxSequenceLength = maxSequenceLength;
+            b.normalize = normalize;
+            b.batchSize = batchSize;
+            b.microBatching = microBatching;
+            b.truncateDim = truncateDim;
+            b.defaultPrompt = defaultPrompt;
+            b.threads = threads;
+            b.precision = precision;
+            return b;
         }
     }
 }

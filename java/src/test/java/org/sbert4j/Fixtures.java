@@ -66,12 +66,14 @@ final class Fixtures {
 
         /**
          * Calls the copy's static {@code SentenceEncoder.method(args)}, which must throw its
-         * SentenceEncoderException; returns that exception's message.
+         * NativeLibraryException (a SentenceEncoderException: the library failed to load or configure); returns
+         * that exception's message.
          */
         String failure(String method, Class<?>[] types, Object... args) {
             InvocationTargetException e = assertThrows(InvocationTargetException.class,
                     () -> encoder.getMethod(method, types).invoke(null, args));
-            assertEquals("org.sbert4j.SentenceEncoderException", e.getCause().getClass().getName());
+            assertEquals("org.sbert4j.NativeLibraryException", e.getCause().getClass().getName());
+            assertEquals("org.sbert4j.SentenceEncoderException", e.getCause().getClass().getSuperclass().getName());
             return e.getCause().getMessage();
         }
 

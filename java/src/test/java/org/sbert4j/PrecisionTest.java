@@ -62,6 +62,6 @@ public class PrecisionTest {
             assertArrayEquals(fp32.encode(text), again.encode(text), 0f);
             assertFalse(Arrays.equals(fp32.encode(text), int8.encode(text)));
         }
-        assertThrows(IllegalArgumentException.class, () -> SentenceEncoder.builder(Fixtures.defaultModel()).precision(null));
+        assertThrows(NullPointerException.class, () -> SentenceEncoder.builder(Fixtures.defaultModel()).precision(null));
     }
 }

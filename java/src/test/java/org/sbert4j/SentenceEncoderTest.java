@@ -148,15 +148,17 @@ public class SentenceEncoderTest {
     }
 
     @Test
-    public void nullInputIsAnIllegalArgument() {
+    public void nullInputIsANullPointerExceptionNamingTheArgument() {
+        // The one null policy (docs/java-api.md): NullPointerException naming the argument or the index.
         try (SentenceEncoder enc = openDefault()) {
-            assertThrows(IllegalArgumentException.class, () -> enc.encode(null));
-            assertThrows(IllegalArgumentException.class, () -> enc.encodeBatch(null));
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+            assertEquals("text", assertThrows(NullPointerException.class, () -> enc.encode(null)).getMessage());
+            assertEquals("texts", assertThrows(NullPointerException.class, () -> enc.encodeBatch(null)).getMessage());
+            NullPointerException e = assertThrows(NullPointerException.class,
                     () -> enc.encodeBatch(Arrays.asList("a", null, "c")));
             assertTrue(e.getMessage(), e.getMessage().contains("index 1"));
+            assertThrows(NullPointerException.class, () -> enc.countTokens(null));
         }
-        assertThrows(IllegalArgumentException.class, () -> SentenceEncoder.open(null));
+        assertEquals("modelDir", assertThrows(NullPointerException.class, () -> SentenceEncoder.open(null)).getMessage());
         assertThrows(IllegalArgumentException.class, () -> SentenceEncoder.builder(Fixtures.defaultModel()).batchSize(0));
     }
 

@@ -3,10 +3,15 @@ package org.sbert4j.cli;
 import java.io.BufferedReader;
 import java.io.BufferedWriter;
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.OutputStreamWriter;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.io.Writer;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.NoSuchFileException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,8 +21,6 @@ import java.util.List;
 import java.util.stream.Stream;
 
 import org.sbert4j.Encoding;
-import org.sbert4j.Precision;
-import org.sbert4j.Prompt;
 import org.sbert4j.SentenceEncoder;
 
 /**
@@ -29,53 +32,98 @@ import org.sbert4j.SentenceEncoder;
  * progress on standard error when reading a file, and a summary line (how
  * many texts, how many truncated) at the end.
  *
- * <pre>
- * usage: EncodeCommand [--model DIR] [--input FILE] [--output FILE] [--batch-size N]
- *                      [--prompt-name NAME | --prompt TEXT] [--truncate-dim N] [--precision fp32|bf16|int8]
- * </pre>
+ * <p>{@code --help} lists the options ({@link EncodeOptions#OPTIONS}). Every failure is one line on standard
+ * error, never a stack trace: exit status 2 for a mistake on the command line, 1 for a failure while running
+ * (a model that does not load, a file that cannot be read).
  */
 public final class EncodeCommand {
-    private static final String DEFAULT_MODEL = "models/all-MiniLM-L6-v2";
     private static final int CHUNK = 256;
+    /**
+     * The library's INFO lines (library loaded, model opened) stay out of the command's standard error, which
+     * carries its own progress and summary; warnings still show. Held here: java.util.logging keeps loggers weakly.
+     */
+    private static final java.util.logging.Logger LIBRARY_LOG = java.util.logging.Logger.getLogger("org.sbert4j");
 
     private EncodeCommand() {}
 
-    public static void main(String[] args) throws IOException {
-        Path model = Paths.get(DEFAULT_MODEL);
-        Path input = null;
-        Path output = null;
-        int batchSize = 32;
-        Precision precision = Precision.FP32;
-        Prompt prompt = null;
-        int truncateDim = -1;
-        for (int i = 0; i < args.length; i++) {
-            String value = i + 1 < args.length ? args[i + 1] : null;
-            switch (args[i]) {
-                case "--model": model = Paths.get(require(value, args[i])); i++; break;
-                case "--input": input = blankToNull(require(value, args[i])); i++; break;
-                case "--output": output = blankToNull(require(value, args[i])); i++; break;
-                case "--batch-size": batchSize = Integer.parseInt(require(value, args[i])); i++; break;
-                case "--prompt-name": prompt = Prompt.named(require(value, args[i])); i++; break;
-                case "--prompt": prompt = Prompt.literal(require(value, args[i])); i++; break;
-                case "--truncate-dim": truncateDim = Integer.parseInt(require(value, args[i])); i++; break;
-                case "--precision": precision = precision(require(value, args[i])); i++; break;
-                default: usage("unknown argument " + args[i]);
-            }
+    public static void main(String[] args) {
+        LIBRARY_LOG.setLevel(java.util.logging.Level.WARNING);
+        int status = run(args, System.in, System.out, System.err);
+        System.out.flush();
+        if (status != 0) {
+            System.exit(status);
         }
+    }
+
+    /** Runs the command; returns its exit status. */
+    static int run(String[] args, InputStream stdin, PrintStream stdout, PrintStream stderr) {
+        EncodeOptions options;
+        try {
+            options = EncodeOptions.parse(args);
+        } catch (EncodeOptions.UsageException e) {
+            stderr.println("sbert4j: " + e.getMessage() + " (see --help)");
+            return 2;
+        }
+        if (options.help) {
+            stdout.print(EncodeOptions.helpText());
+            return 0;
+        }
+        if (options.version) {
+            stdout.println("sbert4j " + SentenceEncoder.version());
+            return 0;
+        }
+        if (!options.modelGiven && !Files.isDirectory(options.model)) {
+            stderr.println("sbert4j: no model directory: pass --model DIR (the default, " + EncodeOptions.DEFAULT_MODEL
+                    + ", does not exist in " + Paths.get("").toAbsolutePath() + ")");
+            return 2;
+        }
+        try {
+            encode(options, stdin, stdout, stderr);
+            return 0;
+        } catch (IOException | UncheckedIOException e) {
+            Throwable cause = e instanceof UncheckedIOException ? e.getCause() : e;
+            stderr.println("sbert4j: " + ioMessage((IOException) cause));
+            return 1;
+        } catch (RuntimeException e) {
+            // SentenceEncoderException and its kinds, IllegalArgumentException (an unknown prompt name, a
+            // truncate dimension past the model's): their messages say what is wrong.
+            stderr.println("sbert4j: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+            return 1;
+        }
+    }
+
+    private static String ioMessage(IOException e) {
+        if (e instanceof NoSuchFileException) {
+            return "no such file: " + e.getMessage();
+        }
+        if (e instanceof AccessDeniedException) {
+            return "permission denied: " + e.getMessage();
+        }
+        return e.getMessage() == null ? e.toString() : e.toString().replaceFirst("^java\\.io\\.", "");
+    }
+
+    private static void encode(EncodeOptions options, InputStream stdin, PrintStream stdout, PrintStream stderr)
+            throws IOException {
+        Path input = options.input;
         long total = input == null ? -1 : countLines(input);
-        SentenceEncoder.Builder builder = SentenceEncoder.builder(model).batchSize(batchSize).precision(precision);
-        if (prompt != null) {
-            builder.defaultPrompt(prompt);
+        SentenceEncoder.Builder builder = SentenceEncoder.builder(options.model).batchSize(options.batchSize)
+                .precision(options.precision);
+        if (options.prompt != null) {
+            builder.defaultPrompt(options.prompt);
         }
-        if (truncateDim > 0) {
-            builder.truncateDim(truncateDim);
+        if (options.truncateDim > 0) {
+            builder.truncateDim(options.truncateDim);
+        }
+        if (options.threads > 0) {
+            builder.threads(options.threads);
         }
         try (SentenceEncoder encoder = builder.open();
              BufferedReader in = input == null
-                     ? new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8))
+                     ? new BufferedReader(new InputStreamReader(stdin, StandardCharsets.UTF_8))
                      : Files.newBufferedReader(input, StandardCharsets.UTF_8);
              Writer out = new BufferedWriter(new OutputStreamWriter(
-                     output == null ? nonClosing(System.out) : Files.newOutputStream(output), StandardCharsets.UTF_8))) {
+                     options.output == null ? nonClosing(stdout) : Files.newOutputStream(options.output),
+                     StandardCharsets.UTF_8))) {
             List<String> chunk = new ArrayList<>(CHUNK);
             long[] counts = new long[2]; // texts, truncated texts
             long started = System.nanoTime();
@@ -84,12 +132,12 @@ public final class EncodeCommand {
                 chunk.add(line);
                 if (chunk.size() == CHUNK) {
                     write(encoder, chunk, out, counts);
-                    progress(counts[0], total, started);
+                    progress(stderr, counts[0], total, started);
                 }
             }
             write(encoder, chunk, out, counts);
-            progress(counts[0], total, started);
-            System.err.printf("encoded %d texts, %d truncated at %d tokens%n",
+            progress(stderr, counts[0], total, started);
+            stderr.printf("encoded %d texts, %d truncated at %d tokens%n",
                     counts[0], counts[1], encoder.maxSequenceLength());
         }
     }
@@ -118,12 +166,12 @@ public final class EncodeCommand {
         texts.clear();
     }
 
-    private static void progress(long done, long total, long started) {
+    private static void progress(PrintStream stderr, long done, long total, long started) {
         if (total < 0) {
             return;
         }
         double seconds = (System.nanoTime() - started) / 1e9;
-        System.err.printf("encoded %d/%d texts (%.0f%%), %.0f texts/s%n",
+        stderr.printf("encoded %d/%d texts (%.0f%%), %.0f texts/s%n",
                 done, total, total == 0 ? 100.0 : 100.0 * done / total, seconds > 0 ? done / seconds : 0.0);
     }
 
@@ -140,34 +188,5 @@ public final class EncodeCommand {
                 flush();
             }
         };
-    }
-
-    private static Path blankToNull(String s) {
-        return s.isEmpty() || s.equals("-") ? null : Paths.get(s);
-    }
-
-    /** {@code fp32}, {@code bf16} or {@code int8} (any case). */
-    private static Precision precision(String name) {
-        for (Precision p : Precision.values()) {
-            if (p.name().equalsIgnoreCase(name.trim())) {
-                return p;
-            }
-        }
-        usage("unknown precision '" + name + "': use fp32, bf16 or int8");
-        return Precision.FP32; // not reached: usage exits
-    }
-
-    private static String require(String value, String flag) {
-        if (value == null) {
-            usage(flag + " needs a value");
-        }
-        return value;
-    }
-
-    private static void usage(String problem) {
-        System.err.println(problem);
-        System.err.println("usage: EncodeCommand [--model DIR] [--input FILE|-] [--output FILE|-] [--batch-size N]"
-                + " [--prompt-name NAME | --prompt TEXT] [--truncate-dim N] [--precision fp32|bf16|int8]");
-        System.exit(2);
     }
 }

@@ -65,12 +65,12 @@ public final class Sbert4jScoringModel implements ScoringModel, AutoCloseable {
     @Override
     public Response<List<Double>> scoreAll(List<TextSegment> segments, String query) {
         if (segments == null) {
-            throw new IllegalArgumentException("segments is null");
+            throw new NullPointerException("segments");
         }
         List<String> texts = new ArrayList<>(segments.size());
         for (int i = 0; i < segments.size(); i++) {
             if (segments.get(i) == null) {
-                throw new IllegalArgumentException("segment at index " + i + " is null");
+                throw new NullPointerException("segments[" + i + "]");
             }
             texts.add(segments.get(i).text());
         }

@@ -170,9 +170,9 @@ public class Sbert4jEmbeddingModelTest {
 
     @Test
     public void nullInputIsRejectedWithItsIndex() {
-        assertThrows(IllegalArgumentException.class, () -> sbert.embedAll(null));
-        assertThrows(IllegalArgumentException.class, () -> sbert.embed((String) null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        assertThrows(NullPointerException.class, () -> sbert.embedAll(null));
+        assertThrows(NullPointerException.class, () -> sbert.embed((String) null));
+        NullPointerException e = assertThrows(NullPointerException.class,
                 () -> sbert.embedAll(Arrays.asList(TextSegment.from("a"), null)));
         assertTrue(e.getMessage(), e.getMessage().contains("index 1"));
     }

@@ -109,7 +109,7 @@ public class Sbert4jScoringModelTest {
         assertThrows(IllegalArgumentException.class,
                 () -> Sbert4jScoringModel.open(fixtures().resolve("models/ce-distilbert-st6")));
         try (Sbert4jScoringModel model = Sbert4jScoringModel.open(bert)) {
-            assertThrows(IllegalArgumentException.class, () -> model.scoreAll(null, "q"));
+            assertThrows(NullPointerException.class, () -> model.scoreAll(null, "q"));
             assertEquals(0, model.scoreAll(List.of(), "q").content().size());
         }
     }

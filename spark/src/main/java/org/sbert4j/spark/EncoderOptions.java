@@ -97,8 +97,9 @@ public final class EncoderOptions implements Serializable {
 
     /** The model directory at this path, which must exist on every node that runs tasks. */
     public static EncoderOptions modelDir(String path) {
-        if (path == null || path.isEmpty()) {
-            throw new IllegalArgumentException("model directory is null or empty");
+        java.util.Objects.requireNonNull(path, "modelDir");
+        if (path.isEmpty()) {
+            throw new IllegalArgumentException("model directory is empty");
         }
         EncoderOptions o = new EncoderOptions();
         o.modelDir = path;
@@ -107,9 +108,7 @@ public final class EncoderOptions implements Serializable {
 
     /** As {@link #modelDir(String)}; the path is kept as its absolute string (a {@link Path} is not serializable). */
     public static EncoderOptions modelDir(Path path) {
-        if (path == null) {
-            throw new IllegalArgumentException("model directory is null");
-        }
+        java.util.Objects.requireNonNull(path, "modelDir");
         return modelDir(path.toAbsolutePath().toString());
     }
 
@@ -124,8 +123,9 @@ public final class EncoderOptions implements Serializable {
      * (see {@code ModelLocation}).
      */
     public static EncoderOptions sparkFile(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("SparkFiles name is null or empty");
+        java.util.Objects.requireNonNull(name, "sparkFile");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("SparkFiles name is empty");
         }
         EncoderOptions o = new EncoderOptions();
         o.sparkFile = name;
@@ -265,8 +265,9 @@ public final class EncoderOptions implements Serializable {
      * the model lacks fails on the executor, listing the model's prompts.
      */
     public EncoderOptions promptName(String name) {
-        if (name == null || name.isEmpty()) {
-            throw new IllegalArgumentException("prompt name is null or empty");
+        java.util.Objects.requireNonNull(name, "name");
+        if (name.isEmpty()) {
+            throw new IllegalArgumentException("prompt name is empty");
         }
         EncoderOptions c = copy();
         c.promptName = name;
@@ -280,9 +281,7 @@ public final class EncoderOptions implements Serializable {
      * {@link #promptName(String)}.
      */
     public EncoderOptions prompt(String text) {
-        if (text == null) {
-            throw new IllegalArgumentException("prompt is null (\"\" for no prompt)");
-        }
+        java.util.Objects.requireNonNull(text, "text (\"\" for no prompt)");
         EncoderOptions c = copy();
         c.prompt = text;
         c.promptName = null;

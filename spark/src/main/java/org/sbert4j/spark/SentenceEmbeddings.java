@@ -114,9 +114,8 @@ public final class SentenceEmbeddings {
      */
     public static StructType outputSchema(StructType schema, String textColumn, String vectorColumn, String errorColumn,
             EncoderOptions options, boolean mlVector) {
-        if (textColumn == null || vectorColumn == null) {
-            throw new IllegalArgumentException("textColumn and vectorColumn must not be null");
-        }
+        Objects.requireNonNull(textColumn, "textColumn");
+        Objects.requireNonNull(vectorColumn, "vectorColumn");
         int textIndex = indexOf(schema, textColumn);
         if (textIndex < 0) {
             throw new IllegalArgumentException("no column '" + textColumn + "' in " + schema.simpleString());

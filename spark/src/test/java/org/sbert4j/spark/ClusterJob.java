@@ -19,6 +19,11 @@ import org.apache.spark.SparkContext;
 import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.clustering.KMeans;
+import org.apache.spark.ml.linalg.Vector;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.sql.Dataset;
@@ -30,6 +35,7 @@ import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.sbert4j.SentenceEncoder;
+import org.sbert4j.spark.ml.SentenceEmbedder;
 
 /**
  * The cluster test's job, run by spark/cluster/cluster-test.sh with
@@ -41,8 +47,11 @@ import org.sbert4j.SentenceEncoder;
  * row order, the nulls, and, through a column each executor adds to the rows
  * it encoded, that every executor opened the model exactly once. Last, it
  * kills one executor's JVM while a job encodes and checks that the result is
- * still complete and identical. Prints one line per check and a summary;
- * exits 1 if any check failed.
+ * still complete and identical. It also fits, saves, loads and applies an ML
+ * Pipeline (SentenceEmbedder, KMeans) on the executors. With
+ * {@code --shell-texts FILE} it writes the texts and vectors that the
+ * spark-sql and PySpark checks (shell-checks.py, run after this job) compare
+ * with. Prints one line per check and a summary; exits 1 if any check failed.
  */
 public final class ClusterJob {
     /** Spark's vectors against encode(), per component. */
@@ -76,12 +85,16 @@ public final class ClusterJob {
     public static void main(String[] args) throws Exception {
         Path model = null;
         Path zip = null;
+        Path shellTexts = null;
+        Path work = null;
         String version = "?";
         for (int i = 0; i + 1 < args.length; i += 2) {
             switch (args[i]) {
                 case "--model": model = Paths.get(args[i + 1]).toAbsolutePath(); break;
                 case "--zip": zip = Paths.get(args[i + 1]).toAbsolutePath(); break;
                 case "--spark-version": version = args[i + 1]; break;
+                case "--shell-texts": shellTexts = Paths.get(args[i + 1]).toAbsolutePath(); break;
+                case "--work": work = Paths.get(args[i + 1]).toAbsolutePath(); break;
                 default: throw new IllegalArgumentException("unknown option " + args[i]);
             }
         }
@@ -107,6 +120,10 @@ public final class ClusterJob {
                     texts.size(), corpus.size(), texts.size() - corpus.size());
             job.awaitExecutors(2);
             job.referenceVectors();
+            if (shellTexts != null) {
+                job.writeShellTexts(shellTexts);
+            }
+            Path pipelineDir = (work != null ? work : Paths.get(System.getProperty("java.io.tmpdir"))).resolve("pipeline");
             List<Check> checks = Arrays.asList(
                     new Check("SparkContext.addArchive at run time, withColumn", job::runtimeArchiveWithColumn),
                     new Check("SparkContext.addArchive at run time, SQL function", job::runtimeArchiveSqlFunction),
@@ -114,6 +131,8 @@ public final class ClusterJob {
                     new Check("spark-submit --archives, SQL function", job::submittedArchiveSqlFunction),
                     new Check("SparkContext.addFile(directory on a Hadoop file system, true), withColumn", job::runtimeFileWithColumn),
                     new Check("a path on every node, withColumn", job::pathOnEveryNode),
+                    new Check("ML Pipeline (SentenceEmbedder, KMeans): fit, save, load, transform",
+                            () -> job.pipelineFitSaveLoadTransform(pipelineDir)),
                     new Check("a model shipped nowhere fails naming path, host, executor and the ways to ship", job::missingModel),
                     new Check("an executor's JVM killed while a job encodes", job::executorKilledMidJob));
             for (Check check : checks) {
@@ -224,6 +243,66 @@ public final class ClusterJob {
         EncoderOptions options = EncoderOptions.modelDir(model).batchSize(50);
         encodeAndVerify("path/withColumn", SentenceEmbeddings.withColumn(frame(sample, 5), "text", "v", options),
                 options, sample, true);
+    }
+
+    private void pipelineFitSaveLoadTransform(Path dir) throws IOException {
+        SentenceEmbedder embedder = new SentenceEmbedder().setInputCol("text").setOutputCol("features")
+                .setSparkFile("minilm-submitted").setOutputType("vector").setBatchSize(32);
+        KMeans kmeans = new KMeans().setK(3).setSeed(7L).setFeaturesCol("features").setPredictionCol("cluster");
+        Dataset<Row> df = frame(sample, 4).na().drop();
+        PipelineModel fitted = new Pipeline().setStages(new PipelineStage[] {embedder, kmeans}).fit(df);
+        String path = dir.toUri().toString();
+        fitted.write().overwrite().save(path);
+        PipelineModel loaded = PipelineModel.load(path);
+        check(loaded.stages()[0] instanceof SentenceEmbedder, "the loaded pipeline's first stage is " + loaded.stages()[0]);
+        check("minilm-submitted".equals(((SentenceEmbedder) loaded.stages()[0]).getSparkFile()), "the loaded stage's sparkFile");
+        List<Row> before = fitted.transform(df).select("id", "text", "features", "cluster").collectAsList();
+        List<Row> after = loaded.transform(df).select("id", "text", "features", "cluster").collectAsList();
+        check(before.size() == df.count() && after.size() == before.size(), "pipeline rows: " + before.size() + " and " + after.size());
+        double worst = 0;
+        Map<Integer, Integer> sizes = new TreeMap<>();
+        for (int i = 0; i < after.size(); i++) {
+            Row a = after.get(i);
+            Row b = before.get(i);
+            check(a.getInt(0) == b.getInt(0), "pipeline row " + i + ": ids " + a.getInt(0) + " and " + b.getInt(0));
+            check(a.getInt(3) == b.getInt(3), "pipeline row " + i + ": cluster " + a.getInt(3) + " after loading, " + b.getInt(3) + " before");
+            double[] v = ((Vector) a.get(2)).toArray();
+            float[] want = expected.get(a.getString(1));
+            check(v.length == want.length, "pipeline row " + i + ": " + v.length + " components");
+            for (int k = 0; k < want.length; k++) {
+                worst = Math.max(worst, Math.abs(v[k] - want[k]));
+            }
+            sizes.merge(a.getInt(3), 1, Integer::sum);
+        }
+        check(worst <= TOL, "pipeline: max |difference| from encode() " + worst + " > " + TOL);
+        check(sizes.size() == 3, "KMeans(k=3) should use three clusters: " + sizes);
+        System.out.printf("cluster: pipeline: %d rows, saved to and loaded from %s, clusters %s, max |difference| from encode() %.2e%n",
+                after.size(), path, sizes, worst);
+    }
+
+    /** The texts (nulls included) of the shells' checks and their vectors, as JSON: [[id, text, [floats] or null], ...]. */
+    private void writeShellTexts(Path file) throws IOException {
+        List<Object> rows = new ArrayList<>();
+        int id = 0;
+        for (String text : texts.subList(0, 102)) {
+            if (text != null && (text.indexOf('\'') >= 0 || text.indexOf('\\') >= 0 || text.indexOf('\t') >= 0)) {
+                continue; // the shells' SQL gets the texts as plain literals
+            }
+            List<Object> row = new ArrayList<>();
+            row.add(id++);
+            row.add(text);
+            if (text == null) {
+                row.add(null);
+            } else {
+                List<Float> v = new ArrayList<>();
+                for (float x : expected.get(text)) {
+                    v.add(x);
+                }
+                row.add(v);
+            }
+            rows.add(row);
+        }
+        new com.fasterxml.jackson.databind.ObjectMapper().writeValue(file.toFile(), rows);
     }
 
     private void missingModel() {
