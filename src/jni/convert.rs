@@ -217,6 +217,7 @@ pub(crate) fn pooling_names(modes: &[PoolingMode]) -> String {
         PoolingMode::LastToken => "lasttoken",
     };
     modes.iter().map(name).collect::<Vec<_>>().join("+")
+}
 
 /// A CrossEncoder's options; `-1` means "as the model says", a null
 /// activation the saved one.
