@@ -374,7 +374,10 @@ impl Encoder {
     /// out-of-bounds read in the engine. Checked per text, so the texts
     /// that only use the model's rows still encode.
     fn check_tokens(&self, tokens: &Tokens) -> Result<()> {
-        check_not_empty(tokens)?;
+        // An empty bag is a static embedding's zero vector, not an error.
+        if !matches!(self.model.engine, LoadedEngine::Static(_)) {
+            check_not_empty(tokens)?;
+        }
         let config = &self.model.config;
         if let Some(&id) = tokens.ids.iter().find(|&&id| id as usize >= config.vocab_size) {
             return Err(Error::Tokenization(format!(
@@ -427,9 +430,10 @@ impl Encoder {
         // sentence-transformers' order: the modules (Pooling, then Dense
         // and Normalize as listed), then truncate_dim, then
         // normalize_embeddings.
-        let mut emit = |i: usize, tokens: &[f32]| {
+        // `pooled`: fills `full` with the text's pooled vector.
+        let mut emit = |i: usize, pooled: &dyn Fn(&mut [f32])| {
             full.resize(self.model.pooled_dimension, 0.0);
-            pool(tokens, h, &self.model.st.pooling, batch[i].pooling_skip, &mut full);
+            pooled(&mut full[..]);
             let mut dense = self.model.dense.iter();
             for step in &self.model.st.after_pooling {
                 match step {
@@ -454,14 +458,21 @@ impl Encoder {
                 let hidden = model.forward(batch, others_waiting, self.threads)?;
                 let mut start = 0;
                 for (i, t) in batch.iter().enumerate() {
-                    emit(i, &hidden[start * h..(start + t.len()) * h]);
+                    let tokens = &hidden[start * h..(start + t.len()) * h];
+                    emit(i, &|full| pool(tokens, h, &self.model.st.pooling, t.pooling_skip, full));
                     start += t.len();
                 }
             }
             LoadedEngine::Reference(weights) => {
                 let (hidden, seq) = self.reference_forward(weights, batch)?;
                 for (i, t) in batch.iter().enumerate() {
-                    emit(i, &hidden[i * seq * h..(i * seq + t.len()) * h]);
+                    let tokens = &hidden[i * seq * h..(i * seq + t.len()) * h];
+                    emit(i, &|full| pool(tokens, h, &self.model.st.pooling, t.pooling_skip, full));
+                }
+            }
+            LoadedEngine::Static(table) => {
+                for (i, t) in batch.iter().enumerate() {
+                    emit(i, &|full| table.mean(&t.ids, full));
                 }
             }
         }

@@ -16,11 +16,14 @@ mod pooling;
 mod precision;
 mod registry;
 mod st_config;
+mod sparse;
+mod static_embedding;
 mod tokenize;
 
 pub use counters::CounterSnapshot;
 pub use cross::{CrossEncoder, CrossEncoderOptions, ScoreActivation};
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
+pub use sparse::{SparseEncoder, SparseOptions, SparseVector};
 pub use error::{Error, Result};
 pub use pooling::PoolingMode;
 pub use precision::Precision;

@@ -17,11 +17,14 @@ use super::model::TransformerConfig;
 use super::precision::Precision;
 use super::dense_module::DenseModule;
 use super::st_config::{AfterPooling, SentenceTransformerConfig};
+use super::static_embedding::StaticEmbedding;
 use super::tokenize::TextTokenizer;
 
 pub(crate) enum LoadedEngine {
     Fast(PackedModel),
     Reference(ReferenceModel),
+    /// A StaticEmbedding module: no transformer (either engine).
+    Static(StaticEmbedding),
 }
 
 /// Everything read from one model directory, immutable once loaded.
@@ -50,6 +53,9 @@ impl LoadedModel {
             return Err(Error::InvalidArgument(format!("the reference engine runs in fp32 only; {precision} was asked for")));
         }
         let st = SentenceTransformerConfig::read(dir)?;
+        if st.static_embedding {
+            return Self::load_static(st);
+        }
         let arch::Opened { architecture, config, position_limit, built } = arch::open(&st.transformer_dir, engine, precision)?;
         // Where sentence-transformers would truncate later than the position
         // embeddings reach (it then fails on long texts), truncate there.
@@ -62,21 +68,54 @@ impl LoadedModel {
             max_len,
         )?;
         let pooled_dimension = config.hidden_size * st.pooling.len();
-        let mut dense = Vec::new();
-        let mut output_dimension = pooled_dimension;
-        for step in &st.after_pooling {
-            if let AfterPooling::Dense(cfg) = step {
-                let module = DenseModule::load(cfg, output_dimension)?;
-                output_dimension = module.out_features();
-                dense.push(module);
-            }
-        }
+        let (dense, output_dimension) = load_dense(&st, pooled_dimension)?;
         let engine = match built {
             Built::Fast(model) => LoadedEngine::Fast(model),
             Built::Reference(model) => LoadedEngine::Reference(model),
         };
         Ok(Self { architecture, st, config, engine, tokenizer: Arc::new(tokenizer), position_limit, dense, pooled_dimension, output_dimension })
     }
+
+    /// A StaticEmbedding directory: the module's table and tokenizer, then
+    /// the modules after it. `config` describes the table (its rows are the
+    /// vocabulary, its width the hidden size; no token types, no positions).
+    fn load_static(st: SentenceTransformerConfig) -> Result<Self> {
+        let table = StaticEmbedding::load(&st.transformer_dir)?;
+        let tokenizer = TextTokenizer::load_static(&st.transformer_dir.join("tokenizer.json"))?;
+        let config = TransformerConfig {
+            vocab_size: table.rows(),
+            hidden_size: table.dimension(),
+            num_hidden_layers: 0,
+            num_attention_heads: 0,
+            intermediate_size: 0,
+            hidden_act: String::new(),
+            max_position_embeddings: usize::MAX,
+            type_vocab_size: 1,
+            layer_norm_eps: 0.0,
+            pad_token_id: 0,
+            position_embedding_type: String::new(),
+            relative_attention_num_buckets: 0,
+        };
+        let pooled_dimension = table.dimension();
+        let (dense, output_dimension) = load_dense(&st, pooled_dimension)?;
+        let engine = LoadedEngine::Static(table);
+        Ok(Self { architecture: "static", st, config, engine, tokenizer: Arc::new(tokenizer), position_limit: usize::MAX, dense, pooled_dimension, output_dimension })
+    }
+}
+
+/// The Dense modules `st.after_pooling` lists, fed `input` floats, and the
+/// length of what the last of them outputs.
+fn load_dense(st: &SentenceTransformerConfig, input: usize) -> Result<(Vec<DenseModule>, usize)> {
+    let mut dense = Vec::new();
+    let mut output_dimension = input;
+    for step in &st.after_pooling {
+        if let AfterPooling::Dense(cfg) = step {
+            let module = DenseModule::load(cfg, output_dimension)?;
+            output_dimension = module.out_features();
+            dense.push(module);
+        }
+    }
+    Ok((dense, output_dimension))
 }
 
 /// A directory's models differ by engine and precision (different weights).

@@ -22,8 +22,12 @@ use super::pooling::PoolingMode;
 /// What a sentence-transformers directory asks for, module by module.
 #[derive(Debug, Clone)]
 pub(crate) struct SentenceTransformerConfig {
-    /// Folder holding `config.json`, `tokenizer.json` and the weights.
+    /// Folder holding `config.json`, `tokenizer.json` and the weights (of
+    /// the StaticEmbedding module, when `static_embedding`).
     pub transformer_dir: PathBuf,
+    /// The input module is a `StaticEmbedding` (an embedding bag, see
+    /// `static_embedding.rs`), not a Transformer: no Pooling follows it.
+    pub static_embedding: bool,
     /// Pooling modes, concatenated in sentence-transformers' order.
     pub pooling: Vec<PoolingMode>,
     /// `include_prompt` of the Pooling module: whether prompt tokens count
@@ -193,7 +197,7 @@ fn default_true() -> bool {
     true
 }
 
-const SUPPORTED_MODULES: &str = "Transformer, Pooling, Dense, Normalize";
+const SUPPORTED_MODULES: &str = "Transformer, StaticEmbedding, Pooling, Dense, Normalize";
 const SUPPORTED_POOLING: &str = "cls, mean, max, mean_sqrt_len_tokens, weightedmean, lasttoken \
                                  (or the pooling_mode_* flags of older files)";
 
@@ -231,15 +235,23 @@ impl SentenceTransformerConfig {
         };
 
         let mut transformer_dir = None;
+        let mut static_embedding = false;
         let mut pooling = None;
         let mut after_pooling = Vec::new();
         for module in &modules {
             let dir = root.join(&module.path);
             match module.kind.rsplit('.').next().unwrap_or_default() {
                 "Transformer" => transformer_dir = Some(dir),
+                "StaticEmbedding" => {
+                    transformer_dir = Some(dir);
+                    static_embedding = true;
+                }
+                "Pooling" if static_embedding => {
+                    return Err(Error::model(&modules_path, "a Pooling module after StaticEmbedding (which outputs sentence vectors, not token vectors)"))
+                }
                 "Pooling" if module.path.is_empty() => pooling = Some((vec![PoolingMode::Mean], true)),
                 "Pooling" => pooling = Some(read_pooling(&dir.join("config.json"))?),
-                "Dense" | "Normalize" if pooling.is_none() => {
+                "Dense" | "Normalize" if pooling.is_none() && !static_embedding => {
                     return Err(Error::model(&modules_path, format!("{} is listed before Pooling", module.kind)))
                 }
                 "Dense" => after_pooling.push(AfterPooling::Dense(read_dense(&dir.join("config.json"))?)),
@@ -256,11 +268,58 @@ impl SentenceTransformerConfig {
         }
         let transformer_dir = transformer_dir
             .ok_or_else(|| Error::model(&modules_path, "no Transformer module is listed"))?;
+        let model: ModelConfig = read_json_or_default(&root.join("config_sentence_transformers.json"))?;
+        if static_embedding {
+            return Ok(Self {
+                transformer_dir,
+                static_embedding,
+                pooling: Vec::new(),
+                include_prompt: true,
+                normalize: after_pooling.contains(&AfterPooling::Normalize),
+                after_pooling,
+                // The module has no max_seq_length: its tokenizer's own truncation rules.
+                max_length: MaxLength::Tokenizer(None),
+                do_lower_case: false,
+                tokenizer: TokenizerConfig::default(),
+                prompts: model.prompts,
+                default_prompt_name: model.default_prompt_name,
+            });
+        }
         let (pooling, include_prompt) =
             pooling.ok_or_else(|| Error::model(&modules_path, "no Pooling module is listed"))?;
 
-        let (module_path, module) = read_transformer_module(&transformer_dir)?;
-        let tokenizer_path = transformer_dir.join("tokenizer_config.json");
+        let TransformerInput { max_length, do_lower_case, tokenizer } = TransformerInput::read(&transformer_dir, "feature-extraction")?;
+
+        Ok(Self {
+            transformer_dir,
+            static_embedding,
+            pooling,
+            include_prompt,
+            normalize: after_pooling.contains(&AfterPooling::Normalize),
+            after_pooling,
+            max_length,
+            do_lower_case,
+            tokenizer,
+            prompts: model.prompts,
+            default_prompt_name: model.default_prompt_name,
+        })
+    }
+}
+
+/// How a Transformer module's folder turns text into tokens.
+pub(crate) struct TransformerInput {
+    pub max_length: MaxLength,
+    pub do_lower_case: bool,
+    pub tokenizer: TokenizerConfig,
+}
+
+impl TransformerInput {
+    /// Reads the Transformer module in `dir`, whose `transformer_task`
+    /// (absent: as `task`) must be `task` (`feature-extraction` for a
+    /// SentenceTransformer, `fill-mask` for a SPLADE SparseEncoder).
+    pub fn read(dir: &Path, task: &'static str) -> Result<Self> {
+        let (module_path, module) = read_transformer_module(dir, task)?;
+        let tokenizer_path = dir.join("tokenizer_config.json");
         let tokenizer: TokenizerConfig = read_json_or_default(&tokenizer_path)?;
         let explicit = match module.processor_kwargs.as_ref().and_then(|k| k.get("model_max_length")) {
             Some(v) => length_value(Some(v), &module_path, "processor_kwargs.model_max_length")?,
@@ -270,34 +329,21 @@ impl SentenceTransformerConfig {
             Some(n) => MaxLength::Explicit(n),
             None => MaxLength::Tokenizer(tokenizer.model_max_length(&tokenizer_path)?),
         };
-
-        let model: ModelConfig = read_json_or_default(&root.join("config_sentence_transformers.json"))?;
-        Ok(Self {
-            transformer_dir,
-            pooling,
-            include_prompt,
-            normalize: after_pooling.contains(&AfterPooling::Normalize),
-            after_pooling,
-            max_length,
-            do_lower_case: module.do_lower_case,
-            tokenizer,
-            prompts: model.prompts,
-            default_prompt_name: model.default_prompt_name,
-        })
+        Ok(Self { max_length, do_lower_case: module.do_lower_case, tokenizer })
     }
 }
 
 /// The Transformer module's config (the first of [`MODULE_CONFIG_NAMES`]
-/// present), checked for what sbert4j implements: a text-only
-/// feature-extraction module with the processor's default text handling.
-fn read_transformer_module(dir: &Path) -> Result<(PathBuf, TransformerModuleConfig)> {
+/// present), checked for what sbert4j implements: a text-only module of
+/// `task` with the processor's default text handling.
+fn read_transformer_module(dir: &Path, task: &'static str) -> Result<(PathBuf, TransformerModuleConfig)> {
     let Some(path) = MODULE_CONFIG_NAMES.iter().map(|name| dir.join(name)).find(|p| p.is_file()) else {
         return Ok((dir.join(MODULE_CONFIG_NAMES[0]), TransformerModuleConfig::default()));
     };
     let config: TransformerModuleConfig = read_json(&path)?;
     let unsupported = |what, value: String, supported| Error::Unsupported { path: path.clone(), what, value, supported };
-    if let Some(task) = config.transformer_task.as_deref().filter(|t| *t != "feature-extraction") {
-        return Err(unsupported("transformer_task", task.to_string(), "feature-extraction"));
+    if let Some(other) = config.transformer_task.as_deref().filter(|t| *t != task) {
+        return Err(unsupported("transformer_task", other.to_string(), task));
     }
     if let Some(other) = config.modality_config.iter().flat_map(BTreeMap::keys).find(|k| *k != "text") {
         return Err(unsupported("modality", other.clone(), "text"));

@@ -51,6 +51,12 @@ pub(crate) struct TextTokenizer {
     max_len: usize,
     /// Ids of the special tokens (transformers' `all_special_ids`).
     special_ids: Vec<u32>,
+    /// The post-processor's special tokens are added (not for a static
+    /// embedding, see [`Self::load_static`]).
+    add_special_tokens: bool,
+    /// Which end truncation cuts (the right end, but for a static
+    /// embedding's tokenizer that says otherwise).
+    direction: TruncationDirection,
 }
 
 impl TextTokenizer {
@@ -70,7 +76,7 @@ impl TextTokenizer {
         let mut special_ids: Vec<u32> =
             inner.get_added_tokens_decoder().into_iter().filter(|(_, t)| t.special).map(|(id, _)| id).collect();
         special_ids.sort_unstable();
-        let mut tokenizer = Self { inner, max_len, special_ids };
+        let mut tokenizer = Self { inner, max_len, special_ids, add_special_tokens: true, direction: TruncationDirection::Right };
         tokenizer.inner.with_padding(None);
         tokenizer
             .inner
@@ -78,6 +84,25 @@ impl TextTokenizer {
             .map_err(|e| Error::model(path, format!("cannot switch truncation off: {e}")))?;
         tokenizer.set_max_len(max_len);
         Ok(tokenizer)
+    }
+
+    /// A static embedding's tokenizer, as sentence-transformers'
+    /// `StaticEmbedding` uses it: `tokenizer.json` as it is (no
+    /// transformers rebuild, no lower-casing added), no special tokens, and
+    /// the file's own truncation (length and end), if any: the module has
+    /// no `max_seq_length`.
+    pub fn load_static(path: &Path) -> Result<Self> {
+        if !path.is_file() {
+            return Err(Error::model(path, "file not found"));
+        }
+        let mut inner = Tokenizer::from_file(path).map_err(|e| Error::model(path, format!("invalid tokenizer: {e}")))?;
+        let (max_len, direction) = match inner.get_truncation() {
+            Some(t) => (t.max_length.max(1), t.direction),
+            None => (usize::MAX, TruncationDirection::Right),
+        };
+        inner.with_padding(None);
+        inner.with_truncation(None).map_err(|e| Error::model(path, format!("cannot switch truncation off: {e}")))?;
+        Ok(Self { inner, max_len, special_ids: Vec::new(), add_special_tokens: false, direction })
     }
 
     /// Truncate at `max_len` tokens, special tokens included.
@@ -95,6 +120,11 @@ impl TextTokenizer {
         &self.inner
     }
 
+    /// The vocabulary entry of a token id.
+    pub fn id_to_token(&self, id: u32) -> Option<String> {
+        self.inner.id_to_token(id)
+    }
+
     /// The token ids of `text`, truncated at `max_len` tokens: the same ids
     /// as tokenizing the whole text, however long it is.
     pub fn encode(&self, text: &str) -> Result<Tokens> {
@@ -105,13 +135,17 @@ impl TextTokenizer {
     /// How many characters of a text the first try reads: a caller holding
     /// a huge text hands over this much (see [`Self::encode_start`]).
     pub fn first_cut_chars(&self) -> usize {
-        (self.max_len * CHARS_PER_TOKEN).max(4096)
+        self.max_len.saturating_mul(CHARS_PER_TOKEN).max(4096)
     }
 
     /// The tokens of a text of which `start` is the whole (`complete`) or
     /// only the beginning. For a beginning, `None` means it does not settle
     /// which tokens are kept: ask again with a longer one.
     pub fn encode_start(&self, start: &str, complete: bool) -> Result<Option<Tokens>> {
+        if self.direction == TruncationDirection::Left {
+            // Kept tokens are the text's last ones: only the whole text settles them.
+            return if complete { self.encode_prefix(start).map(|(tokens, _)| Some(tokens)) } else { Ok(None) };
+        }
         let mut chars = self.first_cut_chars();
         loop {
             let (prefix, last_try) = match cut(start, chars) {
@@ -137,8 +171,7 @@ impl TextTokenizer {
     pub fn count(&self, text: &str) -> Result<usize> {
         let failed = |e: tokenizers::Error| Error::Tokenization(e.to_string());
         let enc = self.inner.encode(text, false).map_err(failed)?;
-        let specials = self.inner.get_post_processor().map_or(0, |p| p.added_tokens(false));
-        Ok(enc.len() + specials)
+        Ok(enc.len() + self.specials())
     }
 
     /// The length sentence-transformers gives a prompt for pooling
@@ -150,16 +183,23 @@ impl TextTokenizer {
         Ok(tokens.len() - usize::from(trailing_special))
     }
 
+    /// How many special tokens the post-processor adds to one text.
+    fn specials(&self) -> usize {
+        if !self.add_special_tokens {
+            return 0;
+        }
+        self.inner.get_post_processor().map_or(0, |p| p.added_tokens(false))
+    }
+
     /// Tokenizes `text` and returns the kept tokens and how many ordinary
     /// (non-special) tokens truncation dropped.
     fn encode_prefix(&self, text: &str) -> Result<(Tokens, usize)> {
         let failed = |e: tokenizers::Error| Error::Tokenization(e.to_string());
         let mut enc = self.inner.encode(text, false).map_err(failed)?;
-        let specials = self.inner.get_post_processor().map_or(0, |p| p.added_tokens(false));
-        let keep = self.max_len.saturating_sub(specials);
+        let keep = self.max_len.saturating_sub(self.specials());
         let dropped = enc.len().saturating_sub(keep);
-        enc.truncate(keep, 0, TruncationDirection::Right);
-        let enc = self.inner.post_process(enc, None, true).map_err(failed)?;
+        enc.truncate(keep, 0, self.direction);
+        let enc = self.inner.post_process(enc, None, self.add_special_tokens).map_err(failed)?;
         let tokens = Tokens {
             ids: enc.get_ids().to_vec(),
             type_ids: enc.get_type_ids().to_vec(),

@@ -12,7 +12,7 @@ use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
-use crate::core::{CounterSnapshot, CrossEncoderOptions, EncoderOptions, PoolingMode, Precision, Prompt, ScoreActivation, TextInfo};
+use crate::core::{CounterSnapshot, CrossEncoderOptions, EncoderOptions, PoolingMode, Precision, Prompt, ScoreActivation, SparseOptions, SparseVector, TextInfo};
 
 pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
     if s.is_null() {
@@ -217,6 +217,43 @@ pub(crate) fn pooling_names(modes: &[PoolingMode]) -> String {
         PoolingMode::LastToken => "lasttoken",
     };
     modes.iter().map(name).collect::<Vec<_>>().join("+")
+}
+
+/// A SparseEncoder's options; `-1` means "as the model says".
+pub(crate) fn sparse_options(max_seq_length: jint, max_active_dims: jint, batch_size: jint, threads: jint, precision_code: jint) -> BridgeResult<SparseOptions> {
+    let optional = |v: jint, what: &str| -> BridgeResult<Option<usize>> {
+        match v {
+            -1 => Ok(None),
+            v if v >= 0 => Ok(Some(v as usize)),
+            v => Err(BridgeError::IllegalArgument(format!("{what} must not be negative, got {v}"))),
+        }
+    };
+    Ok(SparseOptions {
+        max_seq_length: optional(max_seq_length, "max sequence length")?,
+        max_active_dims: optional(max_active_dims, "max active dims")?,
+        batch_size: optional(batch_size, "batch size")?.unwrap_or(SparseOptions::default().batch_size),
+        threads: optional(threads, "threads")?,
+        precision: precision(precision_code)?,
+        ..SparseOptions::default()
+    })
+}
+
+/// Sparse vectors as an `Object[]` of three arrays: `int[]` non-zero counts
+/// per vector, then every vector's `int[]` indices and `float[]` values,
+/// one vector after another.
+pub(crate) fn sparse_vectors<'l>(env: &mut Env<'l>, vectors: &[SparseVector]) -> BridgeResult<JObject<'l>> {
+    let counts: Vec<jint> = vectors.iter().map(|v| int(v.indices.len())).collect();
+    let indices: Vec<jint> = vectors.iter().flat_map(|v| v.indices.iter().map(|&i| i as jint)).collect();
+    let values: Vec<f32> = vectors.iter().flat_map(|v| v.values.iter().copied()).collect();
+    let (c, i, v) = (env.new_int_array(counts.len())?, env.new_int_array(indices.len())?, env.new_float_array(values.len())?);
+    c.set_region(env, 0, &counts)?;
+    i.set_region(env, 0, &indices)?;
+    v.set_region(env, 0, &values)?;
+    let array = env.new_object_array(3, jni::jni_str!("java/lang/Object"), JObject::null())?;
+    array.set_element(env, 0, &c)?;
+    array.set_element(env, 1, &i)?;
+    array.set_element(env, 2, &v)?;
+    Ok(array.into())
 }
 
 /// A CrossEncoder's options; `-1` means "as the model says", a null

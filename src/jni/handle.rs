@@ -8,7 +8,7 @@
 use jni::sys::jlong;
 
 use super::errors::{BridgeError, BridgeResult};
-use crate::core::Encoder;
+use crate::core::{Encoder, SparseEncoder};
 
 pub(crate) fn into_handle(encoder: Encoder) -> jlong {
     Box::into_raw(Box::new(encoder)) as jlong
@@ -58,5 +58,27 @@ pub(crate) unsafe fn borrow_of<'a, T>(handle: jlong, what: &str) -> BridgeResult
 pub(crate) unsafe fn release_of<T>(handle: jlong) {
     if handle != 0 {
         drop(Box::from_raw(handle as *mut T));
+    }
+}
+
+/// A SparseEncoder's handle, as [`into_handle`] (the Java class
+/// `SparseEncoder` keeps the same promises as `NativeEncoder`: release
+/// once, never while a call holds the handle, by a read-write lock).
+pub(crate) fn into_sparse_handle(encoder: SparseEncoder) -> jlong {
+    Box::into_raw(Box::new(encoder)) as jlong
+}
+
+/// # Safety
+/// `handle` must come from [`into_sparse_handle`] and not have been released.
+pub(crate) unsafe fn borrow_sparse<'a>(handle: jlong) -> BridgeResult<&'a SparseEncoder> {
+    (handle as *const SparseEncoder).as_ref().ok_or_else(|| BridgeError::IllegalState("sparse encoder is closed".into()))
+}
+
+/// # Safety
+/// `handle` must come from [`into_sparse_handle`], be released once, and
+/// not be borrowed by any running call.
+pub(crate) unsafe fn release_sparse(handle: jlong) {
+    if handle != 0 {
+        drop(Box::from_raw(handle as *mut SparseEncoder));
     }
 }

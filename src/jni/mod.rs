@@ -146,6 +146,69 @@ pub extern "system" fn Java_org_sbert4j_NativeBridge_threadBudget<'l>(mut env: E
     env.with_env(|_| -> BridgeResult<jint> { Ok(convert::int(core::cpu_settings()?.threads)) }).resolve::<ThrowMapped>()
 }
 
+// The SparseEncoder (org.sbert4j.SparseEncoder).
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_sparseOpen<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, dir: JString<'l>, max_seq_length: jint, max_active_dims: jint, batch_size: jint,
+    threads: jint, precision: jint,
+) -> jlong {
+    env.with_env(|env| sparse_open(env, &dir, convert::sparse_options(max_seq_length, max_active_dims, batch_size, threads, precision)?))
+        .resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_sparseRelease<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) {
+    env.with_env(|_| -> BridgeResult<()> { unsafe { handle::release_sparse(h) }; Ok(()) }).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_sparseDimension<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> jint {
+    env.with_env(|_| with_sparse(h, |e| Ok(convert::int(e.dimension())))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_sparseMaxSequenceLength<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> jint {
+    env.with_env(|_| with_sparse(h, |e| Ok(convert::int(e.max_seq_length())))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_sparseToken<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, index: jint) -> JObject<'l> {
+    env.with_env(|env| with_sparse(h, |e| sparse_token(env, e, index))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_NativeBridge_sparseEncode<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, utf8: JByteArray<'l>, ends: JIntArray<'l>, prompt: JString<'l>,
+) -> JObject<'l> {
+    env.with_env(|env| with_sparse(h, |e| sparse_encode(env, e, &utf8, &ends, &prompt))).resolve::<ThrowMapped>()
+}
+
+fn sparse_open(env: &Env, dir: &JString, options: core::SparseOptions) -> BridgeResult<jlong> {
+    Ok(handle::into_sparse_handle(core::SparseEncoder::open(convert::path(env, dir)?, options)?))
+}
+
+fn with_sparse<T>(h: jlong, f: impl FnOnce(&core::SparseEncoder) -> BridgeResult<T>) -> BridgeResult<T> {
+    // SAFETY: the Java side hands us only live handles and holds its read
+    // lock for the whole call (see `handle`).
+    f(unsafe { handle::borrow_sparse(h)? })
+}
+
+fn sparse_token<'l>(env: &mut Env<'l>, e: &core::SparseEncoder, index: jint) -> BridgeResult<JObject<'l>> {
+    match usize::try_from(index).ok().and_then(|i| e.token(i)) {
+        Some(token) => convert::new_string(env, &token),
+        None => Ok(JObject::null()),
+    }
+}
+
+fn sparse_encode<'l>(env: &mut Env<'l>, e: &core::SparseEncoder, utf8: &JByteArray, ends: &JIntArray, prompt: &JString) -> BridgeResult<JObject<'l>> {
+    let (bytes, ranges) = convert::texts(env, utf8, ends)?;
+    let texts: Vec<_> = ranges.into_iter().map(|r| convert::text(&bytes[r])).collect();
+    let prompt = convert::optional_string(env, prompt)?;
+    let vectors = e.encode_batch(&texts, prompt.as_deref())?;
+    convert::sparse_vectors(env, &vectors)
+}
+
 /// Called by the JVM when the class loader that loaded this copy of the
 /// library is collected: stops the helper threads, which would otherwise
 /// outlive the code they run.

@@ -13,6 +13,8 @@
 //!   building block like `cpu/blocks.rs`: its weights, its fast forward,
 //!   its opener).
 //! - `modernbert.rs`: config, weights, fast forward and opener.
+//! - `qwen3.rs`, `gemma3.rs`: their `config.json` read into the shared
+//!   pre-norm decoder, `decoder.rs` (a building block like `post_norm.rs`).
 //!
 //! Adding an architecture takes one file here (its `open`, built from
 //! `cpu/blocks.rs` and, for a post-norm encoder, `post_norm.rs`) and one
@@ -31,10 +33,13 @@
 //! `crate::core::cpu` (the fast engine's blocks and kernels), never back.
 
 mod bert;
+mod decoder;
 mod distilbert;
+mod gemma3;
 pub(crate) mod modernbert;
 mod mpnet;
 pub(crate) mod post_norm;
+mod qwen3;
 mod reference;
 
 use std::path::{Path, PathBuf};
@@ -101,16 +106,22 @@ struct Architecture {
     /// `model_type` is absent.
     class: &'static str,
     open: Open,
+    /// Whether its layers use `config.json`'s `hidden_act` as the shared
+    /// [`TransformerConfig`] reads it (checked at open); the decoders read
+    /// their own activation field.
+    hidden_act: bool,
 }
 
 /// The registry.
-const ARCHITECTURES: [Architecture; 6] = [
-    Architecture { model_type: "bert", class: "Bert", open: bert::open_bert },
-    Architecture { model_type: "xlm-roberta", class: "XLMRoberta", open: bert::open_xlm_roberta },
-    Architecture { model_type: "roberta", class: "Roberta", open: bert::open_xlm_roberta },
-    Architecture { model_type: "distilbert", class: "DistilBert", open: distilbert::open },
-    Architecture { model_type: "mpnet", class: "MPNet", open: mpnet::open },
-    Architecture { model_type: "modernbert", class: "ModernBert", open: modernbert::open },
+const ARCHITECTURES: [Architecture; 8] = [
+    Architecture { model_type: "bert", class: "Bert", open: bert::open_bert, hidden_act: true },
+    Architecture { model_type: "xlm-roberta", class: "XLMRoberta", open: bert::open_xlm_roberta, hidden_act: true },
+    Architecture { model_type: "roberta", class: "Roberta", open: bert::open_xlm_roberta, hidden_act: true },
+    Architecture { model_type: "distilbert", class: "DistilBert", open: distilbert::open, hidden_act: true },
+    Architecture { model_type: "mpnet", class: "MPNet", open: mpnet::open, hidden_act: true },
+    Architecture { model_type: "modernbert", class: "ModernBert", open: modernbert::open, hidden_act: true },
+    Architecture { model_type: "qwen3", class: "Qwen3", open: qwen3::open, hidden_act: false },
+    Architecture { model_type: "gemma3_text", class: "Gemma3Text", open: gemma3::open, hidden_act: false },
 ];
 
 /// The table, as error messages list it: `BertModel ('bert'), …`.
@@ -143,7 +154,7 @@ pub(crate) fn open(dir: &Path, engine: Engine, precision: Precision) -> Result<O
     let Some(line) = ARCHITECTURES.iter().find(|a| a.model_type == arch) else {
         return Err(Error::Unsupported { path: config_path, what: "architecture", value: arch, supported: SUPPORTED.as_str() });
     };
-    let config = TransformerConfig::read(&file)?;
+    let config = TransformerConfig::read(&file, line.hidden_act)?;
     let (vb, weights_path) = model::open_weights(dir, &Device::Cpu)?;
     let (built, position_limit) = (line.open)(Source { file: &file, config: &config, vb, weights_path, engine, precision })?;
     Ok(Opened { architecture: line.model_type, config, position_limit, built })
@@ -181,7 +192,8 @@ mod tests {
         assert_eq!(
             super::SUPPORTED.as_str(),
             "BertModel ('bert'), XLMRobertaModel ('xlm-roberta'), RobertaModel ('roberta'), \
-DistilBertModel ('distilbert'), MPNetModel ('mpnet'), ModernBertModel ('modernbert')"
+DistilBertModel ('distilbert'), MPNetModel ('mpnet'), ModernBertModel ('modernbert'), \
+Qwen3Model ('qwen3'), Gemma3TextModel ('gemma3_text')"
         );
     }
 
@@ -196,6 +208,9 @@ DistilBertModel ('distilbert'), MPNetModel ('mpnet'), ModernBertModel ('modernbe
             ("DistilBertModel", "distilbert"),
             ("MPNetForMaskedLM", "mpnet"),
             ("ModernBertModel", "modernbert"),
+            ("Qwen3Model", "qwen3"),
+            ("Qwen3ForCausalLM", "qwen3"),
+            ("Gemma3TextModel", "gemma3_text"),
             ("T5EncoderModel", "T5EncoderModel"),
         ] {
             assert_eq!(resolve(class), want, "{class}");

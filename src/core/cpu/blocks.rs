@@ -1,8 +1,9 @@
 //! The shared building blocks of the fast engine's architectures
 //! (`crate::core::arch`): packed linear layers, layer norms (with or
-//! without bias), activations (plain and gated), rotary position
-//! embeddings and per-text self-attention (with an optional relative
-//! position bias, rotary positions and a sliding window). Each works on
+//! without bias), RMS norms, activations (plain and gated: GeGLU, SwiGLU),
+//! rotary position embeddings and per-text self-attention (with an
+//! optional relative position bias, rotary positions, a sliding window, a
+//! causal mask, and grouped-query heads with per-head q/k norms). Each works on
 //! plain f32 buffers, texts packed end to end, and runs its parallel steps
 //! on the pass's threads.
 
@@ -90,6 +91,48 @@ impl LayerNorm {
     }
 }
 
+/// An RMS norm over rows of `gamma.len()` floats (transformers' Qwen3 /
+/// Gemma3 RMSNorm; for Gemma, built with `offset` 1: its scale is `1 +
+/// weight`).
+pub(crate) struct RmsNorm {
+    gamma: Vec<f32>,
+    eps: f32,
+}
+
+impl RmsNorm {
+    /// `gamma` + `offset` (0, or 1 for Gemma's `1 + weight`, computed in
+    /// f32 as transformers does).
+    pub fn new(weight: &candle_core::Tensor, offset: f32, eps: f64) -> candle_core::Result<Self> {
+        let gamma = to_vec(weight)?.into_iter().map(|w| offset + w).collect();
+        Ok(Self { gamma, eps: eps as f32 })
+    }
+
+    /// Each row of `xs` (rows of `gamma.len()` floats), in place.
+    pub fn apply(&self, xs: &mut [f32], pass: &Pass) {
+        let h = self.gamma.len();
+        let rows = xs.len() / h;
+        let threads = if xs.len() >= PAR_CHUNK { pass.threads().min(rows.max(1)) } else { 1 };
+        if threads == 1 {
+            return kernels::rms_norm_rows(xs, &self.gamma, self.eps);
+        }
+        let out = SharedMut(xs.as_mut_ptr());
+        pass.run(&|t| {
+            if t < threads {
+                let (first, end) = (t * rows / threads, (t + 1) * rows / threads);
+                // SAFETY: thread t alone touches rows first..end of xs, which
+                // outlives the step.
+                let mine = unsafe { std::slice::from_raw_parts_mut(out.get().add(first * h), (end - first) * h) };
+                kernels::rms_norm_rows(mine, &self.gamma, self.eps);
+            }
+        });
+    }
+
+    /// Just these rows, on this thread.
+    fn apply_here(&self, xs: &mut [f32]) {
+        kernels::rms_norm_rows(xs, &self.gamma, self.eps);
+    }
+}
+
 /// The in-place element-wise kernel for an activation.
 pub(crate) fn activation(act: Activation) -> ElementWise {
     match act {
@@ -112,9 +155,32 @@ fn gelu_tanh(xs: &mut [f32]) {
 /// gate`, becomes `act(input) · gate` (rows × i), as transformers'
 /// `input, gate = Wi(x).chunk(2)`; `act(input) * gate` computes it.
 pub(crate) fn gated(x: &[f32], inner: usize, act: Activation, pass: &Pass) -> Vec<f32> {
+    gated_with(x, inner, activation(act), pass)
+}
+
+/// A decoder's gated feed-forward activation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Gate {
+    /// SwiGLU: `silu(gate) · up` (Qwen3).
+    Silu,
+    /// GeGLU with the tanh GeLU: `gelu_tanh(gate) · up` (Gemma3).
+    GeluTanh,
+}
+
+/// A decoder's feed-forward middle (`act_fn(gate_proj(x)) * up_proj(x)`,
+/// the two projections packed as one: rows `gate | up`).
+pub(crate) fn gated_by(x: &[f32], inner: usize, gate: Gate, pass: &Pass) -> Vec<f32> {
+    let act: ElementWise = match gate {
+        Gate::Silu => kernels::silu,
+        Gate::GeluTanh => gelu_tanh,
+    };
+    gated_with(x, inner, act, pass)
+}
+
+/// [`gated`] with any element-wise kernel.
+fn gated_with(x: &[f32], inner: usize, act: ElementWise, pass: &Pass) -> Vec<f32> {
     let rows = x.len() / (2 * inner);
     let mut out = vec![0f32; rows * inner];
-    let act = activation(act);
     let work = |first: usize, end: usize, out: &mut [f32]| {
         for (r, o) in (first..end).zip(out.chunks_exact_mut(inner)) {
             let row = &x[r * 2 * inner..][..2 * inner];
@@ -203,6 +269,11 @@ pub(crate) struct AttentionOptions<'a> {
     pub rotary: Option<&'a RotaryTable>,
     /// Keys further than this from the query (|i − j| > window) are masked.
     pub window: Option<usize>,
+    /// Keys after the query (j > i) are masked (decoders).
+    pub causal: bool,
+    /// The scores' scale, when not 1/√head_dim (Gemma's
+    /// `query_pre_attn_scalar^-0.5`).
+    pub scale: Option<f32>,
 }
 
 /// A raw pointer that may cross into parallel steps writing disjoint regions.
@@ -251,7 +322,7 @@ pub(crate) fn attention(qkv: &mut [f32], lens: &[usize], hidden: usize, heads: u
     let tasks: Vec<(usize, usize)> = (0..lens.len()).flat_map(|t| (0..heads).map(move |hd| (t, hd))).collect();
     let threads = pass.threads();
     let longest = lens.iter().copied().max().unwrap_or(0);
-    let scale = 1.0 / (d as f32).sqrt();
+    let scale = options.scale.unwrap_or(1.0 / (d as f32).sqrt());
     // Each thread claims the next task as it finishes one (texts differ in
     // length, and a thread may be slowed down by what shares its core).
     let next = AtomicUsize::new(0);
@@ -268,7 +339,7 @@ pub(crate) fn attention(qkv: &mut [f32], lens: &[usize], hidden: usize, heads: u
             // This head's offsets −(len − 1)..=len − 1.
             let width = (2 * longest).saturating_sub(1);
             let relative = options.relative.map(|r| &r[head * width + longest - len..][..(2 * len).saturating_sub(1)]);
-            kernels::attend_head(block, len, h, head * d, d, scale, relative, options.window, &mut scores[..kernels::QUERY_BLOCK * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
+            kernels::attend_head(block, len, h, head * d, d, scale, relative, options.window, options.causal, &mut scores[..kernels::QUERY_BLOCK * stride], stride, &mut kt[..d * stride], &mut head_out[..len * d]);
             for (i, row) in head_out[..len * d].chunks_exact(d).enumerate() {
                 // SAFETY: rows start..start+len, columns head·d..(head+1)·d
                 // of the context are written by this task alone, and
@@ -312,4 +383,90 @@ fn rotate_qk(qkv: &mut [f32], lens: &[usize], h: usize, d: usize, rotary: &Rotar
             work(first, mine);
         }
     });
+}
+
+/// The head layout of grouped-query attention: `heads` query heads sharing
+/// `kv_heads` key / value heads (query head n reads key / value head
+/// n / (heads / kv_heads), as transformers' `repeat_kv`), `head_dim` wide
+/// each.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Heads {
+    pub heads: usize,
+    pub kv_heads: usize,
+    pub head_dim: usize,
+}
+
+impl Heads {
+    /// Width of a row of the fused projection: q | k | v.
+    pub fn qkv_width(&self) -> usize {
+        (self.heads + 2 * self.kv_heads) * self.head_dim
+    }
+}
+
+/// Grouped-query self-attention of each text on its own tokens (Qwen3,
+/// Gemma3): `qkv` (total × `heads.qkv_width()`, each row q | k | v as one
+/// fused projection gives it) → context (total × heads·head_dim). Each
+/// head's q and k get their RMS norm (`q_norm`, `k_norm`: Qwen3's and
+/// Gemma's per-head norms) before the rotary positions and the masks of
+/// `options`.
+pub(crate) fn grouped_query_attention(
+    qkv: &[f32],
+    lens: &[usize],
+    heads: Heads,
+    q_norm: Option<&RmsNorm>,
+    k_norm: Option<&RmsNorm>,
+    options: AttentionOptions,
+    pass: &Pass,
+) -> Vec<f32> {
+    let Heads { heads: n, kv_heads, head_dim: d } = heads;
+    let (width, wide) = (heads.qkv_width(), 3 * n * d);
+    let group = n / kv_heads.max(1);
+    let total: usize = lens.iter().sum();
+    // The rows as plain attention takes them: q | k | v with a key and value
+    // head for every query head (repeated per group), q and k normed.
+    let mut expanded = scratch::zeros(total * wide);
+    let work = |first: usize, out: &mut [f32]| {
+        for (r, row) in out.chunks_exact_mut(wide).enumerate() {
+            let src = &qkv[(first + r) * width..][..width];
+            let (q, rest) = row.split_at_mut(n * d);
+            let (k, v) = rest.split_at_mut(n * d);
+            q.copy_from_slice(&src[..n * d]);
+            if let Some(norm) = q_norm {
+                norm.apply_here(q);
+            }
+            for g in 0..kv_heads {
+                let (ks, vs) = (&src[(n + g) * d..][..d], &src[(n + kv_heads + g) * d..][..d]);
+                for m in 0..group {
+                    let at = (g * group + m) * d;
+                    k[at..at + d].copy_from_slice(ks);
+                    v[at..at + d].copy_from_slice(vs);
+                }
+                if let Some(norm) = k_norm {
+                    norm.apply_here(&mut k[g * group * d..][..d]);
+                    let (normed, rest) = k[g * group * d..(g + 1) * group * d].split_at_mut(d);
+                    for copy in rest.chunks_exact_mut(d) {
+                        copy.copy_from_slice(normed);
+                    }
+                }
+            }
+        }
+    };
+    let threads = if expanded.len() >= PAR_CHUNK { pass.threads().min(total.max(1)) } else { 1 };
+    if threads == 1 {
+        work(0, &mut expanded);
+    } else {
+        let base = SharedMut(expanded.as_mut_ptr());
+        pass.run(&|t| {
+            if t < threads {
+                let (first, end) = (t * total / threads, (t + 1) * total / threads);
+                // SAFETY: thread t alone writes rows first..end of
+                // `expanded`, which outlives the step.
+                let mine = unsafe { std::slice::from_raw_parts_mut(base.get().add(first * wide), (end - first) * wide) };
+                work(first, mine);
+            }
+        });
+    }
+    let context = attention(&mut expanded, lens, n * d, n, options, pass);
+    scratch::give(expanded);
+    context
 }

@@ -2,11 +2,11 @@
 //! loaded copy of the library): which CPU code path runs, and how many
 //! threads a forward pass may keep busy.
 //!
-//! - **Path**: `avx512` (AVX-512F), `avx2` (AVX2 + FMA) or `portable` (plain
-//!   Rust, no x86 intrinsics: what other architectures run). `auto` (the
-//!   default) takes the best one the CPU has; a lower one can be forced for
-//!   tests and benchmarks. Forcing one the CPU lacks is an error, never a
-//!   silent fallback.
+//! - **Path**: `avx512` (AVX-512F), `avx2` (AVX2 + FMA), on aarch64 `neon`
+//!   (Advanced SIMD intrinsics), or `portable` (plain Rust, no intrinsics:
+//!   what other architectures run). `auto` (the default) takes the best one
+//!   the CPU has; a lower one can be forced for tests and benchmarks.
+//!   Forcing one the CPU lacks is an error, never a silent fallback.
 //! - **Threads**: the most threads one pass keeps busy. Default: the CPUs
 //!   this process may use (`std::thread::available_parallelism`, which
 //!   respects the CPU set and, on Linux, the cgroup CPU quota).
@@ -21,8 +21,10 @@ use std::sync::OnceLock;
 /// A CPU code path of the fast engine, lowest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum CpuPath {
-    /// Plain Rust, no x86 intrinsics.
+    /// Plain Rust, no intrinsics.
     Portable,
+    /// aarch64 Advanced SIMD (NEON): every aarch64 CPU has it.
+    Neon,
     /// AVX2 + FMA (Haswell, Zen and later).
     Avx2,
     /// AVX-512F (with AVX-512VL for the element-wise kernels).
@@ -30,13 +32,15 @@ pub enum CpuPath {
 }
 
 impl CpuPath {
-    pub const ALL: [CpuPath; 3] = [CpuPath::Avx512, CpuPath::Avx2, CpuPath::Portable];
+    /// Best first.
+    pub const ALL: [CpuPath; 4] = [CpuPath::Avx512, CpuPath::Avx2, CpuPath::Neon, CpuPath::Portable];
 
     pub fn name(self) -> &'static str {
         match self {
             CpuPath::Portable => "portable",
             CpuPath::Avx2 => "avx2",
             CpuPath::Avx512 => "avx512",
+            CpuPath::Neon => "neon",
         }
     }
 
@@ -52,7 +56,9 @@ impl CpuPath {
                     && std::is_x86_feature_detected!("avx512f")
                     && std::is_x86_feature_detected!("avx512vl")
             }
-            #[cfg(not(target_arch = "x86_64"))]
+            #[cfg(target_arch = "aarch64")]
+            CpuPath::Neon => std::arch::is_aarch64_feature_detected!("neon"),
+            #[allow(unreachable_patterns)]
             _ => false,
         }
     }
@@ -71,13 +77,15 @@ impl CpuPath {
         let path = Self::ALL
             .into_iter()
             .find(|p| p.name() == wanted)
-            .ok_or_else(|| format!("unknown CPU path '{}': use auto, avx512, avx2 or portable", request.trim()))?;
+            .ok_or_else(|| format!("unknown CPU path '{}': use auto, avx512, avx2, neon or portable", request.trim()))?;
         if !path.supported() {
             return Err(format!(
                 "the {path} CPU path was forced (sbert4j.cpu / SBERT4J_CPU), but this CPU cannot run it ({}); \
                  this CPU runs: {}",
                 match path {
+                    CpuPath::Avx512 | CpuPath::Avx2 if !cfg!(target_arch = "x86_64") => "not an x86-64 CPU",
                     CpuPath::Avx512 => "no AVX-512F/VL",
+                    CpuPath::Neon => "not an aarch64 CPU",
                     _ => "no AVX2/FMA",
                 },
                 Self::ALL.iter().filter(|p| p.supported()).map(|p| p.name()).collect::<Vec<_>>().join(", ")
@@ -164,6 +172,7 @@ pub fn settings() -> Settings {
 }
 
 /// The CPU path in use.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 pub fn path() -> CpuPath {
     settings().path
 }

@@ -1,5 +1,5 @@
-//! Element-wise kernels of the packed CPU engine: exact-erf GeLU, row
-//! softmax, row layer norm, one attention head. Each is written once as
+//! Element-wise kernels of the packed CPU engine: exact-erf GeLU, SiLU, row
+//! softmax, row layer norm, row RMS norm, one attention head. Each is written once as
 //! plain loops the compiler vectorises, and compiled three times (AVX-512,
 //! AVX2+FMA, portable); the process's CPU path (`config.rs`) picks one.
 //!
@@ -31,7 +31,8 @@ macro_rules! multiversion {
                     super::config::CpuPath::Avx512 => unsafe { avx512($($arg),*) },
                     // SAFETY: as above.
                     super::config::CpuPath::Avx2 => unsafe { avx2($($arg),*) },
-                    super::config::CpuPath::Portable => body::<Separate>($($arg),*),
+                    // (The NEON path is aarch64's, never chosen here.)
+                    super::config::CpuPath::Portable | super::config::CpuPath::Neon => body::<Separate>($($arg),*),
                 }
             }
             #[cfg(not(target_arch = "x86_64"))]
@@ -136,6 +137,20 @@ multiversion! {
 }
 
 multiversion! {
+    /// In place: x ← x · sigmoid(x), PyTorch's SiLU (`silu`, the SwiGLU
+    /// gate of Qwen3): e = exp(−|x|) ≤ 1, then x / (1 + e) for x ≥ 0 and
+    /// x · e / (1 + e) below.
+    pub fn silu(xs: &mut [f32]) {
+        for x in xs.iter_mut() {
+            let v = *x;
+            let e = exp_nonpositive::<M>(-v.abs());
+            let num = if v >= 0.0 { v } else { v * e };
+            *x = num / (1.0 + e);
+        }
+    }
+}
+
+multiversion! {
     /// In place: x ← max(x, 0).
     pub fn relu(xs: &mut [f32]) {
         for x in xs.iter_mut() {
@@ -225,6 +240,22 @@ multiversion! {
 }
 
 multiversion! {
+    /// In place: each row of `gamma.len()` values ← gamma · row / √(mean(row²)
+    /// + eps), as transformers' RMSNorm (Qwen3's weight; Gemma's `1 +
+    /// weight`, added once when packing).
+    pub fn rms_norm_rows(xs: &mut [f32], gamma: &[f32], eps: f32) {
+        let n = gamma.len();
+        for row in xs.chunks_exact_mut(n) {
+            let mean_square = lane_sum(row, |v| v * v) / n as f32;
+            let inv = 1.0 / (mean_square + eps).sqrt();
+            for (v, g) in row.iter_mut().zip(gamma) {
+                *v = g * (*v * inv);
+            }
+        }
+    }
+}
+
+multiversion! {
     /// One attention head of one text: `context = softmax(q·kᵀ · scale) · v`.
     /// `qkv` holds the text's `len` rows of q | k | v (each `hidden` wide,
     /// rows `3·hidden` apart); the head's `d` columns start at `offset`
@@ -233,8 +264,11 @@ multiversion! {
     /// and `kt` (d × stride) are scratch; the result goes to `out` (len × d).
     /// With `relative` (2·len − 1 values, MPNet's position bias of this
     /// head by key − query offset, offset 0 at `len − 1`), score (i, j)
-    /// gets `relative[len − 1 − i + j]` added after scaling.
-    pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, relative: Option<&[f32]>, window: Option<usize>, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
+    /// gets `relative[len − 1 − i + j]` added after scaling. With `window`,
+    /// keys further than it from the query are masked (|i − j| > window);
+    /// `causal` masks the keys after the query (j > i); both together
+    /// leave i − window ≤ j ≤ i.
+    pub fn attend_head(qkv: &[f32], len: usize, hidden: usize, offset: usize, d: usize, scale: f32, relative: Option<&[f32]>, window: Option<usize>, causal: bool, scores: &mut [f32], stride: usize, kt: &mut [f32], out: &mut [f32]) {
         debug_assert!(stride % BLOCK == 0 && stride >= len);
         let row = 3 * hidden;
         // The head's rows of k, q and v are a few cache lines each, 3·hidden
@@ -272,6 +306,10 @@ multiversion! {
                 Some(w) => (i.saturating_sub(w) / BLOCK * BLOCK, (i + rows + w).min(len)),
                 None => (0, len),
             };
+            // Causal: no key after the block's last query is ever seen.
+            let hi = if causal { hi.min(i + rows) } else { hi };
+            // How far after the query keys are seen (`None`: all of them).
+            let after = if causal { Some(0) } else { band };
             for j0 in (lo..hi).step_by(BLOCK) {
                 match rows {
                     4 => score_block::<M, 4>(qkv, row, offset, d, i, kt, stride, j0, scale, scores),
@@ -291,10 +329,13 @@ multiversion! {
                         *v += b;
                     }
                 }
+                // Keys further than `w` from the query, or after it when
+                // causal, get no weight (the diagonal always stays, so no
+                // row is all masked).
                 if let Some(w) = band {
-                    // Keys further than `w` from the query get no weight
-                    // (the diagonal always stays, so no row is all masked).
                     s[..r.saturating_sub(w).saturating_sub(lo)].fill(f32::NEG_INFINITY);
+                }
+                if let Some(w) = after {
                     s[(r + w + 1).min(hi) - lo..hi - lo].fill(f32::NEG_INFINITY);
                 }
                 softmax_body::<M>(s, width, hi - lo);
@@ -450,11 +491,15 @@ mod tests {
             let stride = len.next_multiple_of(16);
             let scale = 1.0 / (d as f32).sqrt();
             let bias: Vec<f32> = (0..2 * len - 1).map(|_| next()).collect();
-            let cases = (0..heads).flat_map(|h| [(h, None, None), (h, Some(&bias[..]), None), (h, None, Some(4usize)), (h, None, Some(0))]);
-            for (head, relative, window) in cases {
+            let cases = (0..heads).flat_map(|h| {
+                [(h, None, None, false), (h, Some(&bias[..]), None, false), (h, None, Some(4usize), false), (h, None, Some(0), false)]
+                    .into_iter()
+                    .chain([(h, None, None, true), (h, None, Some(3usize), true), (h, None, Some(0), true)])
+            });
+            for (head, relative, window, causal) in cases {
                 let (mut scores, mut kt, mut out) = (vec![0f32; QUERY_BLOCK * stride], vec![0f32; d * stride], vec![f32::NAN; len * d]);
-                attend_head(&qkv, len, hidden, head * d, d, scale, relative, window, &mut scores, stride, &mut kt, &mut out);
-                let seen = |i: usize, j: usize| window.map_or(true, |w| i.abs_diff(j) <= w);
+                attend_head(&qkv, len, hidden, head * d, d, scale, relative, window, causal, &mut scores, stride, &mut kt, &mut out);
+                let seen = |i: usize, j: usize| window.map_or(true, |w| i.abs_diff(j) <= w) && (!causal || j <= i);
                 let at = |i: usize, part: usize, c: usize| qkv[i * 3 * hidden + part * hidden + head * d + c] as f64;
                 let b = |i: usize, j: usize| relative.map_or(0.0, |r| r[len - 1 - i + j] as f64);
                 for i in 0..len {
@@ -465,7 +510,7 @@ mod tests {
                     for c in 0..d {
                         let want: f64 = (0..len).map(|j| e[j] / total * at(j, 2, c)).sum();
                         let got = out[i * d + c] as f64;
-                        assert!((got - want).abs() < 1e-5, "len {len} d {d} head {head} bias {} window {window:?} ({i},{c}): {got} vs {want}", relative.is_some());
+                        assert!((got - want).abs() < 1e-5, "len {len} d {d} head {head} bias {} window {window:?} causal {causal} ({i},{c}): {got} vs {want}", relative.is_some());
                     }
                 }
             }
@@ -491,5 +536,21 @@ mod tests {
         let mut x = vec![1.0, 2.0, 3.0, 4.0];
         layer_norm_rows(&mut x, &[1.0, 1.0], &[0.0, 0.5], 0.0);
         assert_eq!(x, vec![-1.0, 1.5, -1.0, 1.5]);
+        let mut x = vec![3.0, -4.0, 0.0, 2.0];
+        rms_norm_rows(&mut x, &[1.0, 2.0], 0.0);
+        let r = (12.5f32).sqrt();
+        assert!((x[0] - 3.0 / r).abs() < 1e-6 && (x[1] + 8.0 / r).abs() < 1e-6, "{x:?}");
+        assert!((x[2]).abs() < 1e-6 && (x[3] - 2.0 * 2.0 / 2f32.sqrt()).abs() < 1e-6, "{x:?}");
+    }
+
+    #[test]
+    fn silu_matches_its_definition() {
+        let xs: Vec<f32> = (-400..=400).map(|i| i as f32 * 0.05).chain([-90.0, -1e4, 90.0, 0.0]).collect();
+        let mut got = xs.clone();
+        silu(&mut got);
+        for (x, g) in xs.iter().zip(&got) {
+            let want = *x as f64 / (1.0 + (-*x as f64).exp());
+            assert!((*g as f64 - want).abs() <= 1e-6 * want.abs().max(1.0), "silu({x}) = {g}, want {want}");
+        }
     }
 }

@@ -26,13 +26,18 @@ pub(crate) struct TransformerConfig {
     pub type_vocab_size: usize,
     #[serde(default = "default_eps")]
     pub layer_norm_eps: f64,
-    #[serde(default)]
+    /// `null` in some decoders' files (Qwen3): 0 then, as absent.
+    #[serde(default, deserialize_with = "null_as_default")]
     pub pad_token_id: u32,
     #[serde(default = "default_position_type")]
     pub position_embedding_type: String,
     /// MPNet: rows of the relative position bias table.
     #[serde(default = "default_buckets")]
     pub relative_attention_num_buckets: usize,
+}
+
+fn null_as_default<'de, D: serde::Deserializer<'de>>(d: D) -> std::result::Result<u32, D::Error> {
+    Ok(Option::<u32>::deserialize(d)?.unwrap_or_default())
 }
 
 fn default_act() -> String {
@@ -76,7 +81,9 @@ impl<'a> ConfigFile<'a> {
 }
 
 impl TransformerConfig {
-    pub fn read(file: &ConfigFile) -> Result<Self> {
+    /// The shared fields; `hidden_act` is checked where the architecture
+    /// uses it (`check_activation`; the decoders read their own).
+    pub fn read(file: &ConfigFile, check_activation: bool) -> Result<Self> {
         let path = file.path;
         let cfg: Self = file.parse()?;
         let check = |ok: bool, what: &str| {
@@ -92,7 +99,7 @@ impl TransformerConfig {
             "hidden_size must be a multiple of num_attention_heads",
         )?;
         check(cfg.max_position_embeddings > 0, "max_position_embeddings must be positive")?;
-        if Activation::parse(&cfg.hidden_act).is_none() {
+        if check_activation && Activation::parse(&cfg.hidden_act).is_none() {
             return Err(Error::Unsupported {
                 path: path.to_path_buf(),
                 what: "hidden_act",

@@ -4,14 +4,17 @@
 //! sentence-transformers (`library.rs`: only the glue), else ours in candle
 //! ops: `post_norm.rs` for the post-norm encoder (`../post_norm.rs`'s
 //! weights: DistilBERT, MPNet), `modernbert.rs` for the ModernBERT
-//! configurations candle-transformers does not cover.
+//! configurations candle-transformers does not cover, `decoder.rs` for
+//! Qwen3 and Gemma3 (`../decoder.rs`'s weights).
 
+mod decoder;
 pub(crate) mod library;
 mod modernbert;
 mod post_norm;
 
 use candle_core::Tensor;
 
+use super::decoder::DecoderWeights;
 use super::modernbert::ModernBertWeights;
 use super::post_norm::TransformerWeights;
 
@@ -26,6 +29,8 @@ pub(crate) enum ReferenceModel {
     /// Ours for the ModernBERT configurations candle-transformers does not
     /// cover (`modernbert.rs`).
     ModernBert(ModernBertWeights),
+    /// Ours for Qwen3 and Gemma3 (`decoder.rs`).
+    Decoder(DecoderWeights),
 }
 
 impl ReferenceModel {
@@ -40,6 +45,7 @@ impl ReferenceModel {
             },
             Self::PostNorm(w) => post_norm::forward(w, input_ids, type_ids, mask),
             Self::ModernBert(w) => modernbert::forward(w, input_ids, mask),
+            Self::Decoder(w) => decoder::forward(w, input_ids, mask),
         }
     }
 }

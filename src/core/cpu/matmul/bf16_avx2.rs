@@ -31,6 +31,7 @@ pub(super) unsafe fn panels(_: &Bf16Weights, _: &[f32], _: usize, _: usize, _: &
 }
 
 /// A bfloat16 weight as the panels store it.
+#[cfg(target_arch = "x86_64")]
 #[derive(Clone, Copy)]
 #[repr(transparent)]
 struct Bf16(#[allow(dead_code)] u16);

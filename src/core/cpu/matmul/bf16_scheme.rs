@@ -91,6 +91,7 @@ pub(super) struct PairLine(pub [u16; 32]);
 /// AVX512_BF16 kernel (`bf16_avx512.rs`): panels of `PAIR_NR`
 /// columns; in a panel, per pair of inputs, two lines (columns 0–15, then
 /// 16–31). An odd last input is paired with a zero weight.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 pub(super) struct Bf16PairWeights {
     /// `panels × pairs × 2` lines.
     pub lines: Vec<PairLine>,
@@ -98,6 +99,7 @@ pub(super) struct Bf16PairWeights {
     pub pairs: usize,
 }
 
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 impl Bf16PairWeights {
     /// Rounds and packs `weight` (outputs × inputs, PyTorch's layout).
     pub fn pack(weight: &[f32], outputs: usize, inputs: usize) -> Self {

@@ -499,6 +499,7 @@ fn quantize_input(v: f32, inverse: f32, zero: f32, limit: f32) -> u8 {
 }
 
 /// One panel's share of an INT8 product, as every kernel's tiles read it.
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 pub(super) struct PanelTile<'a> {
     pub weights: &'a Int8Weights,
     /// The panel's index, first column, first group and columns that exist (≤ `NR`).
@@ -529,6 +530,7 @@ pub(super) struct PanelTile<'a> {
 /// floats, whose columns of these panels only this call writes; `tile`
 /// stores every element of its rows × the panel's columns.
 #[inline(always)]
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 pub(super) unsafe fn for_each_tile(w: &Int8Weights, bias: &[f32], n: usize, job: &Int8Job, (first, end): (usize, usize), (block, mr): (usize, usize), mut tile: impl FnMut(&PanelTile, usize, usize, bool)) {
     let m = job.rows.end;
     for m0 in job.rows.clone().step_by(block) {

@@ -3,7 +3,7 @@
 //! an activation, all in one pass over the output.
 //!
 //! The weight (in × out, after transposing PyTorch's out × in) is stored as
-//! column panels of `NR` floats (32 for AVX-512, 16 for AVX2 and the
+//! column panels of `NR` floats (32 for AVX-512, 16 for AVX2, NEON and the
 //! portable path), `in` rows each, one panel after another: the whole
 //! matrix is a single sequential stream, read ahead by software prefetches.
 //! That matters most at small batches (a 22-token text), where a product is
@@ -14,23 +14,27 @@
 //! only its share of the weight. Bias, residual and activation are applied
 //! as each block of the output is stored, while it is still in L1. The
 //! micro-kernels are this folder's other files, named by precision and
-//! instruction set: `fp32_{portable,avx2,avx512}.rs`,
-//! `bf16_{portable,avx2,avx512}.rs` (the format in `bf16_scheme.rs`) and
+//! instruction set: `fp32_{portable,avx2,avx512,neon}.rs`,
+//! `bf16_{portable,avx2,avx512,neon}.rs` (the format in `bf16_scheme.rs`) and
 //! `int8_{portable,avx2,avx512_vnni}.rs` (the quantiser and the shared
-//! tile driver in `int8_scheme.rs`).
+//! tile driver in `int8_scheme.rs`), `int8_neon_dotprod.rs` (aarch64's
+//! `sdot`; without it the NEON path runs the portable one).
 
 use std::ops::Range;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 mod bf16_avx2;
 mod bf16_avx512;
+mod bf16_neon;
 mod bf16_portable;
 mod bf16_scheme;
 mod fp32_avx2;
 mod fp32_avx512;
+mod fp32_neon;
 mod fp32_portable;
 mod int8_avx2;
 mod int8_avx512_vnni;
+mod int8_neon_dotprod;
 mod int8_portable;
 mod int8_scheme;
 
@@ -79,7 +83,9 @@ impl PackedLinear {
     /// for `path`'s micro-kernel, in `precision` (on the AVX-512 path,
     /// BF16 and INT8 use the AVX512_BF16 and AVX512-VNNI kernels where the
     /// CPU has those instructions, the AVX2 kernels otherwise; the portable
-    /// ones on the portable path).
+    /// ones on the portable path; on the NEON path, BF16 runs the NEON
+    /// kernel and INT8 the `sdot` one where the CPU has it, the portable
+    /// one otherwise).
     ///
     /// # Panics
     /// If `path` is not supported by this CPU (callers take it from
@@ -119,6 +125,7 @@ impl PackedLinear {
         match path {
             CpuPath::Avx512 => fp32_avx512::NR,
             CpuPath::Avx2 => fp32_avx2::NR,
+            CpuPath::Neon => fp32_neon::NR,
             CpuPath::Portable => fp32_portable::NR,
         }
     }
@@ -152,6 +159,7 @@ impl PackedLinear {
         let threads = if m * k * n >= PARALLEL_MIN_MACS { pass.threads().min(count) } else { 1 };
         let base = base.map_or(std::ptr::null(), <[f32]>::as_ptr);
         let portable = self.path == CpuPath::Portable;
+        let neon = self.path == CpuPath::Neon;
         // Each kernel call below: the panels first..end, of the rows `rows`.
         // SAFETY (every call): x is m×k (the bfloat16 pairs m × 2·pairs,
         // the quantised rows m × stride bytes with m scales and zero
@@ -159,13 +167,14 @@ impl PackedLinear {
         // disjoint, so no other thread writes their outputs; the path's
         // kernel runs on this CPU (checked when the layer was packed, and
         // for the AVX512_BF16 and VNNI kernels, by their `supported`; the
-        // AVX-512 path implies AVX2).
+        // AVX-512 path implies AVX2; the NEON path is aarch64's).
         match &self.weights {
             Weights::F32(_) => {
                 let whole = &Job { x: x.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
                 let block = match self.path {
                     CpuPath::Avx512 => fp32_avx512::row_block(k),
                     CpuPath::Avx2 => fp32_avx2::row_block(k),
+                    CpuPath::Neon => fp32_neon::row_block(k),
                     CpuPath::Portable => fp32_portable::row_block(k),
                 };
                 split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
@@ -173,6 +182,7 @@ impl PackedLinear {
                     match self.path {
                         CpuPath::Avx512 => fp32_avx512::panels(self, &job, first, end),
                         CpuPath::Avx2 => fp32_avx2::panels(self, &job, first, end),
+                        CpuPath::Neon => fp32_neon::panels(self, &job, first, end),
                         CpuPath::Portable => fp32_portable::panels(self, &job, first, end),
                     }
                 });
@@ -180,11 +190,13 @@ impl PackedLinear {
             Weights::Bf16(w) => {
                 let rounded = bf16_scheme::round_rows(x);
                 let whole = &Job { x: rounded.as_ptr(), base, out: out.as_mut_ptr(), rows: 0..m, act };
-                let block = if portable { fp32_portable::row_block(k) } else { fp32_avx2::row_block(k) };
+                let block = if portable { fp32_portable::row_block(k) } else if neon { fp32_neon::row_block(k) } else { fp32_avx2::row_block(k) };
                 split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
                     let job = Job { rows, ..*whole };
                     if portable {
                         bf16_portable::panels(w, &self.bias, k, n, &job, first, end)
+                    } else if neon {
+                        bf16_neon::panels(w, &self.bias, k, n, &job, first, end)
                     } else {
                         bf16_avx2::panels(w, &self.bias, k, n, &job, first, end)
                     }
@@ -200,6 +212,10 @@ impl PackedLinear {
             Weights::Int8(w) => {
                 // AVX512-VNNI where the AVX-512 path's CPU has it (checked here).
                 let vnni = self.path == CpuPath::Avx512 && int8_avx512_vnni::supported();
+                // `sdot` where the NEON path's CPU has it (checked here); it
+                // reads the portable kernel's operands.
+                let dotprod = neon && int8_neon_dotprod::supported();
+                let portable = portable || neon;
                 let operands = if portable { Operands::Portable } else if vnni { Operands::Vnni } else { Operands::Avx2 };
                 let q = QuantizedRows::on(x, k, (threads > 1).then_some(pass), operands);
                 debug_assert_eq!(q.stride, w.groups * 4);
@@ -207,7 +223,9 @@ impl PackedLinear {
                 let block = if vnni { int8_avx512_vnni::ROW_BLOCK } else { int8_avx2::ROW_BLOCK };
                 split(count, threads, m, block, m * k * 4, pass, |rows, first, end| unsafe {
                     let job = Int8Job { rows, ..*whole };
-                    if portable {
+                    if dotprod {
+                        int8_neon_dotprod::panels(w, &self.bias, n, &job, first, end)
+                    } else if portable {
                         int8_portable::panels(w, &self.bias, n, &job, first, end)
                     } else if vnni {
                         int8_avx512_vnni::panels(w, &self.bias, n, &job, first, end)
@@ -293,6 +311,7 @@ struct Job<X = f32> {
 unsafe impl<X> Sync for Job<X> {}
 
 /// An INT8 product's pointers: the quantised rows (`QuantizedRows`).
+#[cfg_attr(not(target_arch = "x86_64"), allow(dead_code))] // used by the x86-64 kernels only
 struct Int8Job<'a> {
     /// m rows of `stride` bytes: the quantised inputs, and the same
     /// centred and their magnitudes (the AVX2 kernel's operands; for the
@@ -407,6 +426,25 @@ mod tests {
                     assert!(pair[0].1 == pair[1].1, "INT8 {m}×{k}×{n}: the {} and {} paths differ", pair[0].0, pair[1].0);
                 }
             }
+        }
+    }
+
+    /// The NEON path's BF16 kernel (FMAs of exact bfloat16 products, summed
+    /// in the same order) gives the portable path's vectors bit for bit.
+    #[test]
+    fn bf16_on_neon_is_the_portable_path_bit_for_bit() {
+        if !CpuPath::Neon.supported() {
+            eprintln!("SKIPPED: the NEON kernels (not an aarch64 CPU)");
+            return;
+        }
+        let team = super::super::team::Team::new(2).expect("team");
+        for &(m, k, n) in &[(1, 1, 1), (22, 384, 1152), (13, 202, 45), (70, 97, 33), (7, 64, 16)] {
+            let (x, w, bias, base) = (values(m * k, 9), values(n * k, 10), values(n, 11), values(m * n, 12));
+            let run = |path| {
+                let layer = PackedLinear::new(path, Precision::Bf16, &w, &bias, n, k);
+                team.pass(None, |pass| layer.forward(&x, Some(&base), Some(square as Activation), pass))
+            };
+            assert!(run(CpuPath::Neon) == run(CpuPath::Portable), "BF16 {m}×{k}×{n}: NEON and portable differ");
         }
     }
 

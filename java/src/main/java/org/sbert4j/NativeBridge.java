@@ -19,13 +19,13 @@ final class NativeBridge {
     static native int nativeAbi();
 
     /**
-     * Fixes this library copy's CPU path ({@code auto|avx512|avx2|portable}) and thread budget (a count, 0 = every
+     * Fixes this library copy's CPU path ({@code auto|avx512|avx2|neon|portable}) and thread budget (a count, 0 = every
      * CPU this process may use); null: the environment ({@code SBERT4J_CPU}, {@code SBERT4J_THREADS}), then the
      * defaults. Throws for a path this CPU lacks or a bad value.
      */
     static native void configure(String cpu, String threads);
 
-    /** The CPU path in use: avx512, avx2 or portable. */
+    /** The CPU path in use: avx512, avx2, neon (aarch64) or portable. */
     static native String cpuPath();
 
     /** The thread budget: the most threads a forward pass keeps busy. */
@@ -90,4 +90,24 @@ final class NativeBridge {
 
     /** Diagnostics for the tests: panics in Rust inside a call on {@code handle}. */
     static native void panicForTesting(long handle);
+
+    // The SparseEncoder's natives (src/jni/mod.rs, "The SparseEncoder").
+
+    static native long sparseOpen(String modelDir, int maxSequenceLength, int maxActiveDims, int batchSize, int threads,
+            int precision);
+
+    static native void sparseRelease(long handle);
+
+    static native int sparseDimension(long handle);
+
+    static native int sparseMaxSequenceLength(long handle);
+
+    /** The vocabulary entry of a dimension, or null. */
+    static native String sparseToken(long handle, int index);
+
+    /**
+     * Encodes packed texts ({@link Utf8#pack}); returns {int[] non-zero counts, int[] indices, float[] values},
+     * the vectors one after another.
+     */
+    static native Object[] sparseEncode(long handle, byte[] utf8, int[] ends, String prompt);
 }

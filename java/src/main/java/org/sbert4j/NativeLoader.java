@@ -49,7 +49,7 @@ final class NativeLoader {
     static final String LIBRARY = "sbert4j";
     static final String PATH_PROPERTY = "sbert4j.library.path";
     static final String CACHE_PROPERTY = "sbert4j.cache.dir";
-    /** {@code auto|avx512|avx2|portable}: the CPU path (see the README, "Platforms"). */
+    /** {@code auto|avx512|avx2|neon|portable}: the CPU path (see the README, "Platforms"). */
     static final String CPU_PROPERTY = "sbert4j.cpu";
     /** The thread budget: the most threads a forward pass keeps busy. */
     static final String THREADS_PROPERTY = "sbert4j.threads";

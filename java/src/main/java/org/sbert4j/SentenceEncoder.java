@@ -517,7 +517,7 @@ public final class SentenceEncoder implements AutoCloseable {
     }
 
     /**
-     * The CPU code path the library runs here: {@code avx512}, {@code avx2} or {@code portable} (the best this CPU
+     * The CPU code path the library runs here: {@code avx512}, {@code avx2}, {@code neon} (aarch64) or {@code portable} (the best this CPU
      * has, unless {@code -Dsbert4j.cpu} / {@code SBERT4J_CPU} forced one). Diagnostics.
      */
     public static String cpuPath() {

@@ -12,7 +12,7 @@ import org.junit.Test;
  * {@link SentenceEncoderException}. The build runs this class (with the parity tests) once per CPU path.
  */
 public class CpuPathTest {
-    private static final Set<String> PATHS = Set.of("avx512", "avx2", "portable");
+    private static final Set<String> PATHS = Set.of("avx512", "avx2", "neon", "portable");
 
     @Test
     public void theRequestedPathIsTheOneThatRuns() {
@@ -22,6 +22,10 @@ public class CpuPathTest {
             assertEquals("-Dsbert4j.cpu=" + forced, forced, path);
         } else {
             assertTrue(path, PATHS.contains(path));
+            String arch = System.getProperty("os.arch");
+            if (arch.equals("aarch64") || arch.equals("arm64")) {
+                assertEquals("auto on aarch64", "neon", path);
+            }
         }
         assertTrue(SentenceEncoder.threadBudget() >= 1);
         System.out.println("CpuPathTest: path " + path + ", thread budget " + SentenceEncoder.threadBudget());

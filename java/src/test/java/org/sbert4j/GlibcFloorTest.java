@@ -18,14 +18,19 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Collections;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.jar.JarEntry;
 import java.util.jar.JarFile;
-import java.util.zip.ZipEntry;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.Test;
 
 /**
- * The Linux x86-64 library inside the jar asks for no glibc newer than the
- * build's floor (2.17: RHEL/CentOS 7 and every distribution since; see
+ * Each Linux library inside the jar (x86-64 and, where the build made it,
+ * aarch64) asks for no glibc newer than the build's floor (2.17: RHEL/CentOS 7 and every distribution since; see
  * docs/platforms.md). Reads the versions it needs (GLIBC_x.y in the ELF
  * file's {@code .gnu.version_r} section), as {@code objdump -T} shows them.
  * The JUnit tests themselves load this same library (java.library.path), so
@@ -33,6 +38,7 @@ import org.junit.Test;
  */
 public class GlibcFloorTest {
     private static final int SHT_GNU_VERNEED = 0x6ffffffe;
+    private static final Pattern LINUX_LIBRARY = Pattern.compile("org/sbert4j/native/(linux-[a-z0-9_]+)/libsbert4j\\.so");
 
     /** The floor the build targeted ({@code -Dsbert4j.test.glibcFloor}), or null if it linked the host's glibc. */
     private static String floor() {
@@ -41,22 +47,27 @@ public class GlibcFloorTest {
     }
 
     @Test
-    public void theBundledLibraryNeedsNoGlibcAboveTheFloor() throws IOException {
+    public void theBundledLibrariesNeedNoGlibcAboveTheFloor() throws IOException {
         String floor = floor();
         assumeTrue("the library was built with plain cargo (cargo-zigbuild not found), so it needs this machine's "
                 + "glibc: no floor to check (see docs/platforms.md)", floor != null);
-        byte[] library = bundledLibrary();
-        List<String> glibc = new ArrayList<>();
-        for (String version : neededVersions(library)) {
-            if (version.startsWith("GLIBC_") && Character.isDigit(version.charAt(6))) {
-                glibc.add(version.substring(6));
+        Map<String, byte[]> libraries = bundledLinuxLibraries();
+        assertTrue("the jar bundles linux-x86_64/libsbert4j.so: " + libraries.keySet(),
+                libraries.containsKey("linux-x86_64"));
+        for (Map.Entry<String, byte[]> library : libraries.entrySet()) {
+            List<String> glibc = new ArrayList<>();
+            for (String version : neededVersions(library.getValue())) {
+                if (version.startsWith("GLIBC_") && Character.isDigit(version.charAt(6))) {
+                    glibc.add(version.substring(6));
+                }
             }
+            assertFalse(library.getKey() + ": the library needs glibc symbols at all", glibc.isEmpty());
+            String newest = glibc.stream().max(GlibcFloorTest::compareVersions).get();
+            System.out.println("sbert4j: bundled " + library.getKey() + " library needs GLIBC_" + newest
+                    + " at most (floor " + floor + ")");
+            assertTrue("the bundled " + library.getKey() + " library needs GLIBC_" + newest + ", above the floor "
+                    + floor + " (all: " + new TreeSet<>(glibc) + ")", compareVersions(newest, floor) <= 0);
         }
-        assertFalse("the library needs glibc symbols at all", glibc.isEmpty());
-        String newest = glibc.stream().max(GlibcFloorTest::compareVersions).get();
-        System.out.println("sbert4j: bundled linux-x86_64 library needs GLIBC_" + newest + " at most (floor " + floor + ")");
-        assertTrue("the bundled library needs GLIBC_" + newest + ", above the floor " + floor + " (all: "
-                + new TreeSet<>(glibc) + ")", compareVersions(newest, floor) <= 0);
     }
 
     @Test
@@ -71,22 +82,28 @@ public class GlibcFloorTest {
         assertTrue(compareVersions("2.9", "2.17") < 0);
     }
 
-    /** The linux-x86_64 library inside the jar under test. */
-    private static byte[] bundledLibrary() throws IOException {
+    /** Every Linux library inside the jar under test, by platform (linux-x86_64, linux-aarch64). */
+    static Map<String, byte[]> bundledLinuxLibraries() throws IOException {
         String jar = System.getProperty("sbert4j.test.jar");
         assertNotNull("sbert4j.test.jar", jar);
+        Map<String, byte[]> libraries = new TreeMap<>();
         try (JarFile file = new JarFile(jar)) {
-            ZipEntry entry = file.getEntry("org/sbert4j/native/linux-x86_64/libsbert4j.so");
-            assertNotNull("the jar bundles linux-x86_64/libsbert4j.so", entry);
-            try (InputStream in = file.getInputStream(entry)) {
-                ByteArrayOutputStream out = new ByteArrayOutputStream();
-                byte[] buffer = new byte[1 << 16];
-                for (int n; (n = in.read(buffer)) > 0; ) {
-                    out.write(buffer, 0, n);
+            for (JarEntry entry : Collections.list(file.entries())) {
+                Matcher m = LINUX_LIBRARY.matcher(entry.getName());
+                if (!m.matches()) {
+                    continue;
                 }
-                return out.toByteArray();
+                try (InputStream in = file.getInputStream(entry)) {
+                    ByteArrayOutputStream out = new ByteArrayOutputStream();
+                    byte[] buffer = new byte[1 << 16];
+                    for (int n; (n = in.read(buffer)) > 0; ) {
+                        out.write(buffer, 0, n);
+                    }
+                    libraries.put(m.group(1), out.toByteArray());
+                }
             }
         }
+        return libraries;
     }
 
     /** The symbol versions an ELF64 little-endian shared object needs (its Vernaux names). */
