@@ -104,7 +104,7 @@ impl CrossEncoder {
             return Err(Error::InvalidArgument(format!("the reference engine runs in fp32 only; {} was asked for", options.precision)));
         }
         let cfg = CrossConfig::read(dir)?;
-        let arch::Opened { config, position_limit, built } = arch::open(&cfg.transformer_dir, options.engine, options.precision)?;
+        let arch::Opened { config, position_limit, built, .. } = arch::open(&cfg.transformer_dir, options.engine, options.precision)?;
         let head = Head::load(&cfg.transformer_dir, config.hidden_size, cfg.num_labels)?;
         let model_max = cfg.max_length.resolve(Some(config.max_position_embeddings)).unwrap_or(position_limit).min(position_limit);
         let max_len = match options.max_length {
