@@ -309,6 +309,35 @@ def multilingual_table(out, peak, peak_note):
     return lines
 
 
+def rerank_rows(t, out):
+    """Phase rerank (OUT/rerank/): one query against 32 documents on the stand-in of
+    cross-encoder/ms-marco-MiniLM-L6-v2, ms per rerank (lower is better): the Rust core,
+    sbert4j and LangChain4j's OnnxScoringModel through LangChain4j's ScoringModel, ONNX
+    Runtime and sentence-transformers. Targets: >= 2x LangChain4j, >= 1.5x ONNX Runtime."""
+    d = os.path.join(out, "rerank")
+    core, java, py = load(d, "core.json"), load(d, "java.json"), load(d, "python.json")
+    if not (core or java or py):
+        return
+    fig = "rerank 1 query x 32 docs, ms"
+    systems = {}
+    if core:
+        systems["sbert4j Rust core"] = core["mean_ms"]
+    for name, r in ((java or {}).get("systems") or {}).items():
+        systems[name] = r["mean_ms"]
+    for name, r in ((py or {}).get("systems") or {}).items():
+        systems[name + " (Python)"] = r["mean_ms"]
+    ort = med(systems["ONNX Runtime (Python)"]) if "ONNX Runtime (Python)" in systems else None
+    lc = med(systems["LangChain4j OnnxScoringModel"]) if "LangChain4j OnnxScoringModel" in systems else None
+    for name, ms in systems.items():
+        m = med(ms)
+        note = ""
+        if name.startswith("sbert4j") and ort:
+            note += f"≥ 1.5× ONNX Runtime {check(ort / m >= 1.5)} ({ort / m:.2f}×)"
+        if name.startswith("sbert4j (LangChain4j") and lc:
+            note += f"; ≥ 2× LangChain4j {check(lc / m >= 2)} ({lc / m:.2f}×)"
+        t.add(fig, name, f"{m:.2f}", spread(ms, lambda x: f"{x:.2f}"), f"{ort / m:.2f}×" if ort else "", None, None, note)
+
+
 def main():
     out, model_dir = sys.argv[1], sys.argv[2]
     meta = load(out, "meta.json") or {}
@@ -623,6 +652,8 @@ def main():
                 rates = mp_py[k]["batch"]["32"]["sent_per_s"]
                 t.add("all-mpnet-base-v2, batch 32, sent/s", label, r0(med(rates)), spread(rates, r0),
                       f"{med(rates) / mp_ort:.2f}×" if mp_ort else "", mp_gf(med(rates)), peak, tok_note)
+
+    rerank_rows(t, out)
 
     for path in ("avx512", "avx2", "portable"):
         f = load(out, f"fma_{path}.json")

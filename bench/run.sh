@@ -12,9 +12,12 @@
 #                    by bench/fma_peak.c, 540 when it cannot run)
 #   --threads N      threads for every system (default 2)
 #   --rss-calls N    single encodes for the memory figure (default 100,000; 0 leaves it out)
-#   --phases LIST    comma-separated subset of fma,paths,precision,core,side,java,peers,python,seed,mpnet,multilingual (default all;
+#   --phases LIST    comma-separated subset of fma,paths,precision,core,side,java,peers,python,seed,mpnet,multilingual,rerank (default all;
 #                    side: two encoders of threads(1) encoding batches at once against one alone, in one
 #                    process (bench/rust/side_by_side.rs; Spark tasks of one CPU sharing an executor);
+#                    rerank: one query against 32 documents on a stand-in of cross-encoder/ms-marco-MiniLM-L6-v2
+#                    (bench/rerank_peers.py): the Rust core, sbert4j and LangChain4j's OnnxScoringModel through
+#                    LangChain4j's ScoringModel on the same ONNX export, ONNX Runtime and sentence-transformers;
 #                    peers: LangChain4j's in-process all-MiniLM-L6-v2 models, plain and quantized,
 #                    beside sbert4j through LangChain4j's EmbeddingModel, in one JVM;
 #                    paths: the Rust core at batch 32 on each CPU path this machine runs,
@@ -43,7 +46,7 @@ ROOT=$PWD
 
 MODE=full N=1000 REPS=5 RSS_CALLS=100000 WRK_SECONDS=20 WRK_REPS=3 WRK_WARMUP=5
 ML_N=500 ML_REPS=3 ML_RSS_CALLS=10000
-THREADS=2 PEAK= PHASES=fma,paths,precision,core,side,java,peers,python,seed,mpnet,multilingual OUT=bench/out
+THREADS=2 PEAK= PHASES=fma,paths,precision,core,side,java,peers,python,seed,mpnet,multilingual,rerank OUT=bench/out
 while [ $# -gt 0 ]; do
     case "$1" in
         --quick) MODE=quick N=160 REPS=2 RSS_CALLS=2000 WRK_SECONDS=4 WRK_REPS=1 WRK_WARMUP=2 ML_N=160 ML_REPS=2 ML_RSS_CALLS=2000 ;;
@@ -91,14 +94,14 @@ python3 models/fetch_default_model.py >&2
 if has_phase mpnet; then python3 models/fetch_mpnet_model.py >&2; fi
 
 step "build: cargo (release) and the sbert4j jar"
-cargo build --release --lib --example bench_core --example path_speed --example precision_speed --example side_by_side
+cargo build --release --lib --example bench_core --example path_speed --example precision_speed --example side_by_side --example rerank_speed
 gradle -q jar >&2   # (Debian's gradle prints the JVM version on stdout)
 JAR=$(ls build/libs/sbert4j-*.jar | grep -v -e '-sources' -e '-javadoc' | head -1)
 mkdir -p "$OUT/classes"
 javac -cp "$JAR" -d "$OUT/classes" bench/java/org/sbert4j/bench/JavaBench.java
 JAVA=(java -cp "$JAR:$OUT/classes" -Djava.library.path="$ROOT/target/release" -Dsbert4j.threads="$THREADS" org.sbert4j.bench.JavaBench)
 
-if has_phase python || has_phase seed || has_phase mpnet || has_phase multilingual; then
+if has_phase python || has_phase seed || has_phase mpnet || has_phase multilingual || has_phase rerank; then
     step "Python peers: virtualenv $VENV"
     PY=$VENV/bin/python
     check_venv() { "$PY" -c 'import torch, sentence_transformers, onnxruntime, onnx, tokenizers, transformers, fastapi, uvicorn, numpy, sentencepiece' 2>/dev/null; }
@@ -313,6 +316,24 @@ if has_phase multilingual; then
         --onnx "$ML/model.onnx" --out "$ML/python.json" --vectors-dir "$ML" --batch-sizes 32 --systems st,ort,ortq
     rm -f "$ML"/model.onnx*   # about 470 + 120 MB, made again each run
     run_seed_service "$ML_MODEL" "$ML_CORPUS" "$ML_N" "$ML"
+fi
+
+if has_phase rerank; then
+    # Reranking: a stand-in of cross-encoder/ms-marco-MiniLM-L6-v2 (its shape, all-MiniLM-L6-v2's encoder
+    # weights, a random head; built once into the cache), one query against 32 documents. Results in OUT/rerank/.
+    RR=$OUT/rerank RR_QUERIES=$((N / 10))
+    mkdir -p "$RR"
+    step "rerank: the stand-in of cross-encoder/ms-marco-MiniLM-L6-v2 (bench/rerank_peers.py)"
+    RR_MODEL=$("$PY" bench/rerank_peers.py standin --base "$MODEL" --out "${SBERT4J_BENCH_CACHE:-$HOME/.cache/sbert4j-bench}/rerank-standin" | tail -1)
+    step "rerank, sbert4j Rust core: $RR_QUERIES queries x 32 documents x $REPS"
+    target/release/examples/rerank_speed "$RR_MODEL" "$CORPUS" "$RR_QUERIES" "$REPS" "$RR/core.json"
+    step "rerank, sentence-transformers and ONNX Runtime (the same weights exported): $RR_QUERIES queries x $REPS"
+    "$PY" bench/rerank_peers.py run --model "$RR_MODEL" --corpus "$CORPUS" --queries "$RR_QUERIES" --reps "$REPS" \
+        --threads "$THREADS" --onnx "$RR/model.onnx" --out "$RR/python.json"
+    step "rerank, through LangChain4j's ScoringModel: sbert4j beside OnnxScoringModel on the same ONNX file"
+    gradle -q :sbert4j-langchain4j:rerankBench -PrerankModel="$RR_MODEL" -PrerankOnnx="$RR/model.onnx" -Pqueries="$RR_QUERIES" \
+        -Preps="$REPS" -Pthreads="$THREADS" -Pout="$RR/java.json" >&2
+    rm -f "$RR"/model.onnx*
 fi
 
 step "report"

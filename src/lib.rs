@@ -10,4 +10,4 @@
 pub mod core;
 mod jni;
 
-pub use crate::core::{Encoder, EncoderOptions, Engine, Error, Precision, Prompt, Result, SparseEncoder, SparseOptions, SparseVector, TextInfo};
+pub use crate::core::{CrossEncoder, CrossEncoderOptions, Encoder, EncoderOptions, Engine, Error, Precision, Prompt, Result, ScoreActivation, SparseEncoder, SparseOptions, SparseVector, TextInfo};

@@ -5,6 +5,7 @@ mod arch;
 mod batcher;
 mod counters;
 mod cpu;
+mod cross;
 mod dense_module;
 mod encoder;
 mod engine;
@@ -20,6 +21,7 @@ mod static_embedding;
 mod tokenize;
 
 pub use counters::CounterSnapshot;
+pub use cross::{CrossEncoder, CrossEncoderOptions, ScoreActivation};
 pub use encoder::{Encoder, EncoderOptions, Prompt, TextInfo};
 pub use sparse::{SparseEncoder, SparseOptions, SparseVector};
 pub use error::{Error, Result};

@@ -109,14 +109,14 @@ impl TokenizerConfig {
     /// is known; anything this large means "unset".
     const UNSET_FROM: f64 = 1e18;
 
-    fn model_max_length(&self, path: &Path) -> Result<Option<usize>> {
+    pub(crate) fn model_max_length(&self, path: &Path) -> Result<Option<usize>> {
         length_value(self.model_max_length.as_ref(), path, "model_max_length")
     }
 }
 
 /// A length read from JSON: `None` when absent, null or at least
 /// [`TokenizerConfig::UNSET_FROM`]; an error unless a positive integer.
-fn length_value(value: Option<&serde_json::Value>, path: &Path, key: &str) -> Result<Option<usize>> {
+pub(crate) fn length_value(value: Option<&serde_json::Value>, path: &Path, key: &str) -> Result<Option<usize>> {
     let Some(value) = value.filter(|v| !v.is_null()) else { return Ok(None) };
     let number = value.as_f64().filter(|n| *n >= 1.0 && n.fract() == 0.0);
     match number {
@@ -151,7 +151,7 @@ struct TransformerModuleConfig {
 
 /// The file names sentence-transformers tries, in its order, for the
 /// Transformer module's config (the later ones from its first releases).
-const MODULE_CONFIG_NAMES: [&str; 7] = [
+pub(crate) const MODULE_CONFIG_NAMES: [&str; 7] = [
     "sentence_bert_config.json",
     "sentence_roberta_config.json",
     "sentence_distilbert_config.json",

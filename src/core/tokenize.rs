@@ -114,6 +114,12 @@ impl TextTokenizer {
         self.max_len
     }
 
+    /// The `tokenizers` tokenizer as built here (no truncation, no
+    /// padding), for pair encoding (`cross/pairs.rs`).
+    pub(crate) fn backend(&self) -> &Tokenizer {
+        &self.inner
+    }
+
     /// The vocabulary entry of a token id.
     pub fn id_to_token(&self, id: u32) -> Option<String> {
         self.inner.id_to_token(id)
@@ -255,7 +261,7 @@ fn lower_case_first(tokenizer: &mut Tokenizer) -> tokenizers::Result<()> {
 /// The first `chars` characters of `text`, moved back to the last
 /// whitespace in their second half so no word is split; `None` when the
 /// text is no longer than that.
-fn cut(text: &str, chars: usize) -> Option<&str> {
+pub(crate) fn cut(text: &str, chars: usize) -> Option<&str> {
     let (end, _) = text.char_indices().nth(chars)?;
     Some(cut_at_word(&text[..end]))
 }

@@ -12,7 +12,7 @@ use jni::sys::{jboolean, jbyte, jint, jlong};
 use jni::Env;
 
 use super::errors::{BridgeError, BridgeResult};
-use crate::core::{CounterSnapshot, EncoderOptions, PoolingMode, Precision, Prompt, SparseOptions, SparseVector, TextInfo};
+use crate::core::{CounterSnapshot, CrossEncoderOptions, EncoderOptions, PoolingMode, Precision, Prompt, ScoreActivation, SparseOptions, SparseVector, TextInfo};
 
 pub(crate) fn path(env: &Env, s: &JString) -> BridgeResult<PathBuf> {
     if s.is_null() {
@@ -254,4 +254,45 @@ pub(crate) fn sparse_vectors<'l>(env: &mut Env<'l>, vectors: &[SparseVector]) ->
     array.set_element(env, 1, &i)?;
     array.set_element(env, 2, &v)?;
     Ok(array.into())
+}
+
+/// A CrossEncoder's options; `-1` means "as the model says", a null
+/// activation the saved one.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn cross_options(
+    env: &Env, max_length: jint, batch_size: jint, micro_batching: jboolean, prompt_name: &JString, prompt_text: &JString,
+    threads: jint, precision_code: jint, activation_name: &JString,
+) -> BridgeResult<CrossEncoderOptions> {
+    let optional = |v: jint, what: &str| -> BridgeResult<Option<usize>> {
+        match v {
+            -1 => Ok(None),
+            v if v >= 0 => Ok(Some(v as usize)),
+            v => Err(BridgeError::IllegalArgument(format!("{what} must not be negative, got {v}"))),
+        }
+    };
+    let activation = match optional_string(env, activation_name)? {
+        None => None,
+        Some(name) => Some(ScoreActivation::parse(&name).ok_or_else(|| {
+            BridgeError::IllegalArgument(format!("unknown activation '{name}' (sigmoid, identity, tanh, relu, softmax, or a torch.nn class path)"))
+        })?),
+    };
+    Ok(CrossEncoderOptions {
+        max_length: optional(max_length, "max length")?,
+        batch_size: optional(batch_size, "batch size")?.unwrap_or(CrossEncoderOptions::default().batch_size),
+        micro_batching,
+        default_prompt: prompt(env, prompt_name, prompt_text)?,
+        threads: optional(threads, "threads")?,
+        precision: precision(precision_code)?,
+        activation,
+        ..CrossEncoderOptions::default()
+    })
+}
+
+/// Texts packed by `Utf8.pack`, taken two by two as (first, second) pairs.
+pub(crate) fn text_pairs(env: &Env, utf8: &JByteArray, ends: &JIntArray) -> BridgeResult<Vec<(String, String)>> {
+    let (bytes, ranges) = texts(env, utf8, ends)?;
+    if ranges.len() % 2 != 0 {
+        return Err(BridgeError::IllegalArgument(format!("{} texts do not make pairs", ranges.len())));
+    }
+    Ok(ranges.chunks_exact(2).map(|r| (text(&bytes[r[0].clone()]).into_owned(), text(&bytes[r[1].clone()]).into_owned())).collect())
 }

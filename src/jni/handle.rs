@@ -35,6 +35,32 @@ pub(crate) unsafe fn release(handle: jlong) {
     }
 }
 
+// The same for any native object behind a handle (the CrossEncoder's
+// handles, whose Java owner, `NativeEncoder` too, gives the same guarantees).
+
+pub(crate) fn into_handle_of<T>(object: T) -> jlong {
+    Box::into_raw(Box::new(object)) as jlong
+}
+
+/// Borrows the `T` behind `handle`.
+///
+/// # Safety
+/// `handle` must come from [`into_handle_of::<T>`] and not have been released.
+pub(crate) unsafe fn borrow_of<'a, T>(handle: jlong, what: &str) -> BridgeResult<&'a T> {
+    (handle as *const T).as_ref().ok_or_else(|| BridgeError::IllegalState(format!("{what} is closed")))
+}
+
+/// Frees the `T` behind `handle` (0 is ignored).
+///
+/// # Safety
+/// `handle` must come from [`into_handle_of::<T>`], be released once, and
+/// not be borrowed by any running call.
+pub(crate) unsafe fn release_of<T>(handle: jlong) {
+    if handle != 0 {
+        drop(Box::from_raw(handle as *mut T));
+    }
+}
+
 /// A SparseEncoder's handle, as [`into_handle`] (the Java class
 /// `SparseEncoder` keeps the same promises as `NativeEncoder`: release
 /// once, never while a call holds the handle, by a read-write lock).

@@ -14,7 +14,7 @@ use jni::objects::{JByteArray, JClass, JFloatArray, JIntArray, JLongArray, JObje
 use jni::sys::{jboolean, jint, jlong};
 use jni::{Env, EnvUnowned};
 
-use crate::core::{self, Encoder, EncoderOptions, TextInfo};
+use crate::core::{self, CrossEncoder, Encoder, EncoderOptions, TextInfo};
 use errors::{BridgeError, BridgeResult, ThrowMapped};
 
 #[no_mangle]
@@ -331,4 +331,88 @@ fn encode_timed<S: AsRef<str> + Sync>(
         Some(infos) => convert::write_infos(env, info, &infos),
         None => Ok(()),
     }
+}
+
+// The CrossEncoder (Java peer: org.sbert4j.CrossEncoderBridge).
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_open<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, dir: JString<'l>, max_length: jint, batch_size: jint, micro_batching: jboolean,
+    prompt_name: JString<'l>, prompt: JString<'l>, threads: jint, precision: jint, activation: JString<'l>,
+) -> jlong {
+    env.with_env(|env| {
+        let options = convert::cross_options(env, max_length, batch_size, micro_batching, &prompt_name, &prompt, threads, precision, &activation)?;
+        Ok(handle::into_handle_of(CrossEncoder::open(convert::path(env, &dir)?, options)?))
+    })
+    .resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_release<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) {
+    env.with_env(|_| -> BridgeResult<()> { unsafe { handle::release_of::<CrossEncoder>(h) }; Ok(()) }).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_numLabels<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> jint {
+    env.with_env(|_| with_cross(h, |c| Ok(convert::int(c.num_labels())))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_maxLength<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> jint {
+    env.with_env(|_| with_cross(h, |c| Ok(convert::int(c.max_length())))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_activation<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> JObject<'l> {
+    env.with_env(|env| with_cross(h, |c| convert::new_string(env, c.activation().name()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_prompts<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> JObject<'l> {
+    env.with_env(|env| with_cross(h, |c| convert::string_pairs(env, c.prompts()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_defaultPrompt<'l>(mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong) -> JObject<'l> {
+    env.with_env(|env| with_cross(h, |c| convert::new_string(env, c.default_prompt()))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_predict<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, utf8: JByteArray<'l>, ends: JIntArray<'l>, first_index: jint,
+    prompt: JString<'l>, out: JFloatArray<'l>,
+) {
+    env.with_env(|env| with_cross(h, |c| predict(env, c, &utf8, &ends, first_index, &prompt, &out))).resolve::<ThrowMapped>()
+}
+
+#[no_mangle]
+pub extern "system" fn Java_org_sbert4j_CrossEncoderBridge_microBatchingStats<'l>(
+    mut env: EnvUnowned<'l>, _: JClass<'l>, h: jlong, out: JLongArray<'l>,
+) -> jboolean {
+    env.with_env(|env| with_cross(h, |c| cross_micro_batching_stats(env, c, &out))).resolve::<ThrowMapped>()
+}
+
+fn with_cross<T>(h: jlong, f: impl FnOnce(&CrossEncoder) -> BridgeResult<T>) -> BridgeResult<T> {
+    // SAFETY: the Java side (`NativeEncoder`) hands us only live handles of
+    // CrossEncoders and keeps them alive for the whole call.
+    f(unsafe { handle::borrow_of::<CrossEncoder>(h, "CrossEncoder")? })
+}
+
+/// Scores a chunk of pairs (texts alternating first, second) into `out`;
+/// errors name the pair's index in the caller's list (`first_index` + i).
+fn predict(
+    env: &Env, c: &CrossEncoder, utf8: &JByteArray, ends: &JIntArray, first_index: jint, prompt: &JString, out: &JFloatArray,
+) -> BridgeResult<()> {
+    let pairs = convert::text_pairs(env, utf8, ends)?;
+    let prompt = convert::optional_string(env, prompt)?;
+    let mut scores = vec![0f32; pairs.len() * c.num_labels()];
+    c.predict_into(&pairs, prompt.as_deref(), &mut scores)
+        .map_err(|e| BridgeError::Core(e.offset_index(usize::try_from(first_index).unwrap_or(0))))?;
+    convert::write_floats(env, out, &scores)
+}
+
+fn cross_micro_batching_stats(env: &Env, c: &CrossEncoder, out: &JLongArray) -> BridgeResult<bool> {
+    let Some((passes, pairs)) = c.micro_batching_stats() else { return Ok(false) };
+    convert::write_longs(env, out, &[passes, pairs])?;
+    Ok(true)
 }

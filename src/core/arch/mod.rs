@@ -131,7 +131,7 @@ static SUPPORTED: LazyLock<String> =
 /// The model type `config.json` names: `model_type`, or else the one whose
 /// class prefix the first entry of `architectures` starts with (the
 /// longest such), or else that entry itself.
-fn model_type(model_type: Option<&str>, architectures: &[String]) -> String {
+pub(crate) fn model_type(model_type: Option<&str>, architectures: &[String]) -> String {
     match (model_type, architectures.first()) {
         (Some(t), _) => t.to_string(),
         (None, Some(class)) => ARCHITECTURES

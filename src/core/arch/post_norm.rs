@@ -237,9 +237,9 @@ impl PostNormEncoder {
         // Each row starts as its word embedding.
         let mut x = vec![0f32; total * h];
         self.word.gather(texts.iter().flat_map(|t| t.ids.iter().copied()), &mut x)?;
-        let rows = texts.iter().flat_map(|t| t.type_ids.iter().enumerate());
-        for (row, (pos, &ty)) in x.chunks_exact_mut(h).zip(rows) {
-            let position = &self.position[(self.position_offset + pos) * h..][..h];
+        let rows = texts.iter().flat_map(|t| position_ids(&t.ids, self.position_offset).zip(&t.type_ids));
+        for (row, (position_id, &ty)) in x.chunks_exact_mut(h).zip(rows) {
+            let position = &self.position[position_id * h..][..h];
             match &self.token_type {
                 // Hugging Face's order: (word + token type) + position.
                 Some(tt) => {
@@ -295,6 +295,26 @@ impl FastArchitecture for PostNormEncoder {
     }
 }
 
+/// A text's position ids as transformers numbers them: 0, 1, 2, ... where
+/// `offset` is 0 (BERT, DistilBERT); else (XLM-RoBERTa, RoBERTa, MPNet:
+/// `offset` = padding_idx + 1) as `create_position_ids_from_input_ids`
+/// does: padding_idx + the count of non-padding tokens so far, and
+/// padding_idx itself at a padding token (a literal `<pad>` in a text).
+/// At most `offset - 1 + len`, within the table for a text within the
+/// position limit.
+pub(crate) fn position_ids(ids: &[u32], offset: usize) -> impl Iterator<Item = usize> + '_ {
+    let pad = offset.checked_sub(1);
+    let mut seen = 0;
+    ids.iter().enumerate().map(move |(i, &id)| match pad {
+        None => i,
+        Some(pad) if id as usize == pad => pad,
+        Some(pad) => {
+            seen += 1;
+            pad + seen
+        }
+    })
+}
+
 /// An architecture's weight loader: `config.json`'s shared fields → the
 /// post-norm weights under its names.
 /// The word table is read in place where the `TableSource` allows.
@@ -318,4 +338,17 @@ pub(super) fn open_with(src: super::Source, load: Load, library: Option<LoadLibr
         },
     };
     Ok((built, limit))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::position_ids;
+
+    #[test]
+    fn position_ids_skip_padding_tokens_as_transformers_does() {
+        let ids = [0, 5, 1, 6, 2];
+        assert_eq!(position_ids(&ids, 0).collect::<Vec<_>>(), [0, 1, 2, 3, 4], "BERT: 0, 1, 2, ...");
+        // transformers' create_position_ids_from_input_ids(ids, padding_idx=1) on [0, 5, 1, 6, 2]:
+        assert_eq!(position_ids(&ids, 2).collect::<Vec<_>>(), [2, 3, 1, 4, 5]);
+    }
 }

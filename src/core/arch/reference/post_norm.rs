@@ -22,13 +22,15 @@ fn norm(x: &Tensor, n: &Norm) -> Result<Tensor> {
 pub(crate) fn forward(w: &TransformerWeights, input_ids: &Tensor, type_ids: &Tensor, mask: Option<&Tensor>) -> Result<Tensor> {
     let (b, s) = input_ids.dims2()?;
     let h = w.hidden_size();
-    let offset = w.position_offset as u32;
-    let positions = Tensor::arange(offset, offset + s as u32, input_ids.device())?;
+    // Position ids per row, as transformers numbers them (padding tokens included).
+    let ids = input_ids.to_vec2::<u32>()?;
+    let positions: Vec<u32> = ids.iter().flat_map(|row| super::super::post_norm::position_ids(row, w.position_offset).map(|p| p as u32)).collect();
+    let positions = Tensor::from_vec(positions, (b, s), input_ids.device())?;
     let mut x = w.word.embedding(input_ids)?.reshape((b, s, h))?;
     if let Some(tt) = &w.token_type {
         x = x.add(&tt.embedding(&type_ids.flatten_all()?)?.reshape((b, s, h))?)?;
     }
-    x = x.broadcast_add(&w.position.embedding(&positions)?)?;
+    x = x.add(&w.position.embedding(&positions.flatten_all()?)?.reshape((b, s, h))?)?;
     x = norm(&x, &w.emb_norm)?;
     // (1 - mask) * f32::MIN as (batch, 1, 1, seq), as Hugging Face builds it.
     let mask_bias = mask

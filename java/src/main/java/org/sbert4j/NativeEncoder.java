@@ -23,6 +23,10 @@ final class NativeEncoder implements Runnable {
     private static final long CLOSING = Long.MIN_VALUE;
 
     private final long handle;
+    /** Frees the native object (the bridge's {@code release} of its kind). */
+    private final java.util.function.LongConsumer release;
+    /** The owning class's name, for "... is closed". */
+    private final String owner;
     /** Calls in progress; {@link #CLOSING} added once release starts. */
     private final AtomicLong calls = new AtomicLong();
     private boolean released; // guarded by this
@@ -30,7 +34,14 @@ final class NativeEncoder implements Runnable {
     private boolean abandoned;
 
     NativeEncoder(long handle) {
+        this(handle, NativeBridge::release, "SentenceEncoder");
+    }
+
+    /** A handle of another native kind (a CrossEncoder's), freed by {@code release}. */
+    NativeEncoder(long handle, java.util.function.LongConsumer release, String owner) {
         this.handle = handle;
+        this.release = release;
+        this.owner = owner;
     }
 
     <T> T call(LongFunction<T> body) {
@@ -49,7 +60,7 @@ final class NativeEncoder implements Runnable {
     long enter() {
         if (calls.getAndIncrement() < 0) {
             leave();
-            throw new IllegalStateException("SentenceEncoder is closed");
+            throw new IllegalStateException(owner + " is closed");
         }
         return handle;
     }
@@ -69,7 +80,7 @@ final class NativeEncoder implements Runnable {
     private void releaseNow() {
         if (!released) {
             released = true;
-            NativeBridge.release(handle);
+            release.accept(handle);
         }
     }
 
