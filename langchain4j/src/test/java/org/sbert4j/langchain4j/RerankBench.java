@@ -51,8 +51,8 @@ public final class RerankBench {
         Sbert4jScoringModel sbert4j = Sbert4jScoringModel.open(model);
         systems.put("sbert4j (LangChain4j ScoringModel)", sbert4j);
         int maxLength = sbert4j.crossEncoder().maxLength();
-        systems.put("LangChain4j OnnxScoringModel", new OnnxScoringModel(onnx, model.resolve("tokenizer.json").toString(),
-                maxLength, true));
+        systems.put("LangChain4j OnnxScoringModel", new OnnxScoringModel(onnx, new ai.onnxruntime.OrtSession.SessionOptions(),
+                model.resolve("tokenizer.json").toString(), maxLength, true));
 
         // Same scores (the ONNX file is the same model).
         double[] a = scores(systems.get("sbert4j (LangChain4j ScoringModel)"), jobDocs.get(0), jobQueries.get(0));
